@@ -1,0 +1,92 @@
+"""A subnet network ACL: the ACL, one resource per entry, one association per subnet."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components._common import TOKEN_PREFIX, tags_for
+from tierguard.plan import AclPlan, PlannedAclEntry
+from tierguard.rules import ALL
+
+
+@dataclass(frozen=True)
+class SubnetAclArgs:
+    """The ACL's slice of the plan and the subnets it protects."""
+
+    plan: AclPlan
+    vpc_id: pulumi.Input[str]
+    subnet_ids: Mapping[str, pulumi.Input[str]]
+    """Subnet ids by subnet key; the ACL replaces the default ACL on each."""
+    network: str
+    stack: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def entry_args(planned: PlannedAclEntry) -> dict[str, str | int | bool]:
+    """Provider arguments for one entry; protocols as numbers, as EC2 returns them."""
+    entry = planned.entry
+    traffic = entry.traffic
+    args: dict[str, str | int | bool] = {
+        "rule_number": entry.number,
+        "egress": entry.egress,
+        "rule_action": entry.action.value,
+        "protocol": str(traffic.protocol),
+    }
+    args["cidr_block" if entry.cidr.version == 4 else "ipv6_cidr_block"] = entry.cidr.compressed
+    if traffic.protocol == ALL:
+        return args
+    if traffic.ports is not None:
+        args["from_port"] = traffic.ports.first
+        args["to_port"] = traffic.ports.last
+    elif traffic.icmp is not None:
+        args["icmp_type"] = traffic.icmp.type
+        args["icmp_code"] = traffic.icmp.code
+    return args
+
+
+class SubnetAcl(pulumi.ComponentResource):
+    """A network ACL with separate entry resources (never inline rules) and associations."""
+
+    network_acl_id: pulumi.Output[str]
+    """The id of the ACL."""
+
+    def __init__(
+        self, name: str, args: SubnetAclArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{TOKEN_PREFIX}SubnetAcl", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        acl = aws.ec2.NetworkAcl(
+            args.plan.resource_name,
+            vpc_id=args.vpc_id,
+            tags=tags_for(
+                args.tags,
+                args.plan.resource_name,
+                stack=args.stack,
+                network=args.network,
+                acl=args.plan.name,
+            ),
+            opts=child,
+        )
+        # (direction, number) is an entry's identity in EC2: a changed entry must be
+        # deleted before its replacement is created, or EC2 reports it already exists.
+        replace_first = pulumi.ResourceOptions(parent=self, delete_before_replace=True)
+        for planned in args.plan.entries:
+            aws.ec2.NetworkAclRule(
+                planned.name,
+                network_acl_id=acl.id,
+                opts=replace_first,
+                **entry_args(planned),  # type: ignore[arg-type]
+            )
+        for key, subnet_id in args.subnet_ids.items():
+            aws.ec2.NetworkAclAssociation(
+                f"{args.plan.resource_name}-{key}",
+                network_acl_id=acl.id,
+                subnet_id=subnet_id,
+                opts=child,
+            )
+        self.network_acl_id = acl.id
+        self.register_outputs({"networkAclId": self.network_acl_id})

@@ -1,0 +1,125 @@
+"""A tier: one security group and its rules, each rule a resource of its own."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+import pulumi
+import pulumi_aws as aws
+
+from components._common import TOKEN_PREFIX, tags_for
+from tierguard.plan import PlannedSgRule, TierPeer, TierPlan
+from tierguard.rules import ALL, CidrPeer, Direction, PrefixListPeer, SecurityGroupPeer
+from tierguard.rules.protocols import is_icmp, protocol_name
+
+
+@dataclass(frozen=True)
+class SecurityTierArgs:
+    """The tier's slice of the plan and where its group lives."""
+
+    plan: TierPlan
+    vpc_id: pulumi.Input[str]
+    network: str
+    stack: str
+    tags: Mapping[str, str] = field(default_factory=dict)
+
+
+def rule_args(
+    rule: PlannedSgRule, group_ids: Mapping[str, pulumi.Input[str]]
+) -> dict[str, pulumi.Input[str] | pulumi.Input[int]]:
+    """Provider arguments for one rule: exactly one peer; ports only where AWS has them.
+
+    For ``-1`` the ports are omitted (setting them gives a perpetual diff and
+    ``InvalidParameterValue``); for ICMP, ``from_port``/``to_port`` carry type and code.
+    """
+    traffic = rule.traffic
+    args: dict[str, pulumi.Input[str] | pulumi.Input[int]] = {
+        "ip_protocol": "-1" if traffic.protocol == ALL else protocol_name(traffic.protocol),
+        "description": rule.description,
+    }
+    if traffic.ports is not None:
+        args["from_port"] = traffic.ports.first
+        args["to_port"] = traffic.ports.last
+    elif traffic.icmp is not None and is_icmp(traffic.protocol):
+        args["from_port"] = traffic.icmp.type
+        args["to_port"] = traffic.icmp.code
+    peer = rule.peer
+    if isinstance(peer, CidrPeer):
+        args["cidr_ipv4" if peer.network.version == 4 else "cidr_ipv6"] = peer.network.compressed
+    elif isinstance(peer, TierPeer):
+        args["referenced_security_group_id"] = group_ids[peer.tier]
+    elif isinstance(peer, SecurityGroupPeer):
+        args["referenced_security_group_id"] = peer.group
+    elif isinstance(peer, PrefixListPeer):
+        args["prefix_list_id"] = peer.prefix_list
+    return args
+
+
+class SecurityTier(pulumi.ComponentResource):
+    """One tier's security group; its rules are added once every tier's group exists.
+
+    Two phases because tiers reference each other (app accepts from web, web sends to
+    app): rules are separate resources that depend only on groups, so the graph never
+    has a cycle and the deploy critical path stays group → rule, however many tiers.
+    """
+
+    security_group_id: pulumi.Output[str]
+    """The id of the tier's security group."""
+    rule_ids: dict[str, pulumi.Output[str]]
+    """Rule ids (``sgr-…``) by rule resource name, once ``create_rules`` ran."""
+
+    def __init__(
+        self, name: str, args: SecurityTierArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__(f"{TOKEN_PREFIX}SecurityTier", name, None, opts)
+        self._args = args
+        group = aws.ec2.SecurityGroup(
+            args.plan.resource_name,
+            # name_prefix keeps replacement create-before-destroy; the description is
+            # immutable in EC2, so it only changes when the user changes it.
+            name_prefix=f"{args.plan.resource_name}-",
+            description=args.plan.description,
+            vpc_id=args.vpc_id,
+            revoke_rules_on_delete=True,
+            tags=tags_for(
+                {**args.tags, **args.plan.tags},
+                args.plan.resource_name,
+                stack=args.stack,
+                network=args.network,
+                tier=args.plan.name,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.security_group_id = group.id
+        self.rule_ids = {}
+
+    def create_rules(self, group_ids: Mapping[str, pulumi.Input[str]]) -> None:
+        """Create every planned rule; ``group_ids`` resolves tier references."""
+        args = self._args
+        child = pulumi.ResourceOptions(parent=self)
+        for rule in args.plan.rules:
+            tags = tags_for(
+                args.tags, rule.name, stack=args.stack, network=args.network, tier=args.plan.name
+            )
+            resource: aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule
+            if rule.direction is Direction.INGRESS:
+                resource = aws.vpc.SecurityGroupIngressRule(
+                    rule.name,
+                    security_group_id=self.security_group_id,
+                    tags=tags,
+                    opts=child,
+                    **rule_args(rule, group_ids),  # type: ignore[arg-type]
+                )
+            else:
+                resource = aws.vpc.SecurityGroupEgressRule(
+                    rule.name,
+                    security_group_id=self.security_group_id,
+                    tags=tags,
+                    opts=child,
+                    **rule_args(rule, group_ids),  # type: ignore[arg-type]
+                )
+            self.rule_ids[rule.name] = resource.security_group_rule_id
+        self.register_outputs(
+            {"securityGroupId": self.security_group_id, "ruleIds": dict(self.rule_ids)}
+        )

@@ -1,0 +1,60 @@
+"""Shared fixtures: run the real program on the mock engine for a given network config.
+
+The SDK's mocks are process-global; ``run_program`` installs fresh settings and a fresh
+recording monitor per call, so tests pass in any order (pytest-randomly checks that).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tierguard.config.stackfile import StackFile
+from tierguard.offline.mocks import RecordedResource
+from tierguard.offline.runner import ProgramRun, run_program
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+SG = "aws:ec2/securityGroup:SecurityGroup"
+INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
+ACL = "aws:ec2/networkAcl:NetworkAcl"
+ACL_RULE = "aws:ec2/networkAclRule:NetworkAclRule"
+ACL_ASSOC = "aws:ec2/networkAclAssociation:NetworkAclAssociation"
+
+RunConfig = Callable[..., ProgramRun]
+
+
+def stack_file(
+    network: dict[str, Any], *, stack: str = "test", region: str = "us-east-1"
+) -> StackFile:
+    return StackFile(
+        project="tierguard",
+        stack=stack,
+        path=PROJECT_DIR / f"Pulumi.{stack}.yaml",
+        config={"aws:region": region, "tierguard:network": network},
+    )
+
+
+@pytest.fixture(name="run_config")
+def _run_config() -> RunConfig:
+    """Run the repo's ``__main__.py`` under mocks for a ``tierguard:network`` value."""
+
+    def run(
+        network: dict[str, Any], *, stack: str = "test", region: str = "us-east-1"
+    ) -> ProgramRun:
+        return run_program(PROJECT_DIR, stack_file(network, stack=stack, region=region))
+
+    return run
+
+
+def by_name(run: ProgramRun, type_: str) -> dict[str, RecordedResource]:
+    return {r.name: r for r in run.of_type(type_)}
+
+
+def group_names(run: ProgramRun) -> dict[str, str]:
+    """Security-group id → tier resource name, to read references back."""
+    return {r.id: r.name for r in run.of_type(SG)}

@@ -1,0 +1,129 @@
+"""A mock engine that records what the real program registers.
+
+``PlanMocks`` answers like the AWS provider would at the end of an update: deterministic
+ids in AWS's shapes (``sg-…``, ``sgr-…``, ``acl-…``) and the computed outputs the program
+reads. ``RecordingMonitor`` keeps, for every registration, what the mock engine's
+``Mocks`` interface does not see: parent, dependencies and property dependencies, and the
+inputs decoded from that very request (registrations run on several threads).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from dataclasses import dataclass
+from typing import Any
+
+from pulumi.runtime import rpc
+from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
+from pulumi.runtime.sync_await import _ensure_event_loop
+
+# The SDK's MockMonitor is unannotated; the calls into it below are marked as such.
+
+_ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    "aws:ec2/networkAcl:NetworkAcl": "acl-",
+    "aws:ec2/networkAclRule:NetworkAclRule": "nacl-",
+    "aws:ec2/networkAclAssociation:NetworkAclAssociation": "aclassoc-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+}
+ACCOUNT_ID = "123456789012"
+
+
+def mock_id(type_: str, name: str) -> str:
+    """A stable, AWS-shaped id: the same program gives the same ids on every run."""
+    digest = hashlib.sha256(f"{type_}::{name}".encode()).hexdigest()[:17]
+    return f"{_ID_PREFIX.get(type_, 'id-')}{digest}"
+
+
+class PlanMocks(Mocks):
+    """Provider answers for the resources tierguard creates."""
+
+    def __init__(self, region: str = "us-east-1") -> None:
+        self.region = region
+
+    def new_resource(self, args: MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        if not args.custom:
+            return "", {}
+        id_ = mock_id(args.typ, args.name)
+        state = dict(args.inputs)
+        service = args.typ.split(":")[1].split("/")[0]
+        state.setdefault("arn", f"arn:aws:{service}:{self.region}:{ACCOUNT_ID}:{id_}")
+        if args.typ == "aws:ec2/vpc:Vpc":
+            state["defaultSecurityGroupId"] = mock_id(args.typ, f"{args.name}-default-sg")
+            state["defaultNetworkAclId"] = mock_id(
+                "aws:ec2/networkAcl:NetworkAcl", f"{args.name}-default"
+            )
+            state["mainRouteTableId"] = mock_id("aws:ec2/routeTable:RouteTable", args.name)
+        elif args.typ == "aws:ec2/securityGroup:SecurityGroup":
+            state["ownerId"] = ACCOUNT_ID
+            state.setdefault("name", f"{args.inputs.get('namePrefix', args.name)}{id_[3:11]}")
+        elif args.typ.startswith("aws:vpc/securityGroup"):
+            state["securityGroupRuleId"] = id_
+        return id_, state
+
+    def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        return {}, None
+
+
+@dataclass(frozen=True)
+class RecordedResource:
+    """One registration as the engine would receive it."""
+
+    urn: str
+    type: str
+    name: str
+    id: str
+    custom: bool
+    parent: str | None
+    dependencies: tuple[str, ...]
+    property_dependencies: dict[str, tuple[str, ...]]
+    inputs: dict[str, Any]
+
+
+class RecordingMonitor(MockMonitor):
+    """The SDK's mock monitor, keeping every registration and the stack's outputs."""
+
+    def __init__(self, mocks: Mocks) -> None:
+        super().__init__(mocks)
+        self._lock = threading.Lock()
+        self.recorded: list[RecordedResource] = []
+        self.stack_urn: str | None = None
+        self.stack_outputs: dict[str, Any] = {}
+
+    def RegisterResource(self, request: Any) -> Any:
+        response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
+        if request.type == "pulumi:pulumi:Stack":
+            self.stack_urn = response.urn
+            return response
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        inputs = rpc.deserialize_properties(request.object)
+        record = RecordedResource(
+            urn=response.urn,
+            type=request.type,
+            name=request.name,
+            id=response.id,
+            custom=bool(request.custom),
+            parent=request.parent or None,
+            dependencies=tuple(request.dependencies),
+            property_dependencies={
+                key: tuple(value.urns) for key, value in request.propertyDependencies.items()
+            },
+            inputs=dict(inputs),
+        )
+        with self._lock:
+            self.recorded.append(record)
+        return response
+
+    def RegisterResourceOutputs(self, request: Any) -> Any:
+        if request.urn == self.stack_urn:
+            _ensure_event_loop()  # type: ignore[no-untyped-call]
+            self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
+        return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

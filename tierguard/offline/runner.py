@@ -1,0 +1,93 @@
+"""Run the real Pulumi program on the SDK's mock engine: no CLI, no cloud, no credentials.
+
+The program (``__main__.py``) runs exactly as the Python language host runs it — inside a
+stack resource, with the stack's config set as the engine sets it — and every
+registration is recorded. Mocks are process-global in the SDK, so each run installs its
+own fresh settings and monitor; runs never see each other's resources.
+"""
+
+from __future__ import annotations
+
+import runpy
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.runtime import config as runtime_config
+from pulumi.runtime import settings
+from pulumi.runtime.mocks import set_mocks
+from pulumi.runtime.stack import run_in_stack
+from pulumi.runtime.sync_await import _sync_await
+
+from tierguard.config.stackfile import StackFile
+from tierguard.errors import ProgramError
+from tierguard.offline.mocks import PlanMocks, RecordedResource, RecordingMonitor
+
+PROGRAM = "__main__.py"
+
+
+@dataclass(frozen=True)
+class ProgramRun:
+    """Everything the program registered, in registration order, and the stack outputs."""
+
+    project: str
+    stack: str
+    resources: tuple[RecordedResource, ...]
+    outputs: dict[str, Any]
+
+    def of_type(self, type_: str) -> list[RecordedResource]:
+        return [r for r in self.resources if r.type == type_]
+
+    def by_urn(self) -> dict[str, RecordedResource]:
+        return {r.urn: r for r in self.resources}
+
+
+@contextmanager
+def _on_path(directory: Path) -> Iterator[None]:
+    """Import the project's own packages the way the language host does (cwd first)."""
+    entry = str(directory)
+    sys.path.insert(0, entry)
+    try:
+        yield
+    finally:
+        sys.path.remove(entry)
+
+
+def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
+    """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it."""
+    region = str(stack_file.config.get("aws:region", "us-east-1"))
+    mocks = PlanMocks(region=region)
+    monitor = RecordingMonitor(mocks)
+    runtime_config.set_all_config(stack_file.engine_config(), [])
+    set_mocks(
+        mocks,
+        project=stack_file.project,
+        stack=stack_file.stack,
+        preview=preview,
+        monitor=monitor,
+    )
+    # set_mocks installs a finished root stack for unit tests; the program gets its own,
+    # as under the language host, so its exports arrive as the stack's outputs.
+    settings.set_root_resource(None)  # type: ignore[arg-type]
+    program = project_dir / PROGRAM
+
+    def main() -> None:
+        runpy.run_path(str(program), run_name="__main__")
+
+    try:
+        with _on_path(project_dir):
+            _sync_await(run_in_stack(main))
+    except pulumi.RunError as exc:
+        raise ProgramError(f"{program} stopped: {exc}") from None
+    except Exception as exc:
+        raise ProgramError(f"{program} failed under the mock engine: {exc!r}") from exc
+    return ProgramRun(
+        project=stack_file.project,
+        stack=stack_file.stack,
+        resources=tuple(monitor.recorded),
+        outputs=monitor.stack_outputs,
+    )
