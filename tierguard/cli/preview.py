@@ -1,8 +1,4 @@
-"""The ``tierguard`` command: a thin shell over the library, errors mapped to exit codes.
-
-Exit codes: 0 success, 1 failure (a program error), 2 bad input (config, flags, stack
-files). Errors are printed as one line per problem, never as a traceback.
-"""
+"""``tierguard preview``: what a stack would create, shown before anything exists."""
 
 from __future__ import annotations
 
@@ -14,16 +10,10 @@ import click
 from rich.console import Console
 
 from tierguard.config.stackfile import StackFile, find_project_dir, load_stack, load_yaml
-from tierguard.errors import ConfigError, Problem, TierguardError, UsageError
+from tierguard.errors import ConfigError, Problem, UsageError
 from tierguard.offline.render import print_tree, to_document
 from tierguard.offline.runner import run_program
 from tierguard.program import plan_from_raw, region_from
-
-
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
-@click.version_option(package_name="tierguard")
-def cli() -> None:
-    """Least-privilege security groups and network ACLs for tiered AWS VPCs."""
 
 
 def _stack_from_file(path: Path, project_dir: Path) -> StackFile:
@@ -41,7 +31,7 @@ def _stack_from_file(path: Path, project_dir: Path) -> StackFile:
     )
 
 
-@cli.command()
+@click.command()
 @click.option("--offline", is_flag=True, help="Run on the mock engine: no CLI, no cloud.")
 @click.option("-s", "--stack", default="dev", show_default=True, help="Stack name.")
 @click.option(
@@ -82,21 +72,3 @@ def preview(offline: bool, stack: str, stack_file: Path | None, cwd: Path, as_js
         # Not a terminal (CI logs, pipes): never crop lines to a guessed width.
         width = None if sys.stdout.isatty() else 400
         print_tree(run, Console(highlight=False, width=width))
-
-
-def main() -> None:
-    """Console-script entry point: run the CLI and map tierguard errors to exit codes."""
-    try:
-        cli.main(standalone_mode=False)
-    except TierguardError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
-    except click.exceptions.Exit as exc:
-        sys.exit(exc.exit_code)
