@@ -7,10 +7,14 @@ ever matches packets of its own address family.
 
 from __future__ import annotations
 
+import ipaddress
+import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from tierguard.rules.addresses import IPNetwork
 from tierguard.rules.model import AclAction, AclEntry, Packet
+from tierguard.rules.ports import PortRange
 
 #: The rule number AWS shows for the implicit deny (``*``) of IPv4 entries.
 IMPLICIT_DENY_NUMBER = 32767
@@ -45,3 +49,101 @@ def evaluate_acl(entries: Iterable[AclEntry], *, egress: bool, packet: Packet) -
         if packet.address in entry.cidr and entry.traffic.matches(packet):
             return AclDecision(entry.action, entry)
     return AclDecision(AclAction.DENY, None)
+
+
+#: Addresses that are never "the internet at large" (RFC 1918, loopback, link-local, …).
+_NOT_INTERNET = {
+    4: tuple(
+        ipaddress.ip_network(n)
+        for n in (
+            "0.0.0.0/8",
+            "10.0.0.0/8",
+            "100.64.0.0/10",
+            "127.0.0.0/8",
+            "169.254.0.0/16",
+            "172.16.0.0/12",
+            "192.168.0.0/16",
+            "224.0.0.0/3",
+        )
+    ),
+    6: tuple(ipaddress.ip_network(n) for n in ("::/8", "fc00::/7", "fe80::/10", "ff00::/8")),
+}
+
+
+def _exclude(space: list[IPNetwork], cut: IPNetwork) -> list[IPNetwork]:
+    remaining: list[IPNetwork] = []
+    for block in space:
+        if block.version != cut.version or not block.overlaps(cut):
+            remaining.append(block)
+        elif block.subnet_of(cut):  # type: ignore[arg-type]
+            continue
+        else:
+            remaining.extend(block.address_exclude(cut))  # type: ignore[arg-type]
+    return remaining
+
+
+def representative_address(
+    within: IPNetwork, avoid: Iterable[IPNetwork], *, public: bool = True
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """An address of ``within`` that no block of ``avoid`` contains (``None``: none left).
+
+    Used to ask an ACL about "the internet at large" (or "the rest of a block"): a packet
+    from such an address meets only the entries whose CIDR covers all of ``within``.
+    With ``public``, private and special-purpose ranges are avoided too.
+    """
+    space: list[IPNetwork] = [within]
+    cuts = [n for n in avoid if n.version == within.version and n != within]
+    if public:
+        cuts.extend(_NOT_INTERNET[within.version])
+    for cut in sorted(cuts, key=lambda n: n.prefixlen):
+        space = _exclude(space, cut)
+        if not space:
+            return None
+    return min(space, key=lambda n: n.network_address).network_address
+
+
+def allowed_ports(
+    entries: Iterable[AclEntry],
+    *,
+    egress: bool,
+    protocol: int,
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address,
+) -> list[PortRange]:
+    """The TCP/UDP ports first-match evaluation lets through for one far address.
+
+    Evaluated once per stretch of ports between entry boundaries, so it is exact without
+    trying all 65536 ports.
+    """
+    listed = ordered(entries, egress=egress)
+    bounds = {0, 65536}
+    for entry in listed:
+        if entry.traffic.ports is not None:
+            bounds.update((entry.traffic.ports.first, entry.traffic.ports.last + 1))
+    edges = sorted(b for b in bounds if 0 <= b <= 65536)
+    allowed: list[PortRange] = []
+    for start, end in itertools.pairwise(edges):
+        decision = evaluate_acl(listed, egress=egress, packet=Packet(protocol, address, start))
+        if not decision.allowed:
+            continue
+        if allowed and allowed[-1].last == start - 1:
+            allowed[-1] = PortRange(allowed[-1].first, end - 1)
+        else:
+            allowed.append(PortRange(start, end - 1))
+    return allowed
+
+
+def uncovered(wanted: PortRange, allowed: Iterable[PortRange]) -> list[PortRange]:
+    """The parts of ``wanted`` that none of ``allowed`` covers."""
+    gaps = [wanted]
+    for block in allowed:
+        next_gaps: list[PortRange] = []
+        for gap in gaps:
+            if not gap.overlaps(block):
+                next_gaps.append(gap)
+                continue
+            if gap.first < block.first:
+                next_gaps.append(PortRange(gap.first, block.first - 1))
+            if block.last < gap.last:
+                next_gaps.append(PortRange(block.last + 1, gap.last))
+        gaps = next_gaps
+    return gaps
