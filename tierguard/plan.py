@@ -27,6 +27,7 @@ from tierguard.config.services import BUILTIN_SERVICES, Service
 from tierguard.errors import ConfigError, Problem
 from tierguard.rules import (
     ALL,
+    EPHEMERAL_PORTS,
     TCP,
     UDP,
     AclAction,
@@ -134,6 +135,8 @@ class NetworkPlan:
     tiers: Mapping[str, TierPlan]
     acls: Mapping[str, AclPlan]
     tags: Mapping[str, str] = field(default_factory=dict)
+    named_cidrs: Mapping[str, IPNetwork] = field(default_factory=dict)
+    ephemeral_ports: PortRange = EPHEMERAL_PORTS
 
     def subnets_in(self, group: str) -> tuple[PlannedSubnet, ...]:
         return tuple(s for s in self.subnets if s.group == group)
@@ -635,6 +638,8 @@ class _Planner:
             tiers=tiers,
             acls=acls,
             tags=dict(config.tags),
+            named_cidrs=dict(config.named_cidrs),
+            ephemeral_ports=config.ephemeral_ports,
         )
 
 

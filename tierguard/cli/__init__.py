@@ -12,6 +12,7 @@ import sys
 import click
 
 from tierguard.cli.preview import preview
+from tierguard.cli.reach import reach
 from tierguard.errors import TierguardError
 
 
@@ -22,6 +23,7 @@ def cli() -> None:
 
 
 cli.add_command(preview)
+cli.add_command(reach)
 
 
 def main() -> None:

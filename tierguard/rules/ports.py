@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 MIN_PORT = 0
@@ -131,3 +132,33 @@ class IcmpMatch:
         if self.type == -1:
             return "any type"
         return f"type {self.type}" + ("" if self.code == -1 else f" code {self.code}")
+
+
+def merge_ranges(ranges: Iterable[PortRange]) -> tuple[PortRange, ...]:
+    """The same ports as a sorted tuple of disjoint, non-adjacent ranges."""
+    merged: list[PortRange] = []
+    for block in sorted(ranges):
+        if merged and block.first <= merged[-1].last + 1:
+            if block.last > merged[-1].last:
+                merged[-1] = PortRange(merged[-1].first, block.last)
+        else:
+            merged.append(block)
+    return tuple(merged)
+
+
+def intersect_ranges(
+    left: Iterable[PortRange], right: Iterable[PortRange]
+) -> tuple[PortRange, ...]:
+    """The ports in both sets."""
+    right_list = list(right)
+    return merge_ranges(
+        part for a in left for b in right_list if (part := a.intersection(b)) is not None
+    )
+
+
+def spell_ranges(ranges: Iterable[PortRange]) -> str:
+    """``22, 80-90`` (or ``all ports``) for messages and tables."""
+    merged = merge_ranges(ranges)
+    if len(merged) == 1 and merged[0].is_all:
+        return "all ports"
+    return ", ".join(r.key for r in merged)

@@ -1,0 +1,77 @@
+"""Options and loading shared by the verbs that read a stack file."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from tierguard.config.stackfile import StackFile, find_project_dir, load_stack, load_yaml
+from tierguard.errors import ConfigError, Problem
+from tierguard.plan import NetworkPlan
+from tierguard.program import plan_from_raw, region_from
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def stack_options(command: F) -> F:
+    """``--stack``, ``--stack-file`` and ``--cwd``, as every stack-reading verb takes them."""
+    for option in reversed(
+        [
+            click.option("-s", "--stack", default="dev", show_default=True, help="Stack name."),
+            click.option(
+                "--stack-file",
+                type=click.Path(dir_okay=False, path_type=Path),
+                help="Use this stack file instead of Pulumi.<stack>.yaml (e.g. examples/…).",
+            ),
+            click.option(
+                "-C",
+                "--cwd",
+                type=click.Path(file_okay=False, path_type=Path),
+                default=Path(),
+                help="Run as if started in this directory (the project is found upward).",
+            ),
+        ]
+    ):
+        command = option(command)
+    return command
+
+
+@dataclass(frozen=True)
+class LoadedStack:
+    project_dir: Path
+    stack: StackFile
+    plan: NetworkPlan
+
+
+def _stack_from_file(path: Path, project_dir: Path) -> StackFile:
+    """A stack file given by path: its stack name is the file's middle part."""
+    doc = load_yaml(path)
+    if not isinstance(doc, dict) or not isinstance(doc.get("config"), dict):
+        raise ConfigError([Problem(str(path), "must be a mapping with a 'config:' mapping")])
+    project = load_yaml(project_dir / "Pulumi.yaml")
+    name = path.name.removeprefix("Pulumi.").removesuffix(".yaml").removesuffix(".yml")
+    project_name = project.get("name") if isinstance(project, dict) else None
+    return StackFile(
+        project=str(project_name or "tierguard"), stack=name, path=path, config=doc["config"]
+    )
+
+
+def load(cwd: Path, stack: str, stack_file: Path | None) -> LoadedStack:
+    """Find the project, read the stack file and validate its network into a plan.
+
+    Validation happens here, before anything runs, so bad config is reported by path.
+    """
+    project_dir = find_project_dir(cwd.resolve())
+    doc = (
+        _stack_from_file(stack_file, project_dir) if stack_file else load_stack(project_dir, stack)
+    )
+    plan = plan_from_raw(
+        doc.config.get("tierguard:network"),
+        region=region_from(doc.config.get("aws:region")),
+        stack=doc.stack,
+    )
+    return LoadedStack(project_dir, doc, plan)

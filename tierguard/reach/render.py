@@ -1,0 +1,177 @@
+"""Reachability for people (a table, explanations), machines (JSON) and diagrams.
+
+JSON shape (documented in the README)::
+
+    {"sources": [{"name", "label", "address", "tier"}], "targets": [str],
+     "reach": [{"from", "to", "open": [{"protocol", "ports"}],
+                "blocked": [{"protocol", "ports", "why"}],
+                "oneWay": [{"protocol", "ports", "why"}], "notes": [str]}]}
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from rich.console import Console
+from rich.table import Table
+
+from tierguard.reach.analysis import Explanation, Finding, Matrix, Reach, Verdict
+from tierguard.rules.ports import spell_ranges
+from tierguard.rules.protocols import protocol_name
+
+
+def _finding_json(finding: Finding, *, why: bool) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "protocol": protocol_name(finding.protocol),
+        "ports": spell_ranges(finding.ports) if finding.ports else None,
+    }
+    if why:
+        doc["why"] = finding.detail
+    return doc
+
+
+def reach_json(cell: Reach) -> dict[str, Any]:
+    by = {v: [f for f in cell.findings if f.verdict is v] for v in Verdict}
+    return {
+        "from": cell.source.name,
+        "to": cell.target,
+        "open": [_finding_json(f, why=False) for f in by[Verdict.OPEN]],
+        "blocked": [_finding_json(f, why=True) for f in by[Verdict.BLOCKED]],
+        "oneWay": [_finding_json(f, why=True) for f in by[Verdict.ONE_WAY]],
+        "notes": [f.detail for f in by[Verdict.OPEN] if f.detail],
+    }
+
+
+def matrix_json(matrix: Matrix) -> dict[str, Any]:
+    return {
+        "sources": [
+            {
+                "name": s.name,
+                "label": str(s),
+                "address": str(s.address) if s.address else None,
+                "tier": s.tier,
+            }
+            for s in matrix.sources
+        ],
+        "targets": list(matrix.targets),
+        "reach": [
+            reach_json(matrix.reach(s.name, t)) for s in matrix.sources for t in matrix.targets
+        ],
+    }
+
+
+def cell_text(cell: Reach) -> str:
+    parts = [f.label for f in cell.open]
+    parts += [f"✗ {f.label}" for f in cell.findings if f.verdict is Verdict.BLOCKED]
+    parts += [f"⇥ {f.label} (one-way)" for f in cell.findings if f.verdict is Verdict.ONE_WAY]
+    return ", ".join(parts) or "—"
+
+
+def print_matrix(matrix: Matrix, console: Console, *, title: str = "Who can reach what") -> None:
+    table = Table(title=title, title_justify="left", show_lines=False)
+    table.add_column("from \\ to")
+    for target in matrix.targets:
+        table.add_column(target)
+    for source in matrix.sources:
+        table.add_row(
+            str(source), *(cell_text(matrix.reach(source.name, t)) for t in matrix.targets)
+        )
+    console.print(table)
+    problems = [
+        (matrix.reach(s.name, t), f)
+        for s in matrix.sources
+        for t in matrix.targets
+        for f in matrix.reach(s.name, t).findings
+        if f.verdict is not Verdict.OPEN or f.detail
+    ]
+    if problems:
+        console.print(
+            "✗ blocked by a network ACL although a security group allows it; "
+            "⇥ gets in but the replies are dropped (stateless ACL)"
+        )
+        for cell, finding in problems:
+            console.print(f"  {cell.source} → {cell.target} {finding.label}: {finding.detail}")
+
+
+def print_explanation(explanation: Explanation, console: Console) -> None:
+    verdict = "reachable" if explanation.reachable else "NOT reachable"
+    console.print(f"{explanation.question}: {verdict}")
+    for step in explanation.steps:
+        mark = "✓" if step.passed else "✗"
+        console.print(f"  {mark} {step.layer}: {step.detail}")
+
+
+def explanation_json(explanation: Explanation) -> dict[str, Any]:
+    return {
+        "from": explanation.source.name,
+        "to": explanation.target,
+        "protocol": protocol_name(explanation.protocol),
+        "port": explanation.port,
+        "reachable": explanation.reachable,
+        "steps": [
+            {"check": s.layer, "passed": s.passed, "detail": s.detail} for s in explanation.steps
+        ],
+    }
+
+
+# -- diagrams ---------------------------------------------------------------------------
+
+
+def _node_id(name: str) -> str:
+    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+
+
+def _edge_label(findings: list[Finding]) -> str:
+    return ", ".join(f.label for f in findings).replace('"', "'")
+
+
+def mermaid(matrix: Matrix) -> str:
+    """A Mermaid flowchart that renders on GitHub: solid edges are open, dotted edges
+    ending in ✗ are blocked by an ACL, dotted arrows marked one-way lose their replies."""
+    lines = ["flowchart LR"]
+    for source in matrix.sources:
+        if source.tier is None:
+            shape = ('(("', '"))') if source.name.startswith("internet") else ('[/"', '"/]')
+            lines.append(f"  {_node_id(source.name)}{shape[0]}{source}{shape[1]}")
+    for target in matrix.targets:
+        lines.append(f'  {_node_id(target)}["tier {target}"]')
+    for source in matrix.sources:
+        for target in matrix.targets:
+            cell = matrix.reach(source.name, target)
+            a, b = _node_id(source.name), _node_id(target)
+            by = {v: [f for f in cell.findings if f.verdict is v] for v in Verdict}
+            if by[Verdict.OPEN]:
+                lines.append(f'  {a} -->|"{_edge_label(by[Verdict.OPEN])}"| {b}')
+            if by[Verdict.ONE_WAY]:
+                lines.append(f'  {a} -.->|"one-way: {_edge_label(by[Verdict.ONE_WAY])}"| {b}')
+            if by[Verdict.BLOCKED]:
+                lines.append(f'  {a} -.-x|"blocked: {_edge_label(by[Verdict.BLOCKED])}"| {b}')
+    return "\n".join(lines) + "\n"
+
+
+def dot(matrix: Matrix) -> str:
+    """The same graph in Graphviz DOT: red dashed edges are blocked, orange one-way."""
+    lines = ["digraph reachability {", "  rankdir=LR;", "  node [fontname=Helvetica];"]
+    for source in matrix.sources:
+        if source.tier is None:
+            lines.append(f'  {_node_id(source.name)} [label="{source}", shape=ellipse];')
+    for target in matrix.targets:
+        lines.append(f'  {_node_id(target)} [label="tier {target}", shape=box];')
+    styles = {
+        Verdict.OPEN: "",
+        Verdict.ONE_WAY: ", style=dashed, color=orange, fontcolor=orange",
+        Verdict.BLOCKED: ", style=dashed, color=red, fontcolor=red, arrowhead=tee",
+    }
+    prefixes = {Verdict.OPEN: "", Verdict.ONE_WAY: "one-way: ", Verdict.BLOCKED: "blocked: "}
+    for source in matrix.sources:
+        for target in matrix.targets:
+            cell = matrix.reach(source.name, target)
+            for verdict in Verdict:
+                found = [f for f in cell.findings if f.verdict is verdict]
+                if found:
+                    label = prefixes[verdict] + _edge_label(found)
+                    edge = f"{_node_id(source.name)} -> {_node_id(target)}"
+                    lines.append(f'  {edge} [label="{label}"{styles[verdict]}];')
+    lines.append("}")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,167 @@
+"""The network as reachability sees it: tiers (groups and their rules), ACLs, sources.
+
+Groups are identified by a key that rules' ``SecurityGroupPeer`` refer to: the tier name
+when built from a plan, the ``sg-…`` id when built from deployed resources.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+
+from tierguard.plan import NetworkPlan, TierPeer
+from tierguard.rules import (
+    EPHEMERAL_PORTS,
+    AclEntry,
+    CidrPeer,
+    IPNetwork,
+    PortRange,
+    SecurityGroupPeer,
+    SgRule,
+    parse_cidr_lenient,
+)
+from tierguard.rules.acl import representative_address
+from tierguard.rules.addresses import canonical_cidr
+
+Address = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+@dataclass(frozen=True)
+class LabeledRule:
+    """A rule with the name people know it by (resource name, ``sgr-…`` id)."""
+
+    name: str
+    rule: SgRule
+
+
+@dataclass(frozen=True)
+class TierNode:
+    """A tier: its group, where its members live, and the group's rules."""
+
+    name: str
+    group: str
+    subnet_group: str | None
+    address: Address | None
+    """A member's address (for CIDR rules and ACLs); ``None`` when unknown."""
+    rules: tuple[LabeledRule, ...]
+
+
+@dataclass(frozen=True)
+class AclNode:
+    """The network ACL of one subnet group."""
+
+    name: str
+    entries: tuple[AclEntry, ...]
+
+
+@dataclass(frozen=True)
+class Topology:
+    tiers: Mapping[str, TierNode]
+    acls: Mapping[str, AclNode]
+    """By subnet group; a group without one uses the VPC's default ACL (allows all)."""
+    named_cidrs: Mapping[str, IPNetwork] = field(default_factory=dict)
+    prefix_lists: Mapping[str, tuple[IPNetwork, ...]] = field(default_factory=dict)
+    ephemeral: PortRange = EPHEMERAL_PORTS
+
+    def acl_of(self, tier: TierNode) -> AclNode | None:
+        return self.acls.get(tier.subnet_group) if tier.subnet_group else None
+
+    def networks(self) -> list[IPNetwork]:
+        """Every block any rule, entry or name mentions (to find 'the internet at large')."""
+        found: list[IPNetwork] = list(self.named_cidrs.values())
+        for tier in self.tiers.values():
+            found.extend(
+                r.rule.peer.network for r in tier.rules if isinstance(r.rule.peer, CidrPeer)
+            )
+        for acl in self.acls.values():
+            found.extend(e.cidr for e in acl.entries)
+        for entries in self.prefix_lists.values():
+            found.extend(entries)
+        return found
+
+
+@dataclass(frozen=True)
+class Source:
+    """Where a connection starts: the internet, a named or given block, or a tier."""
+
+    name: str
+    address: Address | None
+    tier: str | None = None
+    label: str = ""
+
+    def __str__(self) -> str:
+        return self.label or self.name
+
+
+def sources_of(topology: Topology) -> list[Source]:
+    """The internet over IPv4 and IPv6, each named CIDR, each tier — in that order."""
+    avoid = topology.networks()
+    sources = [
+        Source(
+            f"internet-ipv{version}",
+            representative_address(parse_cidr_lenient(default), avoid),
+            label=f"internet (IPv{version})",
+        )
+        for version, default in ((4, "0.0.0.0/0"), (6, "::/0"))
+    ]
+    sources.extend(
+        Source(name, network.network_address, label=f"{name} ({canonical_cidr(network)})")
+        for name, network in topology.named_cidrs.items()
+    )
+    sources.extend(
+        Source(tier.name, tier.address, tier=tier.name, label=f"tier {tier.name}")
+        for tier in topology.tiers.values()
+    )
+    return sources
+
+
+def source_named(topology: Topology, text: str) -> Source:
+    """A source by name (``internet-ipv4``, a named CIDR, a tier) or a literal address/CIDR."""
+    for source in sources_of(topology):
+        if source.name == text:
+            return source
+    try:
+        network = parse_cidr_lenient(
+            text if "/" in text else f"{text}/{32 if ':' not in text else 128}"
+        )
+    except ValueError:
+        names = ", ".join(s.name for s in sources_of(topology))
+        raise ValueError(
+            f"{text!r} is not a source; use one of {names}, or an address or CIDR block"
+        ) from None
+    return Source(canonical_cidr(network), network.network_address)
+
+
+def _member_address(blocks: Iterable[IPNetwork]) -> Address | None:
+    for block in blocks:
+        # AWS reserves the first four addresses of every subnet.
+        return block.network_address + 10 if block.num_addresses > 16 else block.network_address
+    return None
+
+
+def topology_from_plan(plan: NetworkPlan) -> Topology:
+    """The planned network: tier references become group keys equal to tier names."""
+    tiers: dict[str, TierNode] = {}
+    for name, tier in plan.tiers.items():
+        rules = []
+        for planned in tier.rules:
+            peer = planned.peer
+            if isinstance(peer, TierPeer):
+                peer = SecurityGroupPeer(peer.tier, is_self=peer.is_self)
+            rules.append(
+                LabeledRule(
+                    planned.name,
+                    SgRule(name, planned.direction, planned.traffic, peer, planned.description),
+                )
+            )
+        blocks = [s.cidr for s in plan.subnets_in(tier.subnet_group or "") if s.cidr is not None]
+        tiers[name] = TierNode(name, name, tier.subnet_group, _member_address(blocks), tuple(rules))
+    acls = {
+        group: AclNode(acl.name, tuple(e.entry for e in acl.entries))
+        for acl in plan.acls.values()
+        for group in acl.subnet_groups
+    }
+    return Topology(
+        tiers=tiers, acls=acls, named_cidrs=dict(plan.named_cidrs), ephemeral=plan.ephemeral_ports
+    )
