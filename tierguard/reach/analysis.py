@@ -11,7 +11,7 @@ first-match order), so no port is guessed.
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -120,12 +120,6 @@ def _peer_has(peer: Peer, address: Address | None, group: str | None, topology: 
     return False
 
 
-def _matching(
-    rules: Iterable[LabeledRule], direction: Direction, covers: Callable[[Peer], bool]
-) -> list[LabeledRule]:
-    return [r for r in rules if r.rule.direction is direction and covers(r.rule.peer)]
-
-
 def _allowance(rules: Iterable[LabeledRule]) -> Allowance:
     collected: dict[int, list[PortRange]] = {}
     for labeled in rules:
@@ -150,16 +144,14 @@ def _sg_rules_for(
     """The target's ingress rules admitting the source, and (tier sources) the source's
     egress rules reaching the target; ``None`` when the source has no group."""
     group = _source_group(source, topology)
-    ingress = _matching(
-        target.rules, Direction.INGRESS, lambda p: _peer_has(p, source.address, group, topology)
+    index = topology.index
+    ingress = index[target.name, Direction.INGRESS].matching(
+        source.address, group, topology.prefix_lists
     )
     if source.tier is None:
         return ingress, None
-    origin = topology.tiers[source.tier]
-    egress = _matching(
-        origin.rules,
-        Direction.EGRESS,
-        lambda p: _peer_has(p, target.address, target.group, topology),
+    egress = index[source.tier, Direction.EGRESS].matching(
+        target.address, target.group, topology.prefix_lists
     )
     return ingress, egress
 

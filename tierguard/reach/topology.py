@@ -9,12 +9,14 @@ from __future__ import annotations
 import ipaddress
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from tierguard.plan import NetworkPlan, TierPeer
 from tierguard.rules import (
     EPHEMERAL_PORTS,
     AclEntry,
     CidrPeer,
+    Direction,
     IPNetwork,
     PortRange,
     SecurityGroupPeer,
@@ -55,6 +57,49 @@ class AclNode:
     entries: tuple[AclEntry, ...]
 
 
+class RuleIndex:
+    """One tier-direction's rules by peer kind, so matching a far end is a dictionary
+    lookup plus integer mask tests instead of a scan through ``ipaddress`` objects."""
+
+    def __init__(self, rules: Iterable[LabeledRule]) -> None:
+        self.by_group: dict[str, list[LabeledRule]] = {}
+        self.by_cidr: list[tuple[int, int, int, LabeledRule]] = []
+        self.by_prefix_list: list[tuple[str, LabeledRule]] = []
+        for labeled in rules:
+            peer = labeled.rule.peer
+            if isinstance(peer, CidrPeer):
+                network = peer.network
+                self.by_cidr.append(
+                    (network.version, int(network.netmask), int(network.network_address), labeled)
+                )
+            elif isinstance(peer, SecurityGroupPeer):
+                self.by_group.setdefault(peer.group, []).append(labeled)
+            else:
+                self.by_prefix_list.append((peer.prefix_list, labeled))
+
+    def matching(
+        self,
+        address: Address | None,
+        group: str | None,
+        prefix_lists: Mapping[str, tuple[IPNetwork, ...]],
+    ) -> list[LabeledRule]:
+        """The rules whose peer covers a far end known by address and/or group."""
+        found = list(self.by_group.get(group, ())) if group is not None else []
+        if address is not None:
+            version, value = address.version, int(address)
+            found.extend(
+                r for v, mask, net, r in self.by_cidr if v == version and value & mask == net
+            )
+            found.extend(
+                r
+                for pl, r in self.by_prefix_list
+                if any(
+                    address.version == n.version and address in n for n in prefix_lists.get(pl, ())
+                )
+            )
+        return found
+
+
 @dataclass(frozen=True)
 class Topology:
     tiers: Mapping[str, TierNode]
@@ -63,6 +108,15 @@ class Topology:
     named_cidrs: Mapping[str, IPNetwork] = field(default_factory=dict)
     prefix_lists: Mapping[str, tuple[IPNetwork, ...]] = field(default_factory=dict)
     ephemeral: PortRange = EPHEMERAL_PORTS
+
+    @cached_property
+    def index(self) -> dict[tuple[str, Direction], RuleIndex]:
+        """Rule indexes per (tier, direction), built once per topology."""
+        return {
+            (name, direction): RuleIndex(r for r in tier.rules if r.rule.direction is direction)
+            for name, tier in self.tiers.items()
+            for direction in Direction
+        }
 
     def acl_of(self, tier: TierNode) -> AclNode | None:
         return self.acls.get(tier.subnet_group) if tier.subnet_group else None

@@ -95,7 +95,9 @@ def representative_address(
     cuts = [n for n in avoid if n.version == within.version and n != within]
     if public:
         cuts.extend(_NOT_INTERNET[within.version])
-    for cut in sorted(cuts, key=lambda n: n.prefixlen):
+    # Collapsing first turns thousands of neighbouring blocks into a few cuts.
+    collapsed: list[IPNetwork] = list(ipaddress.collapse_addresses(cuts))  # type: ignore[type-var]
+    for cut in sorted(collapsed, key=lambda n: n.prefixlen):
         space = _exclude(space, cut)
         if not space:
             return None
