@@ -61,6 +61,45 @@ def load_yaml(path: Path) -> Any:
         raise ConfigError([Problem(str(path), f"YAML error: {exc}")]) from None
 
 
+def _path_parts(config_path: str) -> list[str | int]:
+    """``tiers.web.ingress[1].cidr`` → ``['tiers', 'web', 'ingress', 1, 'cidr']``."""
+    parts: list[str | int] = []
+    for piece in config_path.split("."):
+        name, _, rest = piece.partition("[")
+        if name:
+            parts.append(name)
+        while rest:
+            index, _, rest = rest.partition("]")
+            parts.append(int(index))
+            rest = rest.removeprefix("[")
+    return parts
+
+
+def locate(path: Path, key: str, config_path: str) -> tuple[int, int] | None:
+    """Line and column (1-based) where ``config_path`` under config ``key`` is written.
+
+    Walks as deep as the file goes, so a path into generated values (an automatic rule)
+    points at the rule that implied it. ``None`` if the file cannot be read.
+    """
+    try:
+        node: yaml.Node | None = yaml.compose(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError):
+        return None
+    best: yaml.Node | None = None
+    for part in ["config", key, *_path_parts(config_path)]:
+        child: yaml.Node | None = None
+        if isinstance(node, yaml.MappingNode):
+            child = next((v for k, v in node.value if k.value == part), None)
+        elif isinstance(node, yaml.SequenceNode) and isinstance(part, int):
+            child = node.value[part] if 0 <= part < len(node.value) else None
+        if child is None:
+            break
+        best = node = child
+    if best is None:
+        return None
+    return best.start_mark.line + 1, best.start_mark.column + 1
+
+
 @dataclass(frozen=True)
 class StackFile:
     """A stack's settings as the engine would hand them to the program."""

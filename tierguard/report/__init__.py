@@ -1,0 +1,1 @@
+"""Machine-readable reports shared by the offline preview and the audit."""

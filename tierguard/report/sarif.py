@@ -1,0 +1,99 @@
+"""SARIF 2.1.0 for GitHub code scanning: one result per finding, with its rule.
+
+GitHub reads ``runs[].tool.driver.rules`` (id, name, short/full description, help, default
+level) and each result's ``ruleId``, ``level``, ``message`` and a physical location
+(a repository-relative file and a line). Findings without a file (the audit's) carry a
+logical location naming the resource instead.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from typing import Any, Literal
+
+SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+Level = Literal["error", "warning", "note"]
+
+
+@dataclass(frozen=True)
+class SarifRule:
+    id: str
+    name: str
+    description: str
+    help: str
+    level: Level
+
+
+@dataclass(frozen=True)
+class SarifResult:
+    rule_id: str
+    level: Level
+    message: str
+    uri: str | None = None
+    """Path relative to the repository root (forward slashes)."""
+    line: int | None = None
+    column: int | None = None
+    logical: str | None = None
+    """A resource name, URN or id when there is no file to point at."""
+
+
+def _location(result: SarifResult) -> dict[str, Any]:
+    location: dict[str, Any] = {}
+    if result.uri is not None:
+        region = {"startLine": result.line or 1}
+        if result.column:
+            region["startColumn"] = result.column
+        location["physicalLocation"] = {
+            "artifactLocation": {"uri": result.uri, "uriBaseId": "%SRCROOT%"},
+            "region": region,
+        }
+    if result.logical is not None:
+        location["logicalLocations"] = [{"fullyQualifiedName": result.logical}]
+    return location
+
+
+def sarif_document(
+    tool: str, version: str, rules: Sequence[SarifRule], results: Iterable[SarifResult]
+) -> dict[str, Any]:
+    """The whole log: one run, every rule that has a result listed once."""
+    listed = list(results)
+    used = {r.rule_id for r in listed}
+    ordered = [rule for rule in rules if rule.id in used]
+    index = {rule.id: i for i, rule in enumerate(ordered)}
+    return {
+        "$schema": SCHEMA,
+        "version": "2.1.0",
+        "runs": [
+            {
+                "tool": {
+                    "driver": {
+                        "name": tool,
+                        "version": version,
+                        "informationUri": "https://github.com/tierguard/tierguard",
+                        "rules": [
+                            {
+                                "id": rule.id,
+                                "name": rule.name,
+                                "shortDescription": {"text": rule.description},
+                                "fullDescription": {"text": rule.description},
+                                "help": {"text": rule.help},
+                                "defaultConfiguration": {"level": rule.level},
+                            }
+                            for rule in ordered
+                        ],
+                    }
+                },
+                "results": [
+                    {
+                        "ruleId": result.rule_id,
+                        "ruleIndex": index[result.rule_id],
+                        "level": result.level,
+                        "message": {"text": result.message},
+                        "locations": [_location(result)],
+                    }
+                    for result in listed
+                ],
+            }
+        ],
+    }
