@@ -1,0 +1,292 @@
+"""What every tierguard policy shares: findings, exemptions, unknowns, and reporting.
+
+A check is a plain function from a context to ``Finding``s. The wrapper policy classes
+apply the policy's exemptions, report the rest through the engine, and handle the two
+things a check never should:
+
+* **Unknown values at preview.** A check records what it could not judge
+  (``ctx.unknown(...)``) and keeps judging everything else. After reporting, the wrapper
+  raises ``NotEvaluatedAtPreview``, a ``pulumi_policy`` ``UnknownValueError``, which the
+  engine turns into an *advisory* "could not be evaluated at preview" diagnostic; at
+  ``pulumi up`` the values are known and the policy judges them again.
+* **Exempted findings.** They must stay visible without blocking, but the engine gives
+  every diagnostic of a policy that policy's enforcement level. So they are handed to
+  ``tierguard-exempted-findings`` (resource) and ``tierguard-exempted-stack-findings``
+  (stack), two advisory policies that run last in the pack and report them as
+  ``exempted: <reason> …``. The hand-over is per thread: the engine runs every policy of
+  one ``Analyze``/``AnalyzeStack`` request in order on one server thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import threading
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    EnforcementLevel,
+    PolicyResource,
+    ReportViolation,
+    ResourceValidationArgs,
+    ResourceValidationPolicy,
+    Severity,
+    StackValidationArgs,
+    StackValidationPolicy,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
+
+from tierguard.policies.config import Settings, schema
+from tierguard.rules.normalize import Reader
+
+#: How the engine's unknown values are recognised while normalising props.
+ENGINE_READER = Reader(unknown_errors=(UnknownValueError,))
+
+DOCS_URL = "https://github.com/tierguard/tierguard/blob/main/docs/policies.md"
+
+PREVIEW_NOTE = "could not be evaluated at preview"
+
+
+class NotEvaluatedAtPreview(UnknownValueError):
+    """Some inputs are unknown until apply; raised after the known parts were judged."""
+
+    def __init__(self, details: Iterable[str]) -> None:
+        super().__init__(UNKNOWN_STRING_VALUE, [])
+        self.details = tuple(details)
+        self.message = (
+            f"{PREVIEW_NOTE}: "
+            + "; ".join(self.details)
+            + ". These values are only known after apply; `pulumi up` judges them again."
+        )
+
+    def __str__(self) -> str:
+        return self.message
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One violation: the message, and the resource it is about (stack policies)."""
+
+    message: str
+    urn: str | None = None
+    name: str | None = None
+
+
+@dataclass
+class _Context:
+    settings: Settings
+    unknowns: list[str] = field(default_factory=list)
+
+    def unknown(self, detail: str) -> None:
+        """Record something that cannot be judged at preview."""
+        if detail not in self.unknowns:
+            self.unknowns.append(detail)
+
+
+@dataclass
+class ResourceContext(_Context):
+    """What a resource check sees: the resource's type, inputs, identity and settings."""
+
+    resource_type: str = ""
+    props: Mapping[str, Any] = field(default_factory=dict)
+    name: str = ""
+    urn: str = ""
+
+
+@dataclass
+class StackContext(_Context):
+    """What a stack check sees: every resource of the stack, with the graph filled in."""
+
+    resources: list[PolicyResource] = field(default_factory=list)
+
+
+ResourceCheck = Callable[[ResourceContext], Iterable[Finding]]
+StackCheck = Callable[[StackContext], Iterable[Finding]]
+
+
+class _Notices(threading.local):
+    def __init__(self) -> None:
+        self.pending: dict[str, list[str]] = {}
+
+
+_NOTICES = _Notices()
+_STACK_KEY = "<stack>"
+
+
+def _exempted(
+    policy: str,
+    settings: Settings,
+    findings: Iterable[Finding],
+    report: ReportViolation,
+    *,
+    default_name: str | None,
+    default_urn: str | None,
+    notice_key: Callable[[Finding], str],
+    today: dt.date | None,
+) -> None:
+    for finding in findings:
+        name = finding.name or default_name
+        urn = finding.urn or default_urn
+        active, expired = settings.exemption_for(name, urn, today)
+        if active is not None:
+            where = f" [{finding.urn}]" if finding.urn else ""
+            _NOTICES.pending.setdefault(notice_key(finding), []).append(
+                f"exempted: {active} — {policy}: {finding.message}{where}"
+            )
+            continue
+        message = finding.message
+        if expired is not None and expired.expires is not None:
+            message += (
+                f" (the exemption {expired.reason!r} expired on {expired.expires.isoformat()})"
+            )
+        report(message, finding.urn)
+
+
+@dataclass(frozen=True)
+class Metadata:
+    """What the engine shows about a policy, kept next to its check."""
+
+    name: str
+    description: str
+    enforcement_level: EnforcementLevel
+    severity: Severity
+    remediation: str
+    parameters: Mapping[str, dict[str, Any]] = field(default_factory=dict)
+    topic: str = "network"
+
+
+class TierguardResourcePolicy(ResourceValidationPolicy):
+    """A resource policy whose check returns findings; exemptions and unknowns handled."""
+
+    def __init__(self, meta: Metadata, check: ResourceCheck, *, types: frozenset[str]) -> None:
+        super().__init__(
+            name=meta.name,
+            description=meta.description,
+            validate=self._validate,
+            enforcement_level=meta.enforcement_level,
+            config_schema=schema(meta.parameters),
+            severity=meta.severity,
+            tags=["tierguard", meta.topic],
+            remediation_steps=meta.remediation,
+            url=f"{DOCS_URL}#{meta.name}",
+        )
+        self.meta = meta
+        self.check = check
+        self.types = types
+        self.today: dt.date | None = None
+        """Fixed by tests; ``None`` means the current UTC date."""
+
+    def _validate(self, args: ResourceValidationArgs, report: ReportViolation) -> None:
+        if args.resource_type not in self.types:
+            return
+        ctx = ResourceContext(
+            settings=Settings(args.get_config(), self.meta.parameters),
+            resource_type=args.resource_type,
+            props=args.props,
+            name=args.name,
+            urn=args.urn,
+        )
+        _exempted(
+            self.name,
+            ctx.settings,
+            list(self.check(ctx)),
+            report,
+            default_name=args.name,
+            default_urn=args.urn,
+            notice_key=lambda _finding: args.urn,
+            today=self.today,
+        )
+        if ctx.unknowns:
+            raise NotEvaluatedAtPreview(ctx.unknowns)
+
+
+class TierguardStackPolicy(StackValidationPolicy):
+    """A stack policy whose check returns findings; exemptions and unknowns handled."""
+
+    def __init__(self, meta: Metadata, check: StackCheck) -> None:
+        super().__init__(
+            name=meta.name,
+            description=meta.description,
+            validate=self._validate,
+            enforcement_level=meta.enforcement_level,
+            config_schema=schema(meta.parameters),
+            severity=meta.severity,
+            tags=["tierguard", meta.topic],
+            remediation_steps=meta.remediation,
+            url=f"{DOCS_URL}#{meta.name}",
+        )
+        self.meta = meta
+        self.check = check
+        self.today: dt.date | None = None
+
+    def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
+        ctx = StackContext(
+            settings=Settings(args.get_config(), self.meta.parameters),
+            resources=list(args.resources),
+        )
+        _exempted(
+            self.name,
+            ctx.settings,
+            list(self.check(ctx)),
+            report,
+            default_name=None,
+            default_urn=None,
+            notice_key=lambda _finding: _STACK_KEY,
+            today=self.today,
+        )
+        if ctx.unknowns:
+            raise NotEvaluatedAtPreview(ctx.unknowns)
+
+
+def drain_notices(key: str) -> list[str]:
+    """Take the exempted findings recorded for a resource URN (or the stack) on this thread."""
+    return _NOTICES.pending.pop(key, [])
+
+
+def drain_stack_notices() -> list[str]:
+    return drain_notices(_STACK_KEY)
+
+
+def _report_resource_notices(args: ResourceValidationArgs, report: ReportViolation) -> None:
+    for notice in drain_notices(args.urn):
+        report(notice, None)
+
+
+def _report_stack_notices(_args: StackValidationArgs, report: ReportViolation) -> None:
+    for notice in drain_stack_notices():
+        report(notice, None)
+
+
+EXEMPTED_RESOURCE_FINDINGS = ResourceValidationPolicy(
+    name="tierguard-exempted-findings",
+    description="Findings of tierguard resource policies that an exemption accepts; reported so "
+    "exemptions stay visible, never blocking.",
+    validate=_report_resource_notices,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.LOW,
+    tags=["tierguard", "exemptions"],
+    remediation_steps="Review the exemption's reason and expiry in the pack config; remove it "
+    "once the finding is fixed.",
+    url=f"{DOCS_URL}#exemptions",
+)
+
+EXEMPTED_STACK_FINDINGS = StackValidationPolicy(
+    name="tierguard-exempted-stack-findings",
+    description="Findings of tierguard stack policies that an exemption accepts; reported so "
+    "exemptions stay visible, never blocking.",
+    validate=_report_stack_notices,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    severity=Severity.LOW,
+    tags=["tierguard", "exemptions"],
+    remediation_steps="Review the exemption's reason and expiry in the pack config; remove it "
+    "once the finding is fixed.",
+    url=f"{DOCS_URL}#exemptions",
+)
+
+
+def run_sync(result: object) -> None:
+    """Await what a validate call returned, if anything (the SDK allows async checks)."""
+    if asyncio.iscoroutine(result):
+        asyncio.run(result)

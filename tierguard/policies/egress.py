@@ -1,0 +1,42 @@
+"""Security-group egress to the internet on every protocol or port."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
+from tierguard.policies.common import describe_rule, internet, opens_all_ports, read_sg_rules
+from tierguard.rules import Direction
+from tierguard.rules.normalize import SG_TYPES
+
+
+def check_unrestricted_egress(ctx: ResourceContext) -> Iterator[Finding]:
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        if rule.direction is not Direction.EGRESS or not internet(rule):
+            continue
+        if opens_all_ports(rule.traffic):
+            yield Finding(
+                f"{describe_rule(ctx.name, sourced)}. Unrestricted egress lets a compromised "
+                "host download tooling and exfiltrate data anywhere, over any port (and ::/0 "
+                "egress bypasses IPv4-only restrictions). Fix: allow only what the tier calls "
+                "(e.g. TCP 443 to the internet, database ports to the data tier's security "
+                "group), and use VPC endpoints for AWS services."
+            )
+
+
+SG_UNRESTRICTED_EGRESS = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-no-unrestricted-egress",
+        description="Security groups should not allow egress on all protocols or all ports "
+        "to 0.0.0.0/0 or ::/0 (Checkov CKV_AWS_382).",
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Replace allow-all egress with the specific destinations and ports the "
+        "tier needs.",
+    ),
+    check_unrestricted_egress,
+    types=SG_TYPES,
+)

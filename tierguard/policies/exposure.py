@@ -1,0 +1,250 @@
+"""Security-group ingress from the internet: admin ports, all traffic, high-risk ports,
+unauthorised ports and wide public blocks, for every way a rule can be written.
+
+Only a CIDR peer of prefix length 0 (``0.0.0.0/0``, ``::/0`` in any spelling) is "the
+internet"; ``self``, security-group references and prefix lists are not, and a ``self``
+on the same block never hides the CIDRs next to it. Prefix lists defined in the same stack
+are resolved by the stack policy in ``tierguard.policies.stack``.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
+from tierguard.policies.common import (
+    ADMIN_PORTS,
+    HIGH_RISK_PORTS,
+    describe_rule,
+    exposed_ports,
+    internet,
+    opens_all_ports,
+    ports_text,
+    read_sg_rules,
+)
+from tierguard.policies.config import integer, port_list, string_list
+from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
+from tierguard.rules.model import CidrPeer
+from tierguard.rules.normalize import SG_TYPES
+from tierguard.rules.protocols import protocol_name
+
+PROTOCOLS_SCHEMA = string_list(
+    "Protocols whose ports count (tcp, udp; all-protocol rules always count).", ["tcp", "udp"]
+)
+
+
+def check_admin_ports(ctx: ResourceContext) -> Iterator[Finding]:
+    ports = ctx.settings.ports("adminPorts")
+    protocols = ctx.settings.protocols("protocols")
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        if rule.direction is not Direction.INGRESS or not internet(rule):
+            continue
+        hit = exposed_ports(rule.traffic, ports, protocols)
+        if hit:
+            yield Finding(
+                f"{describe_rule(ctx.name, sourced)}, exposing remote-administration "
+                f"port {ports_text(hit)} to anyone. Admin ports open to the internet are "
+                "scanned and brute-forced within minutes. Fix: allow them only from a "
+                "bastion or VPN security group or an admin CIDR (e.g. your office /32), or "
+                "use SSM Session Manager and remove the rule."
+            )
+
+
+def check_all_traffic(ctx: ResourceContext) -> Iterator[Finding]:
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        if rule.direction is not Direction.INGRESS or not internet(rule):
+            continue
+        if opens_all_ports(rule.traffic):
+            what = "every protocol and port" if rule.traffic.is_all else "every port"
+            yield Finding(
+                f"{describe_rule(ctx.name, sourced)}: {what} of the members is reachable "
+                "from anywhere, including services never meant to be public. Fix: replace "
+                "it with rules for the specific ports the tier serves (e.g. TCP 443), and "
+                "use security-group references for traffic between tiers."
+            )
+
+
+def check_high_risk_ports(ctx: ResourceContext) -> Iterator[Finding]:
+    ports = ctx.settings.ports("highRiskPorts")
+    protocols = ctx.settings.protocols("protocols")
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        if rule.direction is not Direction.INGRESS or not internet(rule):
+            continue
+        hit = exposed_ports(rule.traffic, ports, protocols)
+        if hit:
+            yield Finding(
+                f"{describe_rule(ctx.name, sourced)}, exposing high-risk port(s) "
+                f"{ports_text(hit)}. These serve databases, file sharing, legacy cleartext "
+                "protocols or admin consoles that are routinely attacked when public. Fix: "
+                "narrow the port range, and reach such services through a security-group "
+                "reference from the tier that needs them, or a VPN/private CIDR."
+            )
+
+
+def check_authorized_ports(ctx: ResourceContext) -> Iterator[Finding]:
+    allowed = {
+        TCP: ctx.settings.ports("authorizedTcpPorts"),
+        UDP: ctx.settings.ports("authorizedUdpPorts"),
+    }
+    protocols = set(ctx.settings.protocols("authorizedProtocols"))
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        if rule.direction is not Direction.INGRESS or not internet(rule):
+            continue
+        traffic = rule.traffic
+        problem: str | None = None
+        if traffic.protocol == ALL:
+            problem = "all protocols"
+        elif traffic.protocol in allowed and traffic.ports is not None:
+            outside = _outside(traffic.ports, allowed[traffic.protocol])
+            if outside:
+                problem = f"{protocol_name(traffic.protocol).upper()} port(s) {outside}"
+        elif traffic.protocol not in allowed and traffic.protocol not in protocols:
+            problem = f"protocol {protocol_name(traffic.protocol)}"
+        if problem:
+            authorised = ", ".join(
+                f"{protocol_name(p).upper()} {list(v)}" for p, v in allowed.items() if v
+            )
+            yield Finding(
+                f"{describe_rule(ctx.name, sourced)}: {problem} is not on the list of ports "
+                f"authorised for the internet ({authorised or 'none'}). Everything public "
+                "should be a deliberate, reviewed choice. Fix: restrict the rule to "
+                "authorised ports, or add the port to authorizedTcpPorts/authorizedUdpPorts "
+                "in the pack config if it is meant to be public."
+            )
+
+
+def _outside(ports: PortRange, allowed: tuple[int, ...]) -> str:
+    if ports.size > 4096:
+        return str(ports)
+    bad = [p for p in range(ports.first, ports.last + 1) if p not in allowed]
+    if not bad:
+        return ""
+    return ports_text(bad, limit=6)
+
+
+def check_wide_public_cidr(ctx: ResourceContext) -> Iterator[Finding]:
+    minimum = {4: ctx.settings.integer("minPrefixV4"), 6: ctx.settings.integer("minPrefixV6")}
+    approved = ctx.settings.networks("approvedCidrs")
+    for sourced in read_sg_rules(ctx):
+        rule = sourced.rule
+        peer = rule.peer
+        if not isinstance(peer, CidrPeer) or peer.is_internet:
+            continue
+        network = peer.network
+        if not network.is_global or network.prefixlen >= minimum[network.version]:
+            continue
+        if any(
+            network.version == a.version and network.subnet_of(a)  # type: ignore[arg-type]
+            for a in approved
+        ):
+            continue
+        yield Finding(
+            f"{describe_rule(ctx.name, sourced)}: {network} is a public block of "
+            f"{network.num_addresses:,} addresses, wider than /{minimum[network.version]}. "
+            "Wide public ranges usually mean a guessed or copied range and let in far more "
+            "hosts than the partner you meant. Fix: use the partner's exact ranges (or a "
+            "managed prefix list), or add the block to approvedCidrs with a reason."
+        )
+
+
+_SCOPE = (
+    "Judges aws.ec2.SecurityGroup and DefaultSecurityGroup inline rules, "
+    "aws.ec2.SecurityGroupRule and aws.vpc.SecurityGroupIngressRule/EgressRule."
+)
+
+SG_ADMIN_PORTS = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-no-admin-ports-from-internet",
+        description="Security groups must not open remote-administration ports (SSH 22, "
+        "RDP 3389) to 0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Allow admin ports only from a bastion/VPN security group or an admin "
+        "CIDR, or use SSM Session Manager.",
+        parameters={
+            "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
+            "protocols": PROTOCOLS_SCHEMA,
+        },
+    ),
+    check_admin_ports,
+    types=SG_TYPES,
+)
+
+SG_ALL_TRAFFIC = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-no-all-traffic-from-internet",
+        description="Security groups must not allow all protocols, or every TCP/UDP port, "
+        "from 0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.CRITICAL,
+        remediation="Replace the rule with rules for the specific ports the tier serves.",
+    ),
+    check_all_traffic,
+    types=SG_TYPES,
+)
+
+SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-no-high-risk-ports-from-internet",
+        description="Security groups must not open high-risk ports (Security Hub EC2.19 and "
+        "Prowler's lists) to 0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Reach data stores and legacy services through security-group references "
+        "or private CIDRs, never from the internet.",
+        parameters={
+            "highRiskPorts": port_list(
+                "High-risk ports (default: EC2.19 plus Prowler, without the admin ports).",
+                HIGH_RISK_PORTS,
+            ),
+            "protocols": string_list("Protocols whose ports count.", ["tcp"]),
+        },
+    ),
+    check_high_risk_ports,
+    types=SG_TYPES,
+)
+
+SG_AUTHORIZED_PORTS = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-public-ingress-authorized-ports-only",
+        description="Ingress from 0.0.0.0/0 or ::/0 may only use authorised ports (default "
+        "TCP 80 and 443), like Security Hub EC2.18. " + _SCOPE,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.HIGH,
+        remediation="Restrict public rules to authorised ports or extend the authorised list.",
+        parameters={
+            "authorizedTcpPorts": port_list("TCP ports that may be public.", [80, 443]),
+            "authorizedUdpPorts": port_list("UDP ports that may be public.", []),
+            "authorizedProtocols": string_list(
+                "Other protocols that may be public (e.g. icmp).", []
+            ),
+        },
+    ),
+    check_authorized_ports,
+    types=SG_TYPES,
+)
+
+SG_WIDE_PUBLIC_CIDR = TierguardResourcePolicy(
+    Metadata(
+        name="aws-ec2-sg-no-wide-public-cidr",
+        description="Security-group rules must not name public blocks wider than /24 (IPv4) "
+        "or /48 (IPv6) other than the whole internet, which other policies judge. " + _SCOPE,
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Use exact partner ranges or a prefix list; approve deliberate wide "
+        "ranges in approvedCidrs.",
+        parameters={
+            "minPrefixV4": integer("Narrowest allowed IPv4 prefix length.", 24, 1, 32),
+            "minPrefixV6": integer("Narrowest allowed IPv6 prefix length.", 48, 1, 128),
+            "approvedCidrs": string_list("Public blocks that are fine however wide.", []),
+        },
+    ),
+    check_wide_public_cidr,
+    types=SG_TYPES,
+)
