@@ -26,6 +26,7 @@ from tierguard.policies.common import (
 )
 from tierguard.policies.config import integer, port_list, string_list
 from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
+from tierguard.rules.addresses import contains
 from tierguard.rules.model import CidrPeer
 from tierguard.rules.normalize import SG_TYPES
 from tierguard.rules.protocols import protocol_name
@@ -139,10 +140,7 @@ def check_wide_public_cidr(ctx: ResourceContext) -> Iterator[Finding]:
         network = peer.network
         if not network.is_global or network.prefixlen >= minimum[network.version]:
             continue
-        if any(
-            network.version == a.version and network.subnet_of(a)  # type: ignore[arg-type]
-            for a in approved
-        ):
+        if any(contains(a, network) for a in approved):
             continue
         yield Finding(
             f"{describe_rule(ctx.name, sourced)}: {network} is a public block of "

@@ -60,3 +60,12 @@ def is_internet(network: IPNetwork) -> bool:
 
 def family_name(network: IPNetwork) -> str:
     return "IPv4" if network.version == 4 else "IPv6"
+
+
+def contains(outer: IPNetwork, inner: IPNetwork) -> bool:
+    """Whether every address of ``inner`` is in ``outer`` (``False`` across families)."""
+    if isinstance(outer, ipaddress.IPv4Network) and isinstance(inner, ipaddress.IPv4Network):
+        return inner.subnet_of(outer)
+    if isinstance(outer, ipaddress.IPv6Network) and isinstance(inner, ipaddress.IPv6Network):
+        return inner.subnet_of(outer)
+    return False

@@ -59,6 +59,9 @@ ACL_TYPES = frozenset({NETWORK_ACL, DEFAULT_NETWORK_ACL})
 
 T = TypeVar("T")
 
+#: The id of a security group or prefix list that is unknown until apply.
+UNKNOWN_REF = "(known after apply)"
+
 
 @dataclass(frozen=True)
 class Unresolved:
@@ -351,6 +354,34 @@ class _Props:
         items = [self._check(f"{key}[{i}]", item) for i, item in enumerate(value)]
         return [item for item in items if isinstance(item, str) and item]
 
+    def refs(self, key: str) -> list[str]:
+        """Ids of security groups or prefix lists; an unknown id is still a reference.
+
+        At preview the id of a group created in the same program is unknown, but that it
+        names a group (not an address) is known, so it reads as ``UNKNOWN_REF``.
+        """
+        errors: tuple[type[BaseException], ...] = (_Unknown, *self.reader.unknown_errors)
+        try:
+            value = self.get(key)
+        except errors:
+            return [UNKNOWN_REF]
+        if value is None or value == "":
+            return []
+        if isinstance(value, str):
+            return [value]
+        if not isinstance(value, Sequence):
+            raise _Invalid(f"{key} {value!r} is not a list")
+        found: list[str] = []
+        for index in range(len(value)):
+            try:
+                item = self._check(f"{key}[{index}]", value[index])
+            except errors:
+                found.append(UNKNOWN_REF)
+                continue
+            if isinstance(item, str) and item:
+                found.append(item)
+        return found
+
     def blocks(self, key: str) -> list[Mapping[str, Any]]:
         value = self.get(key)
         if value is None:
@@ -383,8 +414,8 @@ def _group_block_rules(
         group=group,
         cidrs=block.strings("cidrBlocks"),
         ipv6_cidrs=block.strings("ipv6CidrBlocks"),
-        prefix_lists=block.strings("prefixListIds"),
-        security_groups=block.strings("securityGroups"),
+        prefix_lists=block.refs("prefixListIds"),
+        security_groups=block.refs("securityGroups"),
         self_reference=block.flag("self"),
     )
     rules = sg_rules(
@@ -445,13 +476,12 @@ def _security_group_rule(view: _Props, group: str) -> list[SourcedRule]:
     if kind not in ("ingress", "egress"):
         raise _Invalid(f"type {kind!r} is neither ingress nor egress")
     traffic = _sg_traffic(view.get("protocol"), view.get("fromPort"), view.get("toPort"))
-    source = view.text("sourceSecurityGroupId")
     peers = sg_peers(
         group=group,
         cidrs=view.strings("cidrBlocks"),
         ipv6_cidrs=view.strings("ipv6CidrBlocks"),
-        prefix_lists=view.strings("prefixListIds"),
-        security_groups=[source] if source else [],
+        prefix_lists=view.refs("prefixListIds"),
+        security_groups=view.refs("sourceSecurityGroupId"),
         self_reference=view.flag("self"),
     )
     rules = sg_rules(
@@ -467,13 +497,11 @@ def _security_group_rule(view: _Props, group: str) -> list[SourcedRule]:
 def _vpc_rule(view: _Props, group: str, direction: Direction) -> list[SourcedRule]:
     traffic = _sg_traffic(view.get("ipProtocol"), view.get("fromPort"), view.get("toPort"))
     cidrs = [c for c in (view.text("cidrIpv4"), view.text("cidrIpv6")) if c]
-    prefix = view.text("prefixListId")
-    referenced = view.text("referencedSecurityGroupId")
     peers = sg_peers(
         group=group,
         cidrs=cidrs,
-        prefix_lists=[prefix] if prefix else [],
-        security_groups=[referenced] if referenced else [],
+        prefix_lists=view.refs("prefixListId"),
+        security_groups=view.refs("referencedSecurityGroupId"),
     )
     rules = sg_rules(
         group=group,

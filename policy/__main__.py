@@ -1,0 +1,19 @@
+"""The tierguard policy pack's entry point: assemble the policies and serve them.
+
+The engine starts this file with the Python of the virtualenv named in
+``PulumiPolicy.yaml`` (the repository's ``.venv``), where ``tierguard`` is installed.
+"""
+
+from pulumi_policy import EnforcementLevel, PolicyPack
+
+from tierguard.policies import ALL_POLICIES, PACK_NAME
+
+PolicyPack(
+    name=PACK_NAME,
+    policies=ALL_POLICIES,
+    enforcement_level=EnforcementLevel.ADVISORY,
+    description="Least-privilege security groups and network ACLs for AWS (tierguard).",
+    display_name="tierguard network policies",
+    provider="aws",
+    tags=["aws", "security-group", "network-acl", "least-privilege"],
+)

@@ -1,0 +1,349 @@
+"""Network ACLs judged as AWS evaluates them.
+
+Inline entries of ``NetworkAcl``/``DefaultNetworkAcl`` and separate ``NetworkAclRule``
+resources are merged per ACL, tried lowest rule number first, first match wins, the
+implicit ``*`` rule denies. "From the internet" means a packet from an ordinary public
+address that no more specific entry singles out: an ``allow 1.2.3.4/32`` is not internet
+exposure, a ``deny 0.0.0.0/0`` before an allow closes the port, and a deny is never a
+finding.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterator
+
+from pulumi_policy import EnforcementLevel, Severity
+
+from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
+from tierguard.policies.common import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
+from tierguard.policies.config import port_list, string_list
+from tierguard.policies.graph import AclView, StackView
+from tierguard.rules import ALL, TCP, UDP, Packet, PortRange, evaluate_acl
+from tierguard.rules.acl import allowed_ports, representative_address, uncovered
+from tierguard.rules.addresses import IPNetwork, contains
+from tierguard.rules.protocols import protocol_name
+
+INTERNET: tuple[IPNetwork, ...] = (
+    ipaddress.IPv4Network("0.0.0.0/0"),
+    ipaddress.IPv6Network("::/0"),
+)
+#: A protocol number (reserved for experiments) that only all-protocol entries match.
+_PROBE_PROTOCOL = 253
+
+_SCOPE = (
+    "Inline NetworkAcl/DefaultNetworkAcl entries and NetworkAclRule resources are merged "
+    "per ACL and evaluated in rule-number order (first match wins, implicit deny)."
+)
+
+
+def _internet_address(
+    acl: AclView, space: IPNetwork
+) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    avoid = [e.cidr for e in acl.acl_entries if not e.egress]
+    return representative_address(space, avoid)
+
+
+def _port_findings(
+    acl: AclView, ports: tuple[int, ...], protocols: tuple[int, ...], kind: str, why: str
+) -> Iterator[Finding]:
+    for space in INTERNET:
+        address = _internet_address(acl, space)
+        if address is None:
+            continue
+        by_entry: dict[str, list[str]] = {}
+        for protocol in protocols:
+            if protocol not in (TCP, UDP):
+                continue
+            allowed = allowed_ports(
+                acl.acl_entries, egress=False, protocol=protocol, address=address
+            )
+            for port in ports:
+                if not any(port in block for block in allowed):
+                    continue
+                decision = evaluate_acl(
+                    acl.acl_entries, egress=False, packet=Packet(protocol, address, port)
+                )
+                located = acl.located(decision.entry)
+                label = located.where if located else "an entry"
+                by_entry.setdefault(label, []).append(
+                    f"{protocol_name(protocol).upper()} {port_label(port)}"
+                )
+        for label, hits in by_entry.items():
+            shown = ", ".join(hits[:8]) + (f" and {len(hits) - 8} more" if len(hits) > 8 else "")
+            yield Finding(
+                f"network ACL {acl.name}: {label} allows {kind} {shown} in from {space} (the "
+                f"whole internet). {why} Fix: add a lower-numbered deny for these ports from "
+                f"{space}, or narrow the allow to the CIDRs that need them.",
+                urn=acl.key,
+                name=acl.name,
+            )
+
+
+def check_acl_admin_ports(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    ports = ctx.settings.ports("adminPorts")
+    protocols = ctx.settings.protocols("protocols")
+    for acl in view.acls.values():
+        yield from _port_findings(
+            acl,
+            ports,
+            protocols,
+            "remote-administration",
+            "The ACL is the subnet-wide backstop: with it open, one permissive security "
+            "group exposes SSH/RDP to the world.",
+        )
+
+
+def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    ports = ctx.settings.ports("highRiskPorts")
+    protocols = ctx.settings.protocols("protocols")
+    for acl in view.acls.values():
+        yield from _port_findings(
+            acl,
+            ports,
+            protocols,
+            "high-risk",
+            "Databases, file sharing and legacy services should never be reachable from the "
+            "internet at the subnet edge.",
+        )
+
+
+def check_acl_all_traffic(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    for acl in view.acls.values():
+        for space in INTERNET:
+            address = _internet_address(acl, space)
+            if address is None:
+                continue
+            decision = evaluate_acl(
+                acl.acl_entries, egress=False, packet=Packet(_PROBE_PROTOCOL, address)
+            )
+            what = "all protocols"
+            if not decision.allowed:
+                tcp = allowed_ports(acl.acl_entries, egress=False, protocol=TCP, address=address)
+                if not any(b.covers(PortRange(1, 65535)) for b in tcp):
+                    continue
+                decision = evaluate_acl(
+                    acl.acl_entries, egress=False, packet=Packet(TCP, address, 22)
+                )
+                what = "every TCP port"
+            located = acl.located(decision.entry)
+            label = located.where if located else "an entry"
+            default = " (the default ACL's allow-all rule)" if acl.is_default else ""
+            yield Finding(
+                f"network ACL {acl.name}: {label}{default} allows {what} in from {space} (the "
+                "whole internet), so the subnet has no network-level boundary at all. Fix: "
+                "replace it with allows for the ports the subnet serves (plus return traffic "
+                "on the ephemeral range) and let the implicit deny close the rest.",
+                urn=acl.key,
+                name=acl.name,
+            )
+
+
+def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    ephemeral = ctx.settings.port_range("ephemeralPorts")
+    for acl in view.acls.values():
+        entries = acl.acl_entries
+        for located in acl.entries:
+            entry = located.entry
+            if entry.action.value != "allow":
+                continue
+            traffic = entry.traffic
+            if traffic.protocol == ALL:
+                protocol = TCP
+            elif traffic.protocol in (TCP, UDP) and traffic.ports is not None:
+                protocol = traffic.protocol
+                if traffic.ports.size > 1024:
+                    continue  # a wide range is itself a return (ephemeral) rule
+            else:
+                continue
+            inner = [
+                e.cidr for e in entries if e.cidr != entry.cidr and contains(entry.cidr, e.cidr)
+            ]
+            address = representative_address(entry.cidr, inner, public=False)
+            if address is None:
+                continue
+            port = traffic.ports.first if traffic.ports is not None else 443
+            first = evaluate_acl(
+                entries, egress=entry.egress, packet=Packet(protocol, address, port)
+            )
+            if first.entry is not entry:
+                continue  # shadowed; aws-ec2-nacl-no-shadowed-rules reports it
+            allowed = allowed_ports(
+                entries, egress=not entry.egress, protocol=protocol, address=address
+            )
+            gaps = uncovered(ephemeral, allowed)
+            if not gaps:
+                continue
+            blocker = evaluate_acl(
+                entries, egress=not entry.egress, packet=Packet(protocol, address, gaps[0].first)
+            )
+            blocked_by = acl.located(blocker.entry)
+            by = blocked_by.where if blocked_by else "the implicit deny (*)"
+            inbound = not entry.egress
+            flow = "in from" if inbound else "out to"
+            back = "outbound" if inbound else "inbound"
+            direction = "egress" if inbound else "ingress"
+            missing = ", ".join(str(g) for g in gaps[:4])
+            yield Finding(
+                f"network ACL {acl.name}: {located.where} allows "
+                f"{protocol_name(protocol).upper()} {traffic.ports or 'all ports'} {flow} "
+                f"{entry.cidr}, but {back} {protocol_name(protocol).upper()} {missing} "
+                f"{'to' if inbound else 'from'} {entry.cidr} (the ephemeral ports replies use) "
+                f"is denied by {by}. ACLs are stateless: without that, the replies are dropped "
+                f"and connections hang. Fix: add an {direction} allow for "
+                f"{protocol_name(protocol).upper()} {ephemeral} {'to' if inbound else 'from'} "
+                f"{entry.cidr}, numbered before any deny that matches it.",
+                urn=acl.key,
+                name=acl.name,
+            )
+
+
+def check_acl_attached(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    for acl in view.acls.values():
+        if acl.is_default or acl.subnets:
+            continue
+        if acl.subnets_unknown:
+            ctx.unknown(f"{acl.name}: subnetIds is unknown")
+            continue
+        yield Finding(
+            f"network ACL {acl.name} is associated with no subnet (no subnetIds, no "
+            "NetworkAclAssociation), so its rules protect nothing while looking like they do. "
+            "Fix: associate it with its subnets (subnetIds or aws.ec2.NetworkAclAssociation), "
+            "or delete it.",
+            urn=acl.key,
+            name=acl.name,
+        )
+
+
+def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    for acl in view.acls.values():
+        for egress in (False, True):
+            ordered = sorted(
+                (e for e in acl.entries if e.entry.egress == egress), key=lambda e: e.entry.number
+            )
+            for index, later in enumerate(ordered):
+                for earlier in ordered[:index]:
+                    a, b = earlier.entry, later.entry
+                    if not contains(a.cidr, b.cidr):
+                        continue
+                    if not a.traffic.covers(b.traffic):
+                        continue
+                    if a.action == b.action:
+                        effect = f"is redundant: {earlier.where} already {a.action.value}s it"
+                    else:
+                        effect = (
+                            f"never takes effect: {earlier.where} already {a.action.value}s "
+                            f"{a.traffic} for {a.cidr}, so this {b.action.value} is dead"
+                        )
+                    yield Finding(
+                        f"network ACL {acl.name}: {later.where} ({b.action.value} {b.traffic} "
+                        f"{'to' if egress else 'from'} {b.cidr}) {effect}. Evaluation stops at "
+                        "the first match, so the rule misleads readers about what the ACL "
+                        "does. Fix: remove it, or renumber it below the broader rule if it "
+                        "was meant to win.",
+                        urn=acl.key,
+                        name=acl.name,
+                    )
+                    break
+
+
+_PORTS_PROTOCOLS = string_list("Protocols whose ports count (tcp, udp).", ["tcp", "udp"])
+
+ACL_ADMIN_PORTS = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-no-admin-ports-from-internet",
+        description="Network ACLs must not let remote-administration ports (SSH 22, RDP 3389) "
+        "in from 0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Deny admin ports from the internet with a low rule number, or narrow the "
+        "allow to admin CIDRs.",
+        parameters={
+            "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
+            "protocols": _PORTS_PROTOCOLS,
+        },
+    ),
+    check_acl_admin_ports,
+)
+
+ACL_ALL_TRAFFIC = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-no-all-traffic-from-internet",
+        description="Network ACLs must not let all protocols (or every TCP port) in from "
+        "0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Allow only the ports the subnet serves plus return traffic.",
+    ),
+    check_acl_all_traffic,
+)
+
+ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-no-high-risk-ports-from-internet",
+        description="Network ACLs must not let high-risk ports (EC2.19 plus Prowler's lists) in "
+        "from 0.0.0.0/0 or ::/0. " + _SCOPE,
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Deny high-risk ports from the internet before any broad allow.",
+        parameters={
+            "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
+            "protocols": string_list("Protocols whose ports count.", ["tcp"]),
+        },
+    ),
+    check_acl_high_risk_ports,
+)
+
+ACL_RETURN_TRAFFIC = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-return-traffic-allowed",
+        description="Every flow a network ACL allows in (or out) must have its return traffic "
+        "on the ephemeral range allowed in the other direction: ACLs are stateless.",
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.MEDIUM,
+        remediation="Add the ephemeral-port allow in the opposite direction for the same CIDR.",
+        parameters={
+            "ephemeralPorts": {
+                "type": "string",
+                "pattern": r"^\d{1,5}-\d{1,5}$",
+                "description": "The client port range replies use (ELB/NAT: 1024-65535; "
+                "Linux: 32768-60999).",
+                "default": "1024-65535",
+            }
+        },
+    ),
+    check_return_traffic,
+)
+
+ACL_ATTACHED = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-attached-to-subnet",
+        description="Network ACLs (other than the default) should be associated with at least "
+        "one subnet (Security Hub EC2.16).",
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+        remediation="Associate the ACL with its subnets or delete it.",
+        topic="hygiene",
+    ),
+    check_acl_attached,
+)
+
+ACL_SHADOWED = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-nacl-no-shadowed-rules",
+        description="Network ACL entries should not be shadowed by an earlier (lower-numbered) "
+        "entry that already matches all their traffic: redundant, or an allow/deny that never "
+        "takes effect.",
+        enforcement_level=EnforcementLevel.ADVISORY,
+        severity=Severity.LOW,
+        remediation="Remove the shadowed entry or renumber it before the broader one.",
+        topic="hygiene",
+    ),
+    check_shadowed_entries,
+)

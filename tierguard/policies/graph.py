@@ -1,0 +1,387 @@
+"""The stack as a network: groups with all their rules, ACLs with all their entries, and
+what is attached to which subnet.
+
+Built once per stack check from the engine's ``PolicyResource`` list. References between
+resources are resolved through ``property_dependencies`` first (the only reliable signal
+at preview, when ids are unknown), then through ids the stack knows, and otherwise kept
+as literal ids of things outside the stack. Whatever cannot be resolved is recorded on
+the context as "could not be evaluated at preview".
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+from pulumi_policy import PolicyResource
+
+from tierguard.policies.base import ENGINE_READER, StackContext
+from tierguard.rules import AclEntry, IPNetwork, SecurityGroupPeer, SgRule
+from tierguard.rules.normalize import (
+    ACL_TYPES,
+    DEFAULT_NETWORK_ACL,
+    DEFAULT_SECURITY_GROUP,
+    GROUP_TYPES,
+    MANAGED_PREFIX_LIST,
+    NETWORK_ACL_ASSOCIATION,
+    NETWORK_ACL_RULE,
+    RULE_TYPES,
+    SECURITY_GROUP_RULE,
+    SUBNET,
+    UNKNOWN_REF,
+    VPC,
+    VPC_INGRESS_RULE,
+    inline_rule_blocks,
+    normalize_network_acl,
+    normalize_prefix_list,
+    normalize_security_group,
+)
+
+_UNKNOWN = ENGINE_READER.unknown_errors
+
+
+def read(props: Mapping[str, Any], key: str) -> object:
+    """``props[key]`` or ``None``; an unknown value raises the engine's UnknownValueError."""
+    return props.get(key)
+
+
+def known(props: Mapping[str, Any], key: str) -> object:
+    """``props[key]``, or ``None`` when absent or unknown."""
+    try:
+        return read(props, key)
+    except _UNKNOWN:
+        return None
+
+
+def strings_in(value: object) -> Iterator[str]:
+    """Every known string anywhere inside a props value."""
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, Mapping):
+        for key in list(value):
+            try:
+                inner = value[key]
+            except _UNKNOWN:
+                continue
+            yield from strings_in(inner)
+    elif isinstance(value, Sequence):
+        for index in range(len(value)):
+            try:
+                inner = value[index]
+            except _UNKNOWN:
+                continue
+            yield from strings_in(inner)
+
+
+@dataclass(frozen=True)
+class LocatedRule:
+    """A group's rule with the resource (and block) that declares it."""
+
+    rule: SgRule
+    resource: PolicyResource
+    path: str
+    peer_groups: tuple[str, ...] = ()
+    """The groups a security-group peer resolves to (URNs, or ids outside the stack)."""
+
+    @property
+    def where(self) -> str:
+        return f"{self.resource.name} {self.path}".strip()
+
+    @property
+    def inline(self) -> bool:
+        return self.resource.resource_type in GROUP_TYPES
+
+
+@dataclass(frozen=True)
+class LocatedEntry:
+    entry: AclEntry
+    resource: PolicyResource
+    path: str
+
+    @property
+    def where(self) -> str:
+        label = f"{self.resource.name} {self.path}".strip()
+        return f"rule {self.entry.number} ({label})"
+
+    @property
+    def inline(self) -> bool:
+        return self.resource.resource_type in ACL_TYPES
+
+
+@dataclass
+class GroupView:
+    key: str
+    resource: PolicyResource
+    rules: list[LocatedRule] = field(default_factory=list)
+    separate: list[PolicyResource] = field(default_factory=list)
+    inline: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def is_default(self) -> bool:
+        return self.resource.resource_type == DEFAULT_SECURITY_GROUP
+
+
+@dataclass
+class AclView:
+    key: str
+    resource: PolicyResource
+    entries: list[LocatedEntry] = field(default_factory=list)
+    separate: list[PolicyResource] = field(default_factory=list)
+    inline: dict[str, int] = field(default_factory=dict)
+    subnets: set[str] = field(default_factory=set)
+    """Subnet keys this ACL is known to be associated with."""
+    subnets_unknown: bool = False
+    """``subnetIds`` is unknown (preview) and no association names a subnet either."""
+
+    @property
+    def name(self) -> str:
+        return self.resource.name
+
+    @property
+    def is_default(self) -> bool:
+        return self.resource.resource_type == DEFAULT_NETWORK_ACL
+
+    @property
+    def acl_entries(self) -> list[AclEntry]:
+        return [e.entry for e in self.entries]
+
+    def located(self, entry: AclEntry | None) -> LocatedEntry | None:
+        return next((e for e in self.entries if e.entry is entry), None)
+
+
+class StackView:
+    """Indexes over one stack's resources; every property is computed on first use."""
+
+    def __init__(self, ctx: StackContext) -> None:
+        self.ctx = ctx
+        self.resources = ctx.resources
+        self.by_urn = {r.urn: r for r in self.resources}
+        self.by_id: dict[str, str] = {}
+        for resource in self.resources:
+            for key in ("id", "arn"):
+                value = known(resource.props, key)
+                if isinstance(value, str) and value:
+                    self.by_id[value] = resource.urn
+
+    def of_type(self, *types: str) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type in types]
+
+    def refs(self, resource: PolicyResource, prop: str, types: Iterable[str]) -> list[str] | None:
+        """What ``prop`` points at: URNs in the stack or literal ids; ``None``: unknown."""
+        wanted = frozenset(types)
+        deps = resource.property_dependencies.get(prop) or []
+        urns = [d.urn for d in deps if d.resource_type in wanted]
+        if urns:
+            return list(dict.fromkeys(urns))
+        try:
+            value = read(resource.props, prop)
+        except _UNKNOWN:
+            return None
+        values: list[str] = []
+        if isinstance(value, str):
+            values = [value]
+        elif isinstance(value, Sequence):
+            for index in range(len(value)):
+                try:
+                    item = value[index]
+                except _UNKNOWN:
+                    return None
+                if isinstance(item, str):
+                    values.append(item)
+        return [self.by_id.get(v, v) for v in values if v]
+
+    # ----------------------------------------------------------------------------- groups
+
+    @cached_property
+    def groups(self) -> dict[str, GroupView]:
+        groups = {
+            r.urn: GroupView(r.urn, r, inline=inline_rule_blocks(r.props, ENGINE_READER))
+            for r in self.of_type(*GROUP_TYPES)
+        }
+        for group in groups.values():
+            self._add_rules(group, group.resource)
+        for rule_resource in self.of_type(*RULE_TYPES):
+            target = self.refs(rule_resource, "securityGroupId", GROUP_TYPES)
+            if target is None or not target:
+                self.ctx.unknown(
+                    f"{rule_resource.name}: the security group it belongs to is unknown"
+                )
+                continue
+            owner = groups.get(target[0])
+            if owner is None:
+                continue
+            owner.separate.append(rule_resource)
+            self._add_rules(owner, rule_resource)
+        return groups
+
+    def _add_rules(self, group: GroupView, resource: PolicyResource) -> None:
+        result = normalize_security_group(
+            resource.resource_type, resource.props, group=group.key, reader=ENGINE_READER
+        )
+        for item in result.unknowns:
+            self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
+        for sourced in result.items:
+            peers: tuple[str, ...] = ()
+            if isinstance(sourced.rule.peer, SecurityGroupPeer):
+                peers = self._peer_groups(group, resource, sourced.rule.peer, sourced.path)
+            group.rules.append(LocatedRule(sourced.rule, resource, sourced.path, peers))
+
+    def _peer_groups(
+        self, group: GroupView, resource: PolicyResource, peer: SecurityGroupPeer, path: str
+    ) -> tuple[str, ...]:
+        if peer.is_self:
+            return (group.key,)
+        if peer.group != UNKNOWN_REF:
+            return (self.by_id.get(peer.group, peer.group),)
+        prop = {
+            SECURITY_GROUP_RULE: "sourceSecurityGroupId",
+            VPC_INGRESS_RULE: "referencedSecurityGroupId",
+        }.get(resource.resource_type, "referencedSecurityGroupId")
+        if resource.resource_type in GROUP_TYPES:
+            prop = path.split("[", 1)[0]
+        deps = resource.property_dependencies.get(prop) or []
+        return tuple(d.urn for d in deps if d.resource_type in GROUP_TYPES and d.urn != group.key)
+
+    def group_of(self, key: str) -> GroupView | None:
+        return self.groups.get(key)
+
+    # ------------------------------------------------------------------------------- ACLs
+
+    @cached_property
+    def acls(self) -> dict[str, AclView]:
+        acls = {
+            r.urn: AclView(r.urn, r, inline=inline_rule_blocks(r.props, ENGINE_READER))
+            for r in self.of_type(*ACL_TYPES)
+        }
+        for acl in acls.values():
+            self._add_entries(acl, acl.resource)
+            subnets = self.refs(acl.resource, "subnetIds", {SUBNET})
+            acl.subnets_unknown = subnets is None
+            acl.subnets = set(subnets or ())
+        for rule_resource in self.of_type(NETWORK_ACL_RULE):
+            target = self.refs(rule_resource, "networkAclId", ACL_TYPES)
+            if not target:
+                self.ctx.unknown(f"{rule_resource.name}: the network ACL it belongs to is unknown")
+                continue
+            owner = acls.get(target[0])
+            if owner is not None:
+                owner.separate.append(rule_resource)
+                self._add_entries(owner, rule_resource)
+        for association in self.of_type(NETWORK_ACL_ASSOCIATION):
+            target = self.refs(association, "networkAclId", ACL_TYPES)
+            subnet = self.refs(association, "subnetId", {SUBNET})
+            if target and target[0] in acls:
+                acl = acls[target[0]]
+                if subnet:
+                    acl.subnets.update(subnet)
+                    acl.subnets_unknown = False
+                else:
+                    acl.subnets.add(association.urn)
+        return acls
+
+    def _add_entries(self, acl: AclView, resource: PolicyResource) -> None:
+        result = normalize_network_acl(resource.resource_type, resource.props, reader=ENGINE_READER)
+        for item in result.unknowns:
+            self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
+        acl.entries.extend(LocatedEntry(s.entry, resource, s.path) for s in result.items)
+
+    @cached_property
+    def acl_of_subnet(self) -> dict[str, AclView]:
+        """The ACL each subnet uses, where the stack says (custom ACLs win over the default)."""
+        found: dict[str, AclView] = {}
+        for acl in sorted(self.acls.values(), key=lambda a: not a.is_default):
+            for subnet in acl.subnets:
+                found[subnet] = acl
+        return found
+
+    # ------------------------------------------------------------------- prefix lists, VPCs
+
+    @cached_property
+    def prefix_lists(self) -> dict[str, tuple[IPNetwork, ...] | None]:
+        """Entries of same-stack prefix lists by URN and id (``None``: unknown at preview)."""
+        found: dict[str, tuple[IPNetwork, ...] | None] = {}
+        for resource in self.of_type(MANAGED_PREFIX_LIST):
+            result = normalize_prefix_list(resource.props, reader=ENGINE_READER)
+            value = None if result.unknowns else result.items
+            found[resource.urn] = value
+            for key, urn in self.by_id.items():
+                if urn == resource.urn:
+                    found[key] = value
+        return found
+
+    def vpc_blocks(self, group: GroupView) -> tuple[IPNetwork, ...] | None:
+        """The CIDR blocks of the group's VPC when the stack declares it."""
+        vpc = self.refs(group.resource, "vpcId", {VPC})
+        if not vpc or vpc[0] not in self.by_urn:
+            return None
+        props = self.by_urn[vpc[0]].props
+        blocks: list[IPNetwork] = []
+        for key in ("cidrBlock", "ipv6CidrBlock"):
+            value = known(props, key)
+            if isinstance(value, str) and value:
+                try:
+                    blocks.append(ipaddress.ip_network(value, strict=False))
+                except ValueError:
+                    continue
+        return tuple(blocks) or None
+
+    # ------------------------------------------------------------------------ attachments
+
+    def _consumer(self, resource: PolicyResource) -> bool:
+        return not (
+            resource.resource_type in GROUP_TYPES
+            or resource.resource_type in RULE_TYPES
+            or resource.resource_type.startswith("pulumi:")
+        )
+
+    @cached_property
+    def attachments(self) -> dict[str, set[str]]:
+        """For each consumer resource URN, the same-stack groups its properties name."""
+        groups = self.groups
+        found: dict[str, set[str]] = {}
+        for resource in self.resources:
+            if not self._consumer(resource):
+                continue
+            named: set[str] = set()
+            for deps in resource.property_dependencies.values():
+                named.update(d.urn for d in deps if d.urn in groups)
+            for text in strings_in(resource.props):
+                urn = self.by_id.get(text)
+                if urn in groups:
+                    named.add(urn)
+            if named:
+                found[resource.urn] = named
+        return found
+
+    def users(self, group: GroupView) -> list[PolicyResource]:
+        """Everything in the stack that uses the group: consumers, outputs, other rules."""
+        used: list[PolicyResource] = [
+            self.by_urn[urn] for urn, named in self.attachments.items() if group.key in named
+        ]
+        for other in self.groups.values():
+            if any(group.key in r.peer_groups for r in other.rules if other is not group):
+                used.append(other.resource)
+        for resource in self.resources:
+            if resource.resource_type.startswith("pulumi:pulumi:Stack") and (
+                group.resource.urn in {d.urn for d in resource.dependencies}
+                or any(self.by_id.get(t) == group.key for t in strings_in(resource.props))
+            ):
+                used.append(resource)
+        return used
+
+    def subnets_of(self, resource: PolicyResource) -> set[str]:
+        """Subnet keys a resource is placed in (URNs, or literal subnet ids)."""
+        found: set[str] = set()
+        for deps in resource.property_dependencies.values():
+            found.update(d.urn for d in deps if d.resource_type == SUBNET)
+        for text in strings_in(resource.props):
+            if text.startswith("subnet-"):
+                found.add(self.by_id.get(text, text))
+        return found
