@@ -34,6 +34,7 @@ from tierguard.rules.normalize import (
     UNKNOWN_REF,
     VPC,
     VPC_INGRESS_RULE,
+    Unresolved,
     inline_rule_blocks,
     normalize_network_acl,
     normalize_prefix_list,
@@ -137,6 +138,7 @@ class AclView:
     inline: dict[str, int] = field(default_factory=dict)
     subnets: set[str] = field(default_factory=set)
     """Subnet keys this ACL is known to be associated with."""
+    pending_unknowns: list[Unresolved] = field(default_factory=list)
     subnets_unknown: bool = False
     """``subnetIds`` is unknown (preview) and no association names a subnet either."""
 
@@ -209,10 +211,12 @@ class StackView:
             self._add_rules(group, group.resource)
         for rule_resource in self.of_type(*RULE_TYPES):
             target = self.refs(rule_resource, "securityGroupId", GROUP_TYPES)
-            if target is None or not target:
+            if target is None:
                 self.ctx.unknown(
                     f"{rule_resource.name}: the security group it belongs to is unknown"
                 )
+                continue
+            if not target:
                 continue
             owner = groups.get(target[0])
             if owner is None:
@@ -226,6 +230,11 @@ class StackView:
             resource.resource_type, resource.props, group=group.key, reader=ENGINE_READER
         )
         for item in result.unknowns:
+            if resource.resource_type in GROUP_TYPES and "[" not in item.path:
+                # A whole inline list unknown at preview is, in a stack's outputs, the
+                # computed list of a group whose rules are managed elsewhere; the group's
+                # own resource policies judge its inputs and report a real unknown.
+                continue
             self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
         for sourced in result.items:
             peers: tuple[str, ...] = ()
@@ -267,13 +276,18 @@ class StackView:
             acl.subnets = set(subnets or ())
         for rule_resource in self.of_type(NETWORK_ACL_RULE):
             target = self.refs(rule_resource, "networkAclId", ACL_TYPES)
-            if not target:
+            if target is None:
                 self.ctx.unknown(f"{rule_resource.name}: the network ACL it belongs to is unknown")
                 continue
             owner = acls.get(target[0])
             if owner is not None:
                 owner.separate.append(rule_resource)
                 self._add_entries(owner, rule_resource)
+        for acl in acls.values():
+            for item in acl.pending_unknowns:
+                if acl.separate and "[" not in item.path:
+                    continue  # computed list of an ACL whose entries are separate resources
+                self.ctx.unknown(f"{acl.name} {item}")
         for association in self.of_type(NETWORK_ACL_ASSOCIATION):
             target = self.refs(association, "networkAclId", ACL_TYPES)
             subnet = self.refs(association, "subnetId", {SUBNET})
@@ -288,8 +302,11 @@ class StackView:
 
     def _add_entries(self, acl: AclView, resource: PolicyResource) -> None:
         result = normalize_network_acl(resource.resource_type, resource.props, reader=ENGINE_READER)
-        for item in result.unknowns:
-            self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
+        if resource.resource_type in ACL_TYPES:
+            acl.pending_unknowns.extend(result.unknowns)
+        else:
+            for item in result.unknowns:
+                self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
         acl.entries.extend(LocatedEntry(s.entry, resource, s.path) for s in result.items)
 
     @cached_property

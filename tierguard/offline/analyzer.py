@@ -1,0 +1,394 @@
+"""Drive the real policy pack over the engine's analyzer gRPC protocol, without the CLI.
+
+``PolicyPackClient`` starts ``policy/__main__.py`` as its own process (the project's
+Python, cwd ``policy/``), reads the port the pack prints, and speaks to it with
+``AnalyzerStub`` exactly as ``pulumi preview --policy-pack`` does:
+
+1. ``GetPluginInfo`` and ``GetAnalyzerInfo`` (policies, levels, config schemas);
+2. ``Configure`` with one ``PolicyConfig`` per policy: the level and properties from the
+   user's ``--policy-pack-config`` object (an ``"all"`` key sets every level), the
+   schema's defaults for the rest, as the engine reconciles them;
+3. ``Analyze`` once per resource (its inputs);
+4. ``AnalyzeStack`` once with every resource and the graph (parent, dependencies,
+   property dependencies).
+
+Resources are given in the offline preview's JSON shape: ``{"urn", "type", "name", "id",
+"parent", "dependencies", "propertyDependencies", "inputs"}``. A value unknown until apply
+is spelled as the engine spells it, ``pulumi_policy.proxy.UNKNOWN_STRING_VALUE``.
+
+The process is always terminated when the ``with`` block ends, however it ends.
+"""
+
+from __future__ import annotations
+
+import os
+import selectors
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from types import TracebackType
+from typing import IO, Any, Self
+
+import grpc
+from google.protobuf import empty_pb2, json_format, struct_pb2
+from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
+
+from tierguard.errors import TierguardError
+
+#: ``policy/`` next to the ``tierguard`` package (a source checkout or editable install).
+DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
+
+_LEVELS = {
+    analyzer_pb2.ADVISORY: "advisory",
+    analyzer_pb2.MANDATORY: "mandatory",
+    analyzer_pb2.REMEDIATE: "remediate",
+    analyzer_pb2.DISABLED: "disabled",
+}
+_LEVEL_VALUES = {name: value for value, name in _LEVELS.items()}
+_SEVERITIES = {
+    analyzer_pb2.POLICY_SEVERITY_UNSPECIFIED: "",
+    analyzer_pb2.POLICY_SEVERITY_LOW: "low",
+    analyzer_pb2.POLICY_SEVERITY_MEDIUM: "medium",
+    analyzer_pb2.POLICY_SEVERITY_HIGH: "high",
+    analyzer_pb2.POLICY_SEVERITY_CRITICAL: "critical",
+}
+
+
+class PolicyPackError(TierguardError):
+    """The policy pack could not be started, configured or driven."""
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    """One finding the pack reported, as the engine would print it."""
+
+    policy_name: str
+    policy_pack: str
+    enforcement_level: str
+    """``advisory``, ``mandatory`` (``remediate`` is reported as mandatory by the SDK)."""
+    message: str
+    urn: str | None
+    """The resource the finding is about; ``None`` for a stack-wide finding."""
+    severity: str = ""
+    description: str = ""
+
+    @property
+    def mandatory(self) -> bool:
+        return self.enforcement_level == "mandatory"
+
+
+@dataclass(frozen=True)
+class PolicyInfo:
+    name: str
+    description: str
+    enforcement_level: str
+    severity: str
+    kind: str
+    """``resource`` or ``stack``."""
+    config_schema: Mapping[str, Any] = field(default_factory=dict)
+    required: tuple[str, ...] = ()
+
+    def defaults(self) -> dict[str, Any]:
+        return {k: v["default"] for k, v in self.config_schema.items() if "default" in v}
+
+
+@dataclass(frozen=True)
+class AnalyzerInfo:
+    name: str
+    version: str
+    supports_config: bool
+    policies: tuple[PolicyInfo, ...]
+
+    def policy(self, name: str) -> PolicyInfo:
+        for policy in self.policies:
+            if policy.name == name:
+                return policy
+        raise KeyError(name)
+
+
+def _struct(values: Mapping[str, Any]) -> Any:
+    message = struct_pb2.Struct()
+    message.update(dict(values))
+    return message
+
+
+class PolicyPackClient:
+    """The pack as a subprocess plus a gRPC stub; use it as a context manager."""
+
+    def __init__(
+        self,
+        pack_dir: Path | None = None,
+        *,
+        python: str | None = None,
+        startup_timeout: float = 60.0,
+        call_timeout: float = 60.0,
+    ) -> None:
+        self.pack_dir = (pack_dir or DEFAULT_PACK_DIR).resolve()
+        self.python = (
+            os.path.abspath(python) if python and os.sep in python else (python or sys.executable)
+        )
+        self.startup_timeout = startup_timeout
+        self.call_timeout = call_timeout
+        self._process: subprocess.Popen[bytes] | None = None
+        self._stderr: IO[bytes] | None = None
+        self._channel: Any = None
+        self._stub: Any = None
+        self.port: int | None = None
+
+    # -------------------------------------------------------------------------- lifecycle
+
+    def __enter__(self) -> Self:
+        self.start()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        self.close()
+
+    def start(self) -> None:
+        """Start the pack and connect; raises ``PolicyPackError`` if it never listens."""
+        if not (self.pack_dir / "__main__.py").is_file():
+            raise PolicyPackError(f"no policy pack at {self.pack_dir} (missing __main__.py)")
+        self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        try:
+            self._process = subprocess.Popen(
+                [self.python, "-u", "__main__.py"],
+                cwd=self.pack_dir,
+                stdout=subprocess.PIPE,
+                stderr=self._stderr,
+                stdin=subprocess.DEVNULL,
+                env=env,
+            )
+            self.port = self._read_port()
+            self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
+            grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
+            self._stub = analyzer_pb2_grpc.AnalyzerStub(self._channel)
+        except BaseException:
+            self.close()
+            raise
+
+    def _read_port(self) -> int:
+        assert self._process is not None
+        assert self._process.stdout is not None
+        deadline = time.monotonic() + self.startup_timeout
+        buffer = b""
+        with selectors.DefaultSelector() as selector:
+            selector.register(self._process.stdout, selectors.EVENT_READ)
+            while b"\n" not in buffer:
+                remaining = deadline - time.monotonic()
+                if remaining <= 0:
+                    raise PolicyPackError(
+                        f"the policy pack printed no port within {self.startup_timeout:.0f}s"
+                        f"{self._stderr_tail()}"
+                    )
+                if not selector.select(timeout=remaining):
+                    continue
+                chunk = os.read(self._process.stdout.fileno(), 4096)
+                if not chunk:
+                    raise PolicyPackError(
+                        f"the policy pack exited (status {self._process.wait()}) before "
+                        f"listening{self._stderr_tail()}"
+                    )
+                buffer += chunk
+        line = buffer.split(b"\n", 1)[0].strip()
+        try:
+            return int(line)
+        except ValueError:
+            raise PolicyPackError(
+                f"the policy pack printed {line!r} instead of its port{self._stderr_tail()}"
+            ) from None
+
+    def _stderr_tail(self) -> str:
+        if self._stderr is None:
+            return ""
+        self._stderr.seek(0)
+        text = self._stderr.read().decode(errors="replace").strip()
+        return f":\n{text[-2000:]}" if text else ""
+
+    def close(self) -> None:
+        """Disconnect and terminate the pack (killing it if it does not stop)."""
+        if self._channel is not None:
+            self._channel.close()
+            self._channel = None
+            self._stub = None
+        process, self._process = self._process, None
+        if process is not None:
+            if process.poll() is None:
+                process.terminate()
+                try:
+                    process.wait(timeout=5)
+                except subprocess.TimeoutExpired:
+                    process.kill()
+                    process.wait(timeout=5)
+            if process.stdout is not None:
+                process.stdout.close()
+        if self._stderr is not None:
+            self._stderr.close()
+            self._stderr = None
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    # ------------------------------------------------------------------------------ calls
+
+    def _call(self, method: str, request: Any) -> Any:
+        if self._stub is None:
+            raise PolicyPackError("the policy pack is not running; use `with PolicyPackClient()`")
+        try:
+            return getattr(self._stub, method)(request, timeout=self.call_timeout)
+        except grpc.RpcError as exc:
+            raise PolicyPackError(
+                f"{method} failed: {exc.code().name}: {exc.details()}{self._stderr_tail()}"
+            ) from exc
+
+    def plugin_version(self) -> str:
+        """``GetPluginInfo``: the pulumi_policy SDK version serving the pack."""
+        return str(self._call("GetPluginInfo", empty_pb2.Empty()).version)
+
+    def analyzer_info(self) -> AnalyzerInfo:
+        """``GetAnalyzerInfo``: the pack's name and its policies with levels and schemas."""
+        info = self._call("GetAnalyzerInfo", empty_pb2.Empty())
+        policies = tuple(
+            PolicyInfo(
+                name=p.name,
+                description=p.description,
+                enforcement_level=_LEVELS.get(p.enforcementLevel, "advisory"),
+                severity=_SEVERITIES.get(p.severity, ""),
+                kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
+                config_schema=json_format.MessageToDict(p.configSchema.properties),
+                required=tuple(p.configSchema.required),
+            )
+            for p in info.policies
+        )
+        return AnalyzerInfo(info.name, info.version, bool(info.supportsConfig), policies)
+
+    def configure(self, config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
+        """``Configure`` as the engine does from a ``--policy-pack-config`` object.
+
+        Returns the effective per-policy config sent. Raises ``PolicyPackError`` for a
+        policy name the pack does not have or an unknown enforcement level.
+        """
+        info = self.analyzer_info()
+        names = {p.name for p in info.policies}
+        user = dict(config or {})
+        unknown = sorted(set(user) - names - {"all"})
+        if unknown:
+            raise PolicyPackError(
+                f"policy pack config names unknown policies: {', '.join(unknown)}; the pack "
+                f"has: {', '.join(sorted(names))}"
+            )
+        all_level = user.get("all")
+        if isinstance(all_level, Mapping):
+            all_level = all_level.get("enforcementLevel")
+        effective: dict[str, dict[str, Any]] = {}
+        request = analyzer_pb2.ConfigureAnalyzerRequest()
+        for policy in info.policies:
+            value = user.get(policy.name)
+            level = all_level or policy.enforcement_level
+            properties = policy.defaults()
+            if isinstance(value, str):
+                level = value
+            elif isinstance(value, Mapping):
+                level = value.get("enforcementLevel", level)
+                properties.update({k: v for k, v in value.items() if k != "enforcementLevel"})
+            if level not in _LEVEL_VALUES:
+                raise PolicyPackError(
+                    f"{policy.name}: enforcement level {level!r} is not one of "
+                    f"{', '.join(_LEVEL_VALUES)}"
+                )
+            effective[policy.name] = {"enforcementLevel": level, **properties}
+            request.policyConfig[policy.name].CopyFrom(
+                analyzer_pb2.PolicyConfig(
+                    enforcementLevel=_LEVEL_VALUES[level], properties=_struct(properties)
+                )
+            )
+        self._call("Configure", request)
+        return effective
+
+    def analyze(self, resource: Mapping[str, Any]) -> list[Diagnostic]:
+        """``Analyze`` one resource's inputs, as the engine does before each step."""
+        request = analyzer_pb2.AnalyzeRequest(
+            type=resource["type"],
+            properties=_struct(resource.get("inputs") or {}),
+            urn=resource["urn"],
+            name=resource["name"],
+            options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.get("parent") or ""),
+        )
+        response = self._call("Analyze", request)
+        return _diagnostics(response, default_urn=resource["urn"])
+
+    def analyze_stack(self, resources: Sequence[Mapping[str, Any]]) -> list[Diagnostic]:
+        """``AnalyzeStack`` with every resource and its graph, as at the end of a preview."""
+        request = analyzer_pb2.AnalyzeStackRequest(
+            resources=[_stack_resource(r) for r in resources]
+        )
+        response = self._call("AnalyzeStack", request)
+        return _diagnostics(response, default_urn=None)
+
+    def run(
+        self, resources: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None
+    ) -> list[Diagnostic]:
+        """Configure, analyze every resource, then the stack: one preview's worth."""
+        self.configure(config)
+        found: list[Diagnostic] = []
+        for resource in resources:
+            found.extend(self.analyze(resource))
+        found.extend(self.analyze_stack(resources))
+        return found
+
+
+def _stack_resource(resource: Mapping[str, Any]) -> Any:
+    properties = dict(resource.get("inputs") or {})
+    if resource.get("id") and "id" not in properties:
+        properties["id"] = resource["id"]
+    dependencies: Mapping[str, Iterable[str]] = resource.get("propertyDependencies") or {}
+    return analyzer_pb2.AnalyzerResource(
+        type=resource["type"],
+        properties=_struct(properties),
+        urn=resource["urn"],
+        name=resource["name"],
+        options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.get("parent") or ""),
+        parent=resource.get("parent") or "",
+        dependencies=list(resource.get("dependencies") or ()),
+        propertyDependencies={
+            key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
+            for key, urns in dependencies.items()
+        },
+    )
+
+
+def _diagnostics(response: Any, *, default_urn: str | None) -> list[Diagnostic]:
+    return [
+        Diagnostic(
+            policy_name=d.policyName,
+            policy_pack=d.policyPackName,
+            enforcement_level=_LEVELS.get(d.enforcementLevel, "advisory"),
+            message=d.message,
+            urn=d.urn or default_urn,
+            severity=_SEVERITIES.get(d.severity, ""),
+            description=d.description,
+        )
+        for d in response.diagnostics
+    ]
+
+
+def run_policy_pack(
+    resources: Sequence[Mapping[str, Any]],
+    config: Mapping[str, Any] | None = None,
+    *,
+    pack_dir: Path | None = None,
+    python: str | None = None,
+) -> list[Diagnostic]:
+    """Start the pack, judge ``resources`` with ``config``, stop the pack."""
+    with PolicyPackClient(pack_dir, python=python) as client:
+        return client.run(resources, config)

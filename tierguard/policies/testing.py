@@ -1,0 +1,174 @@
+"""Run tierguard's policies in-process, as the engine would, for tests and tooling.
+
+Props are wrapped in ``pulumi_policy.proxy.unknown_checking_proxy`` exactly as the
+analyzer server does, so an unknown value raises where it would under ``pulumi preview``.
+Stack resources are given in the offline preview's JSON shape
+(``{"urn","type","name","id","parent","dependencies","propertyDependencies","inputs"}``)
+and linked into ``PolicyResource`` objects the way ``AnalyzeStack`` links them.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from pulumi_policy import (
+    PolicyCustomTimeouts,
+    PolicyResource,
+    PolicyResourceOptions,
+    ResourceValidationArgs,
+    StackValidationArgs,
+)
+from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
+
+from tierguard.policies.base import (
+    PREVIEW_NOTE,
+    TierguardResourcePolicy,
+    TierguardStackPolicy,
+    drain_notices,
+    drain_stack_notices,
+    run_sync,
+)
+
+#: What the engine sends for a value that is unknown until apply.
+UNKNOWN = UNKNOWN_STRING_VALUE
+
+
+@dataclass
+class Outcome:
+    """What one policy reported: violations, exempted findings, preview notes."""
+
+    violations: list[str] = field(default_factory=list)
+    urns: list[str | None] = field(default_factory=list)
+    exempted: list[str] = field(default_factory=list)
+    not_evaluated: list[str] = field(default_factory=list)
+
+    @property
+    def clean(self) -> bool:
+        return not (self.violations or self.exempted or self.not_evaluated)
+
+    def text(self) -> str:
+        return "\n".join([*self.violations, *self.exempted, *self.not_evaluated])
+
+
+def _opts(parent: str | None = None) -> PolicyResourceOptions:
+    return PolicyResourceOptions(
+        protect=False,
+        ignore_changes=[],
+        delete_before_replace=None,
+        aliases=[],
+        custom_timeouts=PolicyCustomTimeouts(0, 0, 0),
+        additional_secret_outputs=[],
+        parent=parent,
+    )
+
+
+def urn_for(resource_type: str, name: str, stack: str = "dev", project: str = "proj") -> str:
+    return f"urn:pulumi:{stack}::{project}::{resource_type}::{name}"
+
+
+def run_resource_policy(
+    policy: TierguardResourcePolicy,
+    resource_type: str,
+    props: Mapping[str, Any],
+    *,
+    name: str = "subject",
+    config: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> Outcome:
+    """Validate one resource as ``Analyze`` does and collect what is reported."""
+    outcome = Outcome()
+    urn = urn_for(resource_type, name)
+    args = ResourceValidationArgs(
+        resource_type=resource_type,
+        props=unknown_checking_proxy(dict(props)),
+        urn=urn,
+        name=name,
+        opts=_opts(),
+        provider=None,
+        config=dict(config) if config is not None else None,
+    )
+
+    def report(message: str, urn: str | None = None) -> None:
+        outcome.violations.append(message)
+        outcome.urns.append(urn)
+
+    policy.today = today
+    try:
+        run_sync(policy.validate(args, report))
+    except UnknownValueError as exc:
+        outcome.not_evaluated.append(str(getattr(exc, "message", exc)))
+    finally:
+        policy.today = None
+    outcome.exempted.extend(drain_notices(urn))
+    return outcome
+
+
+def policy_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
+    """``PolicyResource`` objects with parent and dependencies linked, as ``AnalyzeStack``."""
+    built: dict[str, PolicyResource] = {}
+    for item in resources:
+        props = dict(item.get("inputs") or {})
+        if item.get("id") is not None and "id" not in props:
+            props["id"] = item["id"]
+        built[item["urn"]] = PolicyResource(
+            resource_type=item["type"],
+            props=unknown_checking_proxy(props),
+            urn=item["urn"],
+            name=item["name"],
+            opts=_opts(item.get("parent")),
+            provider=None,
+            parent=None,
+            dependencies=[],
+            property_dependencies={},
+        )
+    for item in resources:
+        resource = built[item["urn"]]
+        parent = item.get("parent")
+        if parent in built:
+            resource.parent = built[parent]
+        resource.dependencies.extend(built[d] for d in item.get("dependencies") or () if d in built)
+        for key, urns in (item.get("propertyDependencies") or {}).items():
+            resource.property_dependencies[key] = [built[u] for u in urns if u in built]
+    return list(built.values())
+
+
+def run_stack_policy(
+    policy: TierguardStackPolicy,
+    resources: Sequence[Mapping[str, Any]],
+    *,
+    config: Mapping[str, Any] | None = None,
+    today: dt.date | None = None,
+) -> Outcome:
+    """Validate a stack as ``AnalyzeStack`` does and collect what is reported."""
+    outcome = Outcome()
+    args = StackValidationArgs(
+        policy_resources(resources), config=dict(config) if config is not None else None
+    )
+
+    def report(message: str, urn: str | None = None) -> None:
+        outcome.violations.append(message)
+        outcome.urns.append(urn)
+
+    policy.today = today
+    try:
+        run_sync(policy.validate(args, report))
+    except UnknownValueError as exc:
+        outcome.not_evaluated.append(str(getattr(exc, "message", exc)))
+    finally:
+        policy.today = None
+    outcome.exempted.extend(drain_stack_notices())
+    return outcome
+
+
+__all__ = [
+    "PREVIEW_NOTE",
+    "UNKNOWN",
+    "Outcome",
+    "policy_resources",
+    "run_resource_policy",
+    "run_stack_policy",
+    "urn_for",
+]
