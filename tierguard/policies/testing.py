@@ -69,6 +69,77 @@ def urn_for(resource_type: str, name: str, stack: str = "dev", project: str = "p
     return f"urn:pulumi:{stack}::{project}::{resource_type}::{name}"
 
 
+def _num(value: object) -> object:
+    return float(value) if isinstance(value, int) and not isinstance(value, bool) else value
+
+
+def sg_block(
+    protocol: object = "tcp",
+    from_port: object = 443,
+    to_port: object = None,
+    *,
+    description: str | None = "HTTPS from the load balancer",
+    **peers: Any,
+) -> dict[str, Any]:
+    """An inline security-group ``ingress``/``egress`` block as the engine sends it."""
+    last = from_port if to_port is None else to_port
+    result: dict[str, Any] = {
+        "protocol": protocol,
+        "fromPort": _num(from_port),
+        "toPort": _num(last),
+        **peers,
+    }
+    if description is not None:
+        result["description"] = description
+    return result
+
+
+def acl_block(
+    rule_no: int,
+    action: str,
+    cidr: str,
+    protocol: object = "tcp",
+    from_port: int = 0,
+    *,
+    to_port: int | None = None,
+    **extra: Any,
+) -> dict[str, Any]:
+    """An inline network-ACL entry as the engine sends it."""
+    key = "ipv6CidrBlock" if ":" in cidr else "cidrBlock"
+    return {
+        "ruleNo": _num(rule_no),
+        "action": action,
+        "protocol": protocol,
+        "fromPort": _num(from_port),
+        "toPort": _num(from_port if to_port is None else to_port),
+        key: cidr,
+        **extra,
+    }
+
+
+def resource(
+    resource_type: str,
+    name: str,
+    inputs: Mapping[str, Any] | None = None,
+    *,
+    id: str | None = None,
+    parent: str | None = None,
+    property_dependencies: Mapping[str, Sequence[str]] | None = None,
+) -> dict[str, Any]:
+    """One resource in the offline preview's JSON shape; dependencies follow the properties'."""
+    deps = {k: list(v) for k, v in (property_dependencies or {}).items()}
+    return {
+        "urn": urn_for(resource_type, name),
+        "type": resource_type,
+        "name": name,
+        "id": id,
+        "parent": parent,
+        "dependencies": sorted({u for urns in deps.values() for u in urns}),
+        "propertyDependencies": deps,
+        "inputs": dict(inputs or {}),
+    }
+
+
 def run_resource_policy(
     policy: TierguardResourcePolicy,
     resource_type: str,
@@ -167,8 +238,11 @@ __all__ = [
     "PREVIEW_NOTE",
     "UNKNOWN",
     "Outcome",
+    "acl_block",
     "policy_resources",
+    "resource",
     "run_resource_policy",
     "run_stack_policy",
+    "sg_block",
     "urn_for",
 ]
