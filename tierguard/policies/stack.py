@@ -374,32 +374,32 @@ def check_sg_acl_consistency(ctx: StackContext) -> Iterator[Finding]:
     view = StackView(ctx)
     if not view.acls:
         return
-    undetermined: list[str] = []
     by_subnet: dict[str, set[str]] = defaultdict(set)
+    placed: set[str] = set()
+    unplaced: set[str] = set()
     for urn, groups in view.attachments.items():
-        for subnet in view.subnets_of(view.by_urn[urn]):
+        subnets = view.subnets_of(view.by_urn[urn])
+        (placed if subnets else unplaced).update(groups)
+        for subnet in subnets:
             by_subnet[subnet].update(groups)
-    mapped: set[str] = set()
     for subnet, groups in by_subnet.items():
         acl = view.acl_of_subnet.get(subnet)
         if acl is None:
-            continue
-        mapped.update(groups)
+            continue  # the VPC's default ACL, which the stack does not manage
         members = [view.groups[g] for g in sorted(groups)]
         yield from _dead_sg_rules(acl, members, subnet, view)
         yield from _acl_without_sg(acl, members, subnet, view)
-    for group in view.groups.values():
-        if group.key in mapped or group.is_default:
-            continue
-        if any(r.rule.direction is Direction.INGRESS for r in group.rules):
-            undetermined.append(group.name)
+    undetermined = sorted(
+        view.groups[g].name
+        for g in unplaced - placed
+        if any(r.rule.direction is Direction.INGRESS for r in view.groups[g].rules)
+    )
     if undetermined:
         yield Finding(
             "could not determine which subnet's network ACL applies to security group(s) "
-            f"{', '.join(sorted(undetermined))}: no resource in this stack places them in a "
-            "subnet whose ACL the stack declares, so SG/ACL agreement was not checked for "
-            "them. Fix (optional): declare the instances/ENIs with their subnetId and the "
-            "ACLs' subnetIds or NetworkAclAssociations in this stack."
+            f"{', '.join(undetermined)}: the resources using them name no subnet in this "
+            "stack, so SG/ACL agreement was not checked for them. Fix (optional): declare "
+            "the instances/ENIs with their subnetId in this stack."
         )
 
 

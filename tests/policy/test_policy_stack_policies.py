@@ -1,0 +1,402 @@
+"""Security-group stack policies, judged on a small three-tier stack and variations of it."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from pulumi_policy import EnforcementLevel
+
+from tierguard.policies.stack import (
+    SG_ACL_CONSISTENCY,
+    SG_DATA_STORE_TIERS,
+    SG_DEFAULT_CLOSED,
+    SG_PER_RESOURCE,
+    SG_PREFIX_LIST_EXPOSURE,
+    SG_PRIVATE_SCOPE,
+    SG_REDUNDANT_RULES,
+    SG_RULE_CONFLICTS,
+    SG_TOO_MANY_RULES,
+    SG_USED,
+)
+from tierguard.policies.testing import UNKNOWN, acl_block, resource, run_stack_policy, sg_block
+from tierguard.rules.normalize import (
+    DEFAULT_SECURITY_GROUP,
+    MANAGED_PREFIX_LIST,
+    NETWORK_ACL,
+    NETWORK_ACL_RULE,
+    SECURITY_GROUP,
+    SECURITY_GROUP_RULE,
+    SUBNET,
+    VPC,
+    VPC_INGRESS_RULE,
+)
+
+INSTANCE = "aws:ec2/instance:Instance"
+LAMBDA = "aws:lambda/function:Function"
+WORLD = "0.0.0.0/0"
+
+Stack = dict[str, dict[str, Any]]
+
+
+def _group(name: str, tier: str | None = None, **inputs: Any) -> dict[str, Any]:
+    tags = {"tierguard:tier": tier} if tier else {}
+    return resource(
+        SECURITY_GROUP,
+        name,
+        {"description": f"{name} tier", "vpcId": "vpc-1", "tags": tags, **inputs},
+        property_dependencies={"vpcId": [resource(VPC, "main")["urn"]]},
+    )
+
+
+def _ingress(name: str, group: dict[str, Any], port: int, **peer: Any) -> dict[str, Any]:
+    deps = {"securityGroupId": [group["urn"]]}
+    source = peer.pop("source", None)
+    if source is not None:
+        peer["referencedSecurityGroupId"] = UNKNOWN
+        deps["referencedSecurityGroupId"] = [source["urn"]]
+    return resource(
+        VPC_INGRESS_RULE,
+        name,
+        {
+            "securityGroupId": UNKNOWN,
+            "ipProtocol": "tcp",
+            "fromPort": float(port),
+            "toPort": float(port),
+            "description": f"{name} rule",
+            **peer,
+        },
+        property_dependencies=deps,
+    )
+
+
+def _instance(name: str, subnet: dict[str, Any], *groups: dict[str, Any]) -> dict[str, Any]:
+    return resource(
+        INSTANCE,
+        name,
+        {"subnetId": UNKNOWN, "vpcSecurityGroupIds": [UNKNOWN for _ in groups]},
+        property_dependencies={
+            "subnetId": [subnet["urn"]],
+            "vpcSecurityGroupIds": [g["urn"] for g in groups],
+        },
+    )
+
+
+@pytest.fixture(name="stack")
+def _stack() -> Stack:
+    """web (443 from the world) → app (8080 from web) → db (5432 from app), all attached."""
+    vpc = resource(VPC, "main", {"cidrBlock": "10.0.0.0/16"}, id="vpc-1")
+    public = resource(SUBNET, "public", {"cidrBlock": "10.0.0.0/24", "vpcId": "vpc-1"})
+    private = resource(SUBNET, "private", {"cidrBlock": "10.0.1.0/24", "vpcId": "vpc-1"})
+    web, app, db = _group("web", "web"), _group("app", "app"), _group("db", "data")
+    default = resource(
+        DEFAULT_SECURITY_GROUP,
+        "default",
+        {"vpcId": "vpc-1", "ingress": [], "egress": []},
+        property_dependencies={"vpcId": [vpc["urn"]]},
+    )
+    acl = resource(
+        NETWORK_ACL,
+        "public-acl",
+        {
+            "vpcId": "vpc-1",
+            "subnetIds": [UNKNOWN],
+            "ingress": [
+                acl_block(100, "allow", WORLD, "tcp", 443),
+                acl_block(110, "allow", "10.0.0.0/16", "-1"),
+                acl_block(120, "allow", WORLD, "tcp", 1024, to_port=65535),
+            ],
+            "egress": [acl_block(100, "allow", WORLD, "-1")],
+        },
+        property_dependencies={"subnetIds": [public["urn"]]},
+    )
+    items = [
+        vpc,
+        public,
+        private,
+        web,
+        app,
+        db,
+        default,
+        acl,
+        _ingress("web-https", web, 443, cidrIpv4=WORLD),
+        _ingress("app-from-web", app, 8080, source=web),
+        _ingress("db-from-app", db, 5432, source=app),
+        _instance("web-1", public, web),
+        _instance("app-1", private, app),
+        _instance("db-1", private, db),
+    ]
+    return {item["name"]: item for item in items}
+
+
+def _run(policy: Any, stack: Stack, **kwargs: Any) -> Any:
+    return run_stack_policy(policy, list(stack.values()), **kwargs)
+
+
+ALL_STACK_POLICIES = [
+    SG_ACL_CONSISTENCY,
+    SG_DATA_STORE_TIERS,
+    SG_DEFAULT_CLOSED,
+    SG_PER_RESOURCE,
+    SG_PREFIX_LIST_EXPOSURE,
+    SG_PRIVATE_SCOPE,
+    SG_REDUNDANT_RULES,
+    SG_RULE_CONFLICTS,
+    SG_TOO_MANY_RULES,
+    SG_USED,
+]
+
+
+class TestCleanStack:
+    @pytest.mark.parametrize("policy", ALL_STACK_POLICIES, ids=lambda p: p.name)
+    def test_the_tiered_stack_passes_every_stack_policy(self, policy: Any, stack: Stack) -> None:
+        """A well-formed three-tier stack has no stack-level finding, even at preview."""
+        outcome = _run(policy, stack)
+        assert outcome.clean, outcome.text()
+
+
+class TestDataStoreTierChain:
+    def test_a_database_port_open_to_a_cidr_is_reported(self, stack: Stack) -> None:
+        """5432 from 10.0.0.0/16 bypasses the tier chain."""
+        stack["db-from-vpc"] = _ingress("db-from-vpc", stack["db"], 5432, cidrIpv4="10.0.0.0/16")
+        text = _run(SG_DATA_STORE_TIERS, stack).text()
+        assert "5432 (PostgreSQL)" in text
+        assert "10.0.0.0/16" in text
+
+    def test_a_reference_from_an_untagged_group_is_reported(self, stack: Stack) -> None:
+        """When tiers are tagged, a reference from a group that is not a tier is reported."""
+        stack["ops"] = _group("ops")
+        stack["db-from-ops"] = _ingress("db-from-ops", stack["db"], 5432, source=stack["ops"])
+        assert "not a declared tier" in _run(SG_DATA_STORE_TIERS, stack).text()
+
+    def test_the_tag_key_is_configurable(self, stack: Stack) -> None:
+        """With a tag key no group carries, every group of the stack is a tier."""
+        stack["ops"] = _group("ops")
+        stack["db-from-ops"] = _ingress("db-from-ops", stack["db"], 5432, source=stack["ops"])
+        assert _run(SG_DATA_STORE_TIERS, stack, config={"tierTagKey": "team"}).clean
+
+    def test_a_group_outside_the_stack_is_not_a_tier(self, stack: Stack) -> None:
+        """A literal sg- id of another stack is not a declared tier."""
+        stack["db-ext"] = _ingress(
+            "db-ext", stack["db"], 6379, referencedSecurityGroupId="sg-0123456789abcdef0"
+        )
+        assert "sg-0123456789abcdef0" in _run(SG_DATA_STORE_TIERS, stack).text()
+
+
+class TestPrefixListResolution:
+    def _with_list(self, stack: Stack, *cidrs: str, port: int = 22) -> Stack:
+        plist = resource(
+            MANAGED_PREFIX_LIST,
+            "partners",
+            {"addressFamily": "IPv4", "maxEntries": 5.0, "entries": [{"cidr": c} for c in cidrs]},
+        )
+        rule = _ingress("web-from-partners", stack["web"], port, prefixListId=UNKNOWN)
+        rule["propertyDependencies"]["prefixListId"] = [plist["urn"]]
+        return {**stack, "partners": plist, "web-from-partners": rule}
+
+    def test_a_same_stack_list_with_the_internet_is_exposure(self, stack: Stack) -> None:
+        """A prefix list in the stack containing 0.0.0.0/0 makes SSH public."""
+        outcome = _run(SG_PREFIX_LIST_EXPOSURE, self._with_list(stack, "203.0.113.0/24", WORLD))
+        assert "22 (SSH)" in outcome.text()
+        assert SG_PREFIX_LIST_EXPOSURE.enforcement_level is EnforcementLevel.MANDATORY
+
+    def test_a_list_of_partner_ranges_is_clean(self, stack: Stack) -> None:
+        """A prefix list of specific ranges is not exposure."""
+        assert _run(SG_PREFIX_LIST_EXPOSURE, self._with_list(stack, "203.0.113.0/24")).clean
+
+    def test_https_through_an_open_list_is_not_admin_or_high_risk(self, stack: Stack) -> None:
+        """443 through a list containing /0 is none of admin, high-risk or all ports."""
+        assert _run(SG_PREFIX_LIST_EXPOSURE, self._with_list(stack, WORLD, port=443)).clean
+
+    def test_unknown_entries_are_reported(self, stack: Stack) -> None:
+        """Entries unknown at preview are reported as not evaluated."""
+        outcome = _run(SG_PREFIX_LIST_EXPOSURE, self._with_list(stack, UNKNOWN))
+        assert outcome.not_evaluated
+
+
+class TestSecurityGroupAclConsistency:
+    def test_a_port_the_subnet_acl_blocks_is_reported(self, stack: Stack) -> None:
+        """web opens 8443 to the world but the public ACL only lets 443 in."""
+        stack["web-8443"] = _ingress("web-8443", stack["web"], 8443, cidrIpv4=WORLD)
+        stack["public-acl"]["inputs"]["ingress"] = stack["public-acl"]["inputs"]["ingress"][:2]
+        text = _run(SG_ACL_CONSISTENCY, stack).text()
+        assert "8443" in text
+        assert "public-acl" in text
+
+    def test_an_acl_allow_no_group_opens_is_drift(self, stack: Stack) -> None:
+        """The ACL allows 22 from the world but no group in the subnet opens it."""
+        stack["public-acl"]["inputs"]["ingress"].append(acl_block(130, "allow", WORLD, "tcp", 22))
+        assert (
+            "no security group of the resources there opens it"
+            in _run(SG_ACL_CONSISTENCY, stack).text()
+        )
+
+    def test_groups_without_subnet_information_are_named(self, stack: Stack) -> None:
+        """A group used only by resources without a subnet is reported as undeterminable."""
+        stack["batch"] = _group("batch", "batch")
+        stack["batch-in"] = _ingress("batch-in", stack["batch"], 9000, cidrIpv4="10.0.0.0/16")
+        stack["job"] = resource(
+            "aws:batch/computeEnvironment:ComputeEnvironment",
+            "job",
+            {"computeResources": {"securityGroupIds": [UNKNOWN]}},
+            property_dependencies={"computeResources": [stack["batch"]["urn"]]},
+        )
+        assert "could not determine" in _run(SG_ACL_CONSISTENCY, stack).text()
+
+
+class TestRedundantRules:
+    def test_a_duplicate_rule_is_reported_once(self, stack: Stack) -> None:
+        """The same rule written twice is one finding."""
+        stack["web-https-2"] = _ingress("web-https-2", stack["web"], 443, cidrIpv4=WORLD)
+        outcome = _run(SG_REDUNDANT_RULES, stack)
+        assert len(outcome.violations) == 1
+        assert "duplicates" in outcome.text()
+
+    def test_a_covered_rule_is_reported(self, stack: Stack) -> None:
+        """443 from 10.0.0.0/16 is covered by 443 from the world."""
+        stack["web-vpc"] = _ingress("web-vpc", stack["web"], 443, cidrIpv4="10.0.0.0/16")
+        assert "already covered by" in _run(SG_REDUNDANT_RULES, stack).text()
+
+    def test_rules_in_different_directions_do_not_cover(self, stack: Stack) -> None:
+        """An egress rule never makes an ingress rule redundant."""
+        stack["web"]["inputs"]["egress"] = [sg_block("-1", 0, 0, cidrBlocks=[WORLD])]
+        assert _run(SG_REDUNDANT_RULES, stack).clean
+
+
+class TestGroupUsed:
+    def test_an_unattached_group_is_reported(self, stack: Stack) -> None:
+        """A group no resource names is unused."""
+        stack["orphan"] = _group("orphan")
+        assert _run(SG_USED, stack).urns == [stack["orphan"]["urn"]]
+
+    def test_a_lambda_counts_as_a_user(self, stack: Stack) -> None:
+        """Any resource naming the group uses it, e.g. a Lambda's vpcConfig (prowler#2943)."""
+        stack["fn-sg"] = _group("fn-sg")
+        stack["fn"] = resource(
+            LAMBDA,
+            "fn",
+            {"vpcConfig": {"securityGroupIds": [UNKNOWN], "subnetIds": ["subnet-1"]}},
+            property_dependencies={"vpcConfig": [stack["fn-sg"]["urn"]]},
+        )
+        assert _run(SG_USED, stack).clean
+
+    def test_a_literal_id_counts_as_a_user(self, stack: Stack) -> None:
+        """A resource holding the group's id (after apply) uses it."""
+        stack["known"] = {**_group("known"), "id": "sg-00000000000000001"}
+        stack["eni"] = resource(
+            "aws:ec2/networkInterface:NetworkInterface",
+            "eni",
+            {"securityGroups": ["sg-00000000000000001"], "subnetId": "subnet-1"},
+        )
+        assert _run(SG_USED, stack).clean
+
+    def test_a_reference_from_another_group_is_a_use(self, stack: Stack) -> None:
+        """Being the source of another group's rule counts (prowler#3009)."""
+        stack["lb"] = _group("lb", "lb")
+        stack["web-from-lb"] = _ingress("web-from-lb", stack["web"], 8443, source=stack["lb"])
+        assert _run(SG_USED, stack).clean
+
+
+class TestRuleManagementConflicts:
+    def test_inline_and_separate_rules_conflict(self, stack: Stack) -> None:
+        """A group with inline ingress and a separate ingress rule is reported on the rule."""
+        stack["web"]["inputs"]["ingress"] = [sg_block("tcp", 80, cidrBlocks=[WORLD])]
+        outcome = _run(SG_RULE_CONFLICTS, stack)
+        assert outcome.urns == [stack["web-https"]["urn"]]
+
+    def test_outputs_mirroring_separate_rules_are_not_a_conflict(self, stack: Stack) -> None:
+        """After apply the group's ingress lists its separate rules; that is not a conflict."""
+        stack["web"]["inputs"]["ingress"] = [
+            sg_block("tcp", 443, cidrBlocks=[WORLD], description="web-https rule")
+        ]
+        assert _run(SG_RULE_CONFLICTS, stack).clean
+
+    def test_default_group_with_separate_rules_conflicts(self, stack: Stack) -> None:
+        """DefaultSecurityGroup with inline rules and a SecurityGroupRule is reported."""
+        stack["default"]["inputs"]["ingress"] = [sg_block("-1", 0, 0, self=True)]
+        stack["default-extra"] = resource(
+            SECURITY_GROUP_RULE,
+            "default-extra",
+            {
+                "type": "ingress",
+                "protocol": "tcp",
+                "fromPort": 22.0,
+                "toPort": 22.0,
+                "cidrBlocks": ["10.0.0.0/16"],
+            },
+            property_dependencies={"securityGroupId": [stack["default"]["urn"]]},
+        )
+        assert _run(SG_RULE_CONFLICTS, stack).violations
+
+    def test_acl_inline_and_separate_entries_conflict(self, stack: Stack) -> None:
+        """A NetworkAcl with inline entries and a NetworkAclRule is reported."""
+        stack["acl-extra"] = resource(
+            NETWORK_ACL_RULE,
+            "acl-extra",
+            {
+                "networkAclId": UNKNOWN,
+                "ruleNumber": 300.0,
+                "ruleAction": "deny",
+                "protocol": "tcp",
+                "fromPort": 22.0,
+                "toPort": 22.0,
+                "cidrBlock": WORLD,
+            },
+            property_dependencies={"networkAclId": [stack["public-acl"]["urn"]]},
+        )
+        assert "NetworkAclRule" in _run(SG_RULE_CONFLICTS, stack).text()
+
+
+class TestTooManyRules:
+    def test_more_rules_than_the_limit(self, stack: Stack) -> None:
+        """A group with more ingress rules than maxRules is reported."""
+        cidrs = [f"10.0.{i}.0/24" for i in range(6)]
+        stack["app"]["inputs"]["ingress"] = [sg_block("tcp", 8080, cidrBlocks=cidrs)]
+        assert _run(SG_TOO_MANY_RULES, stack).clean
+        assert "7 ingress rules" in _run(SG_TOO_MANY_RULES, stack, config={"maxRules": 5}).text()
+
+
+class TestGroupsPerResource:
+    def test_more_than_five_groups_on_one_instance(self, stack: Stack) -> None:
+        """An instance with six groups is reported."""
+        groups = [_group(f"g{i}") for i in range(6)]
+        stack.update({g["name"]: g for g in groups})
+        stack["busy"] = _instance("busy", stack["private"], *groups)
+        assert "6 security groups" in _run(SG_PER_RESOURCE, stack).text()
+
+
+class TestPrivateScope:
+    def test_a_source_wider_than_the_vpc_is_reported(self, stack: Stack) -> None:
+        """10.0.0.0/8 for a 10.0.0.0/16 VPC is reported."""
+        stack["app-wide"] = _ingress("app-wide", stack["app"], 8080, cidrIpv4="10.0.0.0/8")
+        assert "wider than the VPC" in _run(SG_PRIVATE_SCOPE, stack).text()
+
+    def test_a_source_inside_the_vpc_is_clean(self, stack: Stack) -> None:
+        """A subnet block inside the VPC is fine."""
+        stack["app-subnet"] = _ingress("app-subnet", stack["app"], 8080, cidrIpv4="10.0.1.0/24")
+        assert _run(SG_PRIVATE_SCOPE, stack).clean
+
+    def test_vpc_blocks_can_come_from_the_config(self, stack: Stack) -> None:
+        """Without a declared VPC, vpcCidrs from the config is used."""
+        del stack["main"]
+        stack["app-wide"] = _ingress("app-wide", stack["app"], 8080, cidrIpv4="172.16.0.0/12")
+        assert _run(SG_PRIVATE_SCOPE, stack).clean
+        config = {"vpcCidrs": ["172.20.0.0/16"]}
+        assert _run(SG_PRIVATE_SCOPE, stack, config=config).violations
+
+
+class TestDefaultGroupClosed:
+    def test_rules_on_the_default_group_are_reported(self, stack: Stack) -> None:
+        """The default group's allow-within-group rule is reported (EC2.2)."""
+        stack["default"]["inputs"]["ingress"] = [sg_block("-1", 0, 0, self=True)]
+        assert "default security group default" in _run(SG_DEFAULT_CLOSED, stack).text()
+
+    def test_an_unmanaged_default_group_is_reported(self, stack: Stack) -> None:
+        """A VPC whose default group the stack does not declare is reported (CKV2_AWS_12)."""
+        del stack["default"]
+        assert "does not manage its default security group" in _run(SG_DEFAULT_CLOSED, stack).text()
+
+    def test_requiring_management_can_be_switched_off(self, stack: Stack) -> None:
+        """requireManaged=false avoids checkov#3077's complaint for unmanaged defaults."""
+        del stack["default"]
+        assert _run(SG_DEFAULT_CLOSED, stack, config={"requireManaged": False}).clean
