@@ -211,3 +211,12 @@ class TestExemptions:
         assert len(reported) == 1
         assert reported[0].startswith("exempted: SEC-42 bastion")
         assert EXEMPTED_RESOURCE_FINDINGS.enforcement_level is EnforcementLevel.ADVISORY
+
+
+class TestDocs:
+    def test_the_policy_table_in_the_docs_is_current(self) -> None:
+        """docs/policies.md lists every policy as the code defines it (regenerate on drift)."""
+        from tierguard.policies.docs import DOC, render
+
+        text = DOC.read_text()
+        assert render(text) == text, "run: python -m tierguard.policies.docs"

@@ -4,6 +4,7 @@ AnalyzeStack."""
 
 from __future__ import annotations
 
+import json
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -153,6 +154,14 @@ class TestAnalyze:
         effective = pack.configure({"all": "advisory"})
         assert {v["enforcementLevel"] for v in effective.values()} == {"advisory"}
         assert not [d for d in pack.analyze(SSH_RULE) if d.mandatory]
+
+    def test_the_documented_example_config_is_accepted(self, pack: PolicyPackClient) -> None:
+        """The example --policy-pack-config in docs/policies.md configures the real pack."""
+        text = (DEFAULT_PACK_DIR.parent / "docs" / "policies.md").read_text()
+        example = json.loads(text.split("```json", 1)[1].split("```", 1)[0])
+        effective = pack.configure(example)
+        assert effective["aws-ec2-sg-attached"]["enforcementLevel"] == "disabled"
+        assert effective[ADMIN]["adminPorts"] == [22, 3389, 5985, 5986]
 
     def test_unknown_policy_names_are_refused(self, pack: PolicyPackClient) -> None:
         """A config naming a policy the pack lacks is an error, as with the CLI."""
