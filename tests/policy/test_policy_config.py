@@ -170,6 +170,15 @@ class TestExemptions:
         assert outcome.exempted == []
         assert f"expired on {expired}" in outcome.violations[0]
 
+    def test_an_impossible_expiry_date_never_applies(self, today: dt.date) -> None:
+        """An expiry that is no calendar date makes the exemption void, and says so."""
+        config = self._config(resource="bastion-ssh", expires="2026-02-30")
+        outcome = run_resource_policy(
+            SG_ADMIN_PORTS, VPC_INGRESS_RULE, SSH, name="bastion-ssh", config=config, today=today
+        )
+        assert outcome.exempted == []
+        assert "not a YYYY-MM-DD date" in outcome.violations[0]
+
     def test_stack_findings_are_exempted_by_resource(self, today: dt.date) -> None:
         """A stack policy's finding about one ACL is exempted by that ACL's name."""
         acl = resource(

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
 from tierguard.policies.common import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
-from tierguard.policies.config import port_list, string_list
+from tierguard.policies.config import port_list, protocol_list
 from tierguard.policies.graph import AclView, StackView
 from tierguard.rules import ALL, TCP, UDP, Packet, PortRange, evaluate_acl
 from tierguard.rules.acl import allowed_ports, representative_address, uncovered
@@ -253,7 +253,7 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
                     break
 
 
-_PORTS_PROTOCOLS = string_list("Protocols whose ports count (tcp, udp).", ["tcp", "udp"])
+_PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ["tcp", "udp"])
 
 ACL_ADMIN_PORTS = TierguardStackPolicy(
     Metadata(
@@ -294,7 +294,7 @@ ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
         remediation="Deny high-risk ports from the internet before any broad allow.",
         parameters={
             "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
-            "protocols": string_list("Protocols whose ports count.", ["tcp"]),
+            "protocols": protocol_list("Protocols whose ports count.", ["tcp"]),
         },
     ),
     check_acl_high_risk_ports,

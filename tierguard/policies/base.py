@@ -137,7 +137,12 @@ def _exempted(
             )
             continue
         message = finding.message
-        if expired is not None and expired.expires is not None:
+        if expired is not None and expired.invalid_expiry is not None:
+            message += (
+                f" (the exemption {expired.reason!r} does not apply: its expiry "
+                f"{expired.invalid_expiry!r} is not a YYYY-MM-DD date)"
+            )
+        elif expired is not None and expired.expires is not None:
             message += (
                 f" (the exemption {expired.reason!r} expired on {expired.expires.isoformat()})"
             )

@@ -82,6 +82,16 @@ def string_list(description: str, default: Sequence[str]) -> dict[str, Any]:
     }
 
 
+def protocol_list(description: str, default: Sequence[str]) -> dict[str, Any]:
+    """The schema of a list of port-carrying protocols."""
+    return {
+        "type": "array",
+        "items": {"type": "string", "enum": ["tcp", "udp", "6", "17"]},
+        "description": description,
+        "default": list(default),
+    }
+
+
 def schema(properties: Mapping[str, dict[str, Any]]) -> PolicyConfigSchema:
     """A policy's config schema: its own parameters plus ``exemptions``."""
     return PolicyConfigSchema(properties={**properties, "exemptions": EXEMPTIONS_SCHEMA})
@@ -94,6 +104,8 @@ class Exemption:
     resource: str
     reason: str
     expires: dt.date | None = None
+    invalid_expiry: str | None = None
+    """An ``expires`` that is no date; such an exemption never applies."""
 
     def matches(self, name: str | None, urn: str | None) -> bool:
         return any(
@@ -103,6 +115,8 @@ class Exemption:
         )
 
     def expired(self, today: dt.date) -> bool:
+        if self.invalid_expiry is not None:
+            return True
         return self.expires is not None and today > self.expires
 
     def __str__(self) -> str:
@@ -150,13 +164,14 @@ class Settings:
             if not isinstance(item, Mapping) or not item.get("resource") or not item.get("reason"):
                 continue
             expires = item.get("expires")
-            found.append(
-                Exemption(
-                    str(item["resource"]),
-                    str(item["reason"]),
-                    dt.date.fromisoformat(str(expires)) if expires else None,
+            try:
+                day = dt.date.fromisoformat(str(expires)) if expires else None
+            except ValueError:
+                found.append(
+                    Exemption(str(item["resource"]), str(item["reason"]), None, str(expires))
                 )
-            )
+                continue
+            found.append(Exemption(str(item["resource"]), str(item["reason"]), day))
         return tuple(found)
 
     def exemption_for(

@@ -24,14 +24,14 @@ from tierguard.policies.common import (
     ports_text,
     read_sg_rules,
 )
-from tierguard.policies.config import integer, port_list, string_list
+from tierguard.policies.config import integer, port_list, protocol_list, string_list
 from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
 from tierguard.rules.addresses import contains
 from tierguard.rules.model import CidrPeer
 from tierguard.rules.normalize import SG_TYPES
 from tierguard.rules.protocols import protocol_name
 
-PROTOCOLS_SCHEMA = string_list(
+PROTOCOLS_SCHEMA = protocol_list(
     "Protocols whose ports count (tcp, udp; all-protocol rules always count).", ["tcp", "udp"]
 )
 
@@ -201,7 +201,7 @@ SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
                 "High-risk ports (default: EC2.19 plus Prowler, without the admin ports).",
                 HIGH_RISK_PORTS,
             ),
-            "protocols": string_list("Protocols whose ports count.", ["tcp"]),
+            "protocols": protocol_list("Protocols whose ports count.", ["tcp"]),
         },
     ),
     check_high_risk_ports,
