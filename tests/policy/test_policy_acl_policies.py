@@ -138,6 +138,25 @@ class TestAclAdminPorts:
         ]
         assert run_stack_policy(ACL_ADMIN_PORTS, stack).violations
 
+    def test_return_traffic_rules_do_not_count_by_default(self) -> None:
+        """3389 open only through the 1024-65535 return allow is left to the security groups."""
+        stack = [_acl(acl_block(120, "allow", WORLD, "tcp", 1024, to_port=65535))]
+        assert run_stack_policy(ACL_ADMIN_PORTS, stack).clean
+        assert run_stack_policy(ACL_HIGH_RISK_PORTS, stack).clean
+
+    def test_return_traffic_rules_count_when_configured(self) -> None:
+        """ignoreReturnTrafficRules=false reads the ACL as strictly as Security Hub EC2.21."""
+        stack = [_acl(acl_block(120, "allow", WORLD, "tcp", 1024, to_port=65535))]
+        config = {"ignoreReturnTrafficRules": False}
+        assert "TCP 3389" in run_stack_policy(ACL_ADMIN_PORTS, stack, config=config).text()
+
+    def test_a_range_reaching_below_1024_is_not_a_return_rule(self) -> None:
+        """An allow of 0-65535 over TCP is not return traffic: 22 and 3389 are reported."""
+        stack = [_acl(acl_block(120, "allow", WORLD, "tcp", 0, to_port=65535))]
+        text = run_stack_policy(ACL_ADMIN_PORTS, stack).text()
+        assert "TCP 22" in text
+        assert "TCP 3389" in text
+
     def test_the_default_acl_is_judged(self) -> None:
         """A managed DefaultNetworkAcl with allow-all is judged (EC2.21 skips it)."""
         default = resource(

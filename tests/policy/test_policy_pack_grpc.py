@@ -198,6 +198,17 @@ class TestAnalyzeStack:
         assert len(found) == 1
         assert found[0].urn == rules[1]["urn"]
 
+    def test_stack_outputs_are_the_root_stack_resource(self, pack: PolicyPackClient) -> None:
+        """A group exported as a stack output counts as used, through the root stack."""
+        pack.configure({})
+        group = resource(
+            SECURITY_GROUP, "shared", {"description": "shared"}, id="sg-00000000000000042"
+        )
+        unused = _by_policy(pack.analyze_stack([group]), "aws-ec2-sg-attached")
+        assert [d.urn for d in unused] == [group["urn"]]
+        outputs = {"shared_sg_id": "sg-00000000000000042"}
+        assert _by_policy(pack.analyze_stack([group], outputs), "aws-ec2-sg-attached") == []
+
     def test_run_drives_a_whole_preview(self, pack: PolicyPackClient) -> None:
         """run() configures, analyzes each resource and the stack, collecting everything."""
         found = pack.run([SSH_RULE, HTTPS_RULE, OPEN_ACL], {})

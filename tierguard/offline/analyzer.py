@@ -327,24 +327,64 @@ class PolicyPackClient:
         response = self._call("Analyze", request)
         return _diagnostics(response, default_urn=resource["urn"])
 
-    def analyze_stack(self, resources: Sequence[Mapping[str, Any]]) -> list[Diagnostic]:
-        """``AnalyzeStack`` with every resource and its graph, as at the end of a preview."""
+    def analyze_stack(
+        self,
+        resources: Sequence[Mapping[str, Any]],
+        outputs: Mapping[str, Any] | None = None,
+    ) -> list[Diagnostic]:
+        """``AnalyzeStack`` with every resource and its graph, as at the end of a preview.
+
+        ``outputs`` (the stack's exports) become the properties of the root
+        ``pulumi:pulumi:Stack`` resource, as the engine sends them, unless ``resources``
+        already holds the root stack.
+        """
+        everything = list(resources)
+        root = _root_stack(everything, outputs)
+        if root is not None:
+            everything.append(root)
         request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[_stack_resource(r) for r in resources]
+            resources=[_stack_resource(r) for r in everything]
         )
         response = self._call("AnalyzeStack", request)
         return _diagnostics(response, default_urn=None)
 
     def run(
-        self, resources: Sequence[Mapping[str, Any]], config: Mapping[str, Any] | None = None
+        self,
+        resources: Sequence[Mapping[str, Any]],
+        config: Mapping[str, Any] | None = None,
+        *,
+        outputs: Mapping[str, Any] | None = None,
     ) -> list[Diagnostic]:
         """Configure, analyze every resource, then the stack: one preview's worth."""
         self.configure(config)
         found: list[Diagnostic] = []
         for resource in resources:
             found.extend(self.analyze(resource))
-        found.extend(self.analyze_stack(resources))
+        found.extend(self.analyze_stack(resources, outputs))
         return found
+
+
+STACK_TYPE = "pulumi:pulumi:Stack"
+
+
+def _root_stack(
+    resources: Sequence[Mapping[str, Any]], outputs: Mapping[str, Any] | None
+) -> dict[str, Any] | None:
+    if outputs is None or not resources or any(r["type"] == STACK_TYPE for r in resources):
+        return None
+    # urn:pulumi:<stack>::<project>::<type>::<name>
+    head = str(resources[0]["urn"]).split("::")
+    stack, project = head[0].removeprefix("urn:pulumi:"), head[1]
+    return {
+        "urn": f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{project}-{stack}",
+        "type": STACK_TYPE,
+        "name": f"{project}-{stack}",
+        "id": None,
+        "parent": None,
+        "dependencies": [],
+        "propertyDependencies": {},
+        "inputs": dict(outputs),
+    }
 
 
 def _stack_resource(resource: Mapping[str, Any]) -> Any:
@@ -386,9 +426,10 @@ def run_policy_pack(
     resources: Sequence[Mapping[str, Any]],
     config: Mapping[str, Any] | None = None,
     *,
+    outputs: Mapping[str, Any] | None = None,
     pack_dir: Path | None = None,
     python: str | None = None,
 ) -> list[Diagnostic]:
-    """Start the pack, judge ``resources`` with ``config``, stop the pack."""
+    """Start the pack, judge ``resources`` (and the stack's ``outputs``), stop the pack."""
     with PolicyPackClient(pack_dir, python=python) as client:
-        return client.run(resources, config)
+        return client.run(resources, config, outputs=outputs)

@@ -19,7 +19,7 @@ from tierguard.policies.base import Finding, Metadata, StackContext, TierguardSt
 from tierguard.policies.common import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
 from tierguard.policies.config import port_list, protocol_list
 from tierguard.policies.graph import AclView, StackView
-from tierguard.rules import ALL, TCP, UDP, Packet, PortRange, evaluate_acl
+from tierguard.rules import ALL, TCP, UDP, AclAction, AclEntry, Packet, PortRange, evaluate_acl
 from tierguard.rules.acl import allowed_ports, representative_address, uncovered
 from tierguard.rules.addresses import IPNetwork, contains
 from tierguard.rules.protocols import protocol_name
@@ -44,8 +44,31 @@ def _internet_address(
     return representative_address(space, avoid)
 
 
+def is_return_rule(entry: AclEntry | None) -> bool:
+    """An allow for the client port range replies use: TCP/UDP from >= 1024 up to 65535.
+
+    ACLs are stateless, so such a rule is what lets responses back in; it necessarily spans
+    service ports above 1024 (3389, 3306, …), which the stateful security groups guard.
+    """
+    if entry is None or entry.action is not AclAction.ALLOW:
+        return False
+    ports = entry.traffic.ports
+    return (
+        entry.traffic.protocol in (TCP, UDP)
+        and ports is not None
+        and ports.first >= 1024
+        and ports.last == 65535
+    )
+
+
 def _port_findings(
-    acl: AclView, ports: tuple[int, ...], protocols: tuple[int, ...], kind: str, why: str
+    acl: AclView,
+    ports: tuple[int, ...],
+    protocols: tuple[int, ...],
+    kind: str,
+    why: str,
+    *,
+    skip_return_rules: bool,
 ) -> Iterator[Finding]:
     for space in INTERNET:
         address = _internet_address(acl, space)
@@ -64,6 +87,8 @@ def _port_findings(
                 decision = evaluate_acl(
                     acl.acl_entries, egress=False, packet=Packet(protocol, address, port)
                 )
+                if skip_return_rules and is_return_rule(decision.entry):
+                    continue
                 located = acl.located(decision.entry)
                 label = located.where if located else "an entry"
                 by_entry.setdefault(label, []).append(
@@ -92,6 +117,7 @@ def check_acl_admin_ports(ctx: StackContext) -> Iterator[Finding]:
             "remote-administration",
             "The ACL is the subnet-wide backstop: with it open, one permissive security "
             "group exposes SSH/RDP to the world.",
+            skip_return_rules=bool(ctx.settings.value("ignoreReturnTrafficRules")),
         )
 
 
@@ -107,6 +133,7 @@ def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[Finding]:
             "high-risk",
             "Databases, file sharing and legacy services should never be reachable from the "
             "internet at the subnet edge.",
+            skip_return_rules=bool(ctx.settings.value("ignoreReturnTrafficRules")),
         )
 
 
@@ -253,6 +280,13 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
                     break
 
 
+_IGNORE_RETURN = {
+    "type": "boolean",
+    "description": "Do not report ports that are open only through a return-traffic allow "
+    "(TCP/UDP from 1024 or above up to 65535): ACLs are stateless and need it; the security "
+    "groups guard those ports. Set false for Security Hub EC2.21's stricter reading.",
+    "default": True,
+}
 _PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ["tcp", "udp"])
 
 ACL_ADMIN_PORTS = TierguardStackPolicy(
@@ -267,6 +301,7 @@ ACL_ADMIN_PORTS = TierguardStackPolicy(
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "protocols": _PORTS_PROTOCOLS,
+            "ignoreReturnTrafficRules": _IGNORE_RETURN,
         },
     ),
     check_acl_admin_ports,
@@ -295,6 +330,7 @@ ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
         parameters={
             "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
             "protocols": protocol_list("Protocols whose ports count.", ["tcp"]),
+            "ignoreReturnTrafficRules": _IGNORE_RETURN,
         },
     ),
     check_acl_high_risk_ports,
