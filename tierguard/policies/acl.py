@@ -216,8 +216,7 @@ def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
             direction = "egress" if inbound else "ingress"
             missing = ", ".join(str(g) for g in gaps[:4])
             yield Finding(
-                f"network ACL {acl.name}: {located.where} allows "
-                f"{protocol_name(protocol).upper()} {traffic.ports or 'all ports'} {flow} "
+                f"network ACL {acl.name}: {located.where} allows {traffic} {flow} "
                 f"{entry.cidr}, but {back} {protocol_name(protocol).upper()} {missing} "
                 f"{'to' if inbound else 'from'} {entry.cidr} (the ephemeral ports replies use) "
                 f"is denied by {by}. ACLs are stateless: without that, the replies are dropped "

@@ -110,8 +110,8 @@ def check_rule_management_conflicts(ctx: StackContext) -> Iterator[Finding]:
                 for r in group.rules
                 if r.inline and r.rule.direction is direction and _key(r.rule) not in managed
             ]
-            if not extra and not group.is_default:
-                continue
+            if not extra:
+                continue  # the inline list only mirrors the separate rules (outputs)
             resources = sorted({r.resource.name for r in separate})
             yield Finding(
                 f"security group {group.name} declares inline {direction.value} rules and is "
@@ -274,6 +274,8 @@ def check_data_store_tier_chain(ctx: StackContext) -> Iterator[Finding]:
     ports = ctx.settings.ports("dataStorePorts")
     tiers = _tier_groups(view, str(ctx.settings.value("tierTagKey")))
     for group in view.groups.values():
+        if group.is_default:
+            continue  # aws-ec2-vpc-default-sg-closed reports any rule there
         for located in group.rules:
             rule = located.rule
             if rule.direction is not Direction.INGRESS:
