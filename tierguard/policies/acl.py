@@ -260,19 +260,20 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
                         continue
                     if not a.traffic.covers(b.traffic):
                         continue
+                    verb = "allows" if a.action is AclAction.ALLOW else "denies"
                     if a.action == b.action:
-                        effect = f"is redundant: {earlier.where} already {a.action.value}s it"
+                        effect = f"is redundant: {earlier.where} already {verb} it"
                     else:
                         effect = (
-                            f"never takes effect: {earlier.where} already {a.action.value}s "
+                            f"never takes effect: {earlier.where} already {verb} "
                             f"{a.traffic} for {a.cidr}, so this {b.action.value} is dead"
                         )
                     yield Finding(
                         f"network ACL {acl.name}: {later.where} ({b.action.value} {b.traffic} "
                         f"{'to' if egress else 'from'} {b.cidr}) {effect}. Evaluation stops at "
                         "the first match, so the rule misleads readers about what the ACL "
-                        "does. Fix: remove it, or renumber it below the broader rule if it "
-                        "was meant to win.",
+                        "does. Fix: remove it, or give it a lower number than the broader rule "
+                        "if it was meant to win.",
                         urn=acl.key,
                         name=acl.name,
                     )
