@@ -58,13 +58,14 @@ class TestOfflinePreview:
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
         """project, stack, resources with urn/type/name/id/parent/dependencies/
-        propertyDependencies/inputs, outputs, reachability; ids resolved within the plan."""
+        propertyDependencies/inputs, outputs, policies, reachability; ids resolved within the
+        plan."""
         code, out, _ = invoke(
             ["preview", "--offline", "--json", "--cwd", str(PROJECT_DIR)], capsys, monkeypatch
         )
         assert code == 0
         doc: dict[str, Any] = json.loads(out)
-        assert set(doc) == {"project", "stack", "resources", "outputs", "reachability"}
+        assert set(doc) == {"project", "stack", "resources", "outputs", "policies", "reachability"}
         assert (doc["project"], doc["stack"]) == ("tierguard", "dev")
         for resource in doc["resources"]:
             assert set(resource) == {

@@ -6,7 +6,10 @@
     ├── ConfigError (2)           the stack file or the network description is invalid
     │                             (carries one Problem per offending value)
     ├── UsageError (2)            a command-line flag or argument is invalid
-    └── ProgramError (1)          the Pulumi program failed under the mock engine
+    ├── ProgramError (1)          the Pulumi program failed under the mock engine
+    ├── PolicyPackError (1)       the policy pack could not be started or driven
+    │                             (tierguard.offline.analyzer)
+    └── PolicyViolation (1)       the pack reported mandatory violations
 
 Catch ``TierguardError`` to handle every expected failure; anything else is a bug.
 """
@@ -53,5 +56,11 @@ class UsageError(TierguardError):
 
 class ProgramError(TierguardError):
     """The Pulumi program raised while running under the mock engine."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class PolicyViolation(TierguardError):
+    """The policy pack found mandatory violations: the change must not be applied."""
 
     exit_code: ClassVar[int] = 1

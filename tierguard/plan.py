@@ -145,6 +145,22 @@ class NetworkPlan:
     def subnet_groups(self) -> tuple[str, ...]:
         return tuple(dict.fromkeys(s.group for s in self.subnets))
 
+    def origins(self) -> dict[str, str]:
+        """Config path (under ``tierguard:network``) of every planned resource, by name.
+
+        Automatic rules point at the declaration that implied them.
+        """
+        found: dict[str, str] = {f"{self.name}-vpc": "vpc"}
+        for subnet in self.subnets:
+            found[f"{self.name}-{subnet.key}"] = f"subnet_groups.{subnet.group}"
+        for name, tier in self.tiers.items():
+            found[tier.resource_name] = f"tiers.{name}"
+            found.update({rule.name: rule.origin for rule in tier.rules})
+        for name, acl in self.acls.items():
+            found[acl.resource_name] = f"network_acls.{name}"
+            found.update({entry.name: entry.origin for entry in acl.entries})
+        return found
+
 
 def safe_name(text: str) -> str:
     """Make a value usable inside a resource name (URNs forbid ``::``)."""
