@@ -183,6 +183,33 @@ class TestDataStoreTierChain:
         assert "sg-0123456789abcdef0" in _run(SG_DATA_STORE_TIERS, stack).text()
 
 
+class TestUnknownsAtPreview:
+    def test_a_rule_whose_group_is_unknown_is_reported(self, stack: Stack) -> None:
+        """A separate rule with an unknown securityGroupId and no dependency is not evaluated."""
+        stack["stray"] = resource(
+            VPC_INGRESS_RULE,
+            "stray",
+            {"securityGroupId": UNKNOWN, "ipProtocol": "tcp", "fromPort": 22.0, "toPort": 22.0},
+        )
+        outcome = _run(SG_REDUNDANT_RULES, stack)
+        assert outcome.violations == []
+        assert "stray: the security group it belongs to is unknown" in outcome.not_evaluated[0]
+
+    def test_an_unresolvable_group_reference_is_reported(self, stack: Stack) -> None:
+        """A data-store rule from an unknown group with no dependency is not evaluated."""
+        stack["db-from-x"] = _ingress(
+            "db-from-x", stack["db"], 3306, referencedSecurityGroupId=UNKNOWN
+        )
+        outcome = _run(SG_DATA_STORE_TIERS, stack)
+        assert outcome.violations == []
+        assert "could not be evaluated at preview" in outcome.not_evaluated[0]
+
+    def test_computed_inline_lists_of_groups_are_not_noise(self, stack: Stack) -> None:
+        """A group's ingress unknown at preview (computed output) is left to resource policies."""
+        stack["web"]["inputs"]["ingress"] = UNKNOWN
+        assert _run(SG_REDUNDANT_RULES, stack).clean
+
+
 class TestPrefixListResolution:
     def _with_list(self, stack: Stack, *cidrs: str, port: int = 22) -> Stack:
         plist = resource(
