@@ -115,7 +115,7 @@ _NOTICES = _Notices()
 _STACK_KEY = "<stack>"
 
 
-def _exempted(
+def _report(
     policy: str,
     settings: Settings,
     findings: Iterable[Finding],
@@ -123,16 +123,17 @@ def _exempted(
     *,
     default_name: str | None,
     default_urn: str | None,
-    notice_key: Callable[[Finding], str],
+    notice_key: str,
     today: dt.date | None,
 ) -> None:
+    """Report each finding, or hand it to the exempted-findings reporter under ``notice_key``."""
     for finding in findings:
         name = finding.name or default_name
         urn = finding.urn or default_urn
         active, expired = settings.exemption_for(name, urn, today)
         if active is not None:
             where = f" [{finding.urn}]" if finding.urn else ""
-            _NOTICES.pending.setdefault(notice_key(finding), []).append(
+            _NOTICES.pending.setdefault(notice_key, []).append(
                 f"exempted: {active} — {policy}: {finding.message}{where}"
             )
             continue
@@ -193,14 +194,14 @@ class TierguardResourcePolicy(ResourceValidationPolicy):
             name=args.name,
             urn=args.urn,
         )
-        _exempted(
+        _report(
             self.name,
             ctx.settings,
             list(self.check(ctx)),
             report,
             default_name=args.name,
             default_urn=args.urn,
-            notice_key=lambda _finding: args.urn,
+            notice_key=args.urn,
             today=self.today,
         )
         if ctx.unknowns:
@@ -231,14 +232,14 @@ class TierguardStackPolicy(StackValidationPolicy):
             settings=Settings(args.get_config(), self.meta.parameters),
             resources=list(args.resources),
         )
-        _exempted(
+        _report(
             self.name,
             ctx.settings,
             list(self.check(ctx)),
             report,
             default_name=None,
             default_urn=None,
-            notice_key=lambda _finding: _STACK_KEY,
+            notice_key=_STACK_KEY,
             today=self.today,
         )
         if ctx.unknowns:
