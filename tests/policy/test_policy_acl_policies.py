@@ -123,6 +123,13 @@ class TestAclAdminPorts:
         assert "::/0" in text
         assert "rdp" in text
 
+    def test_address_families_are_configurable(self) -> None:
+        """ipTypes=[ipv4] leaves an IPv6 allow for 22 unreported."""
+        stack = [_acl(acl_block(100, "allow", "::/0", "tcp", 22))]
+        assert run_stack_policy(ACL_ADMIN_PORTS, stack).violations
+        config = {"ipTypes": ["ipv4"]}
+        assert run_stack_policy(ACL_ADMIN_PORTS, stack, config=config).clean
+
     def test_a_specific_source_is_not_the_internet(self) -> None:
         """allow 22 from one /32 followed by nothing else is not internet exposure."""
         stack = [_acl(acl_block(100, "allow", "203.0.113.7/32", "tcp", 22))]

@@ -84,6 +84,13 @@ class TestAdminPorts:
         )
         assert outcome.clean
 
+    def test_address_families_are_configurable(self) -> None:
+        """ipTypes=[ipv4] judges only IPv4 sources, like Security Hub EC2.53."""
+        props = _sg(sg_block("tcp", 22, ipv6CidrBlocks=["::/0"]))
+        assert run_resource_policy(SG_ADMIN_PORTS, SECURITY_GROUP, props).violations
+        config = {"ipTypes": ["ipv4"]}
+        assert run_resource_policy(SG_ADMIN_PORTS, SECURITY_GROUP, props, config=config).clean
+
     def test_admin_ports_are_configurable(self) -> None:
         """adminPorts from the pack config replaces the default list (floats accepted)."""
         props = _sg(sg_block("tcp", 5985, 5986, cidrBlocks=WORLD))

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
 from tierguard.policies.common import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
-from tierguard.policies.config import port_list, protocol_list
+from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
 from tierguard.policies.graph import AclView, StackView
 from tierguard.rules import ALL, TCP, UDP, AclAction, AclEntry, Packet, PortRange, evaluate_acl
 from tierguard.rules.acl import allowed_ports, representative_address, uncovered
@@ -69,8 +69,11 @@ def _port_findings(
     why: str,
     *,
     skip_return_rules: bool,
+    versions: frozenset[int] = frozenset({4, 6}),
 ) -> Iterator[Finding]:
     for space in INTERNET:
+        if space.version not in versions:
+            continue
         address = _internet_address(acl, space)
         if address is None:
             continue
@@ -118,6 +121,7 @@ def check_acl_admin_ports(ctx: StackContext) -> Iterator[Finding]:
             "The ACL is the subnet-wide backstop: with it open, one permissive security "
             "group exposes SSH/RDP to the world.",
             skip_return_rules=bool(ctx.settings.value("ignoreReturnTrafficRules")),
+            versions=ctx.settings.ip_versions("ipTypes"),
         )
 
 
@@ -301,6 +305,7 @@ ACL_ADMIN_PORTS = TierguardStackPolicy(
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "protocols": _PORTS_PROTOCOLS,
+            "ipTypes": IP_TYPES_SCHEMA,
             "ignoreReturnTrafficRules": _IGNORE_RETURN,
         },
     ),

@@ -92,6 +92,14 @@ def protocol_list(description: str, default: Sequence[str]) -> dict[str, Any]:
     }
 
 
+IP_TYPES_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "items": {"type": "string", "enum": ["ipv4", "ipv6"]},
+    "description": "Address families judged (like Security Hub EC2.53 for ipv4, EC2.54 for ipv6).",
+    "default": ["ipv4", "ipv6"],
+}
+
+
 def schema(properties: Mapping[str, dict[str, Any]]) -> PolicyConfigSchema:
     """A policy's config schema: its own parameters plus ``exemptions``."""
     return PolicyConfigSchema(properties={**properties, "exemptions": EXEMPTIONS_SCHEMA})
@@ -151,6 +159,9 @@ class Settings:
 
     def protocols(self, key: str) -> tuple[int, ...]:
         return tuple(parse_protocol(p) for p in self.value(key) or ())
+
+    def ip_versions(self, key: str) -> frozenset[int]:
+        return frozenset(6 if str(v).lower() == "ipv6" else 4 for v in self.value(key) or ())
 
     def networks(self, key: str) -> tuple[IPNetwork, ...]:
         return tuple(ipaddress.ip_network(str(c), strict=False) for c in self.value(key) or ())

@@ -24,7 +24,13 @@ from tierguard.policies.common import (
     ports_text,
     read_sg_rules,
 )
-from tierguard.policies.config import integer, port_list, protocol_list, string_list
+from tierguard.policies.config import (
+    IP_TYPES_SCHEMA,
+    integer,
+    port_list,
+    protocol_list,
+    string_list,
+)
 from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
 from tierguard.rules.addresses import contains
 from tierguard.rules.model import CidrPeer
@@ -39,9 +45,12 @@ PROTOCOLS_SCHEMA = protocol_list(
 def check_admin_ports(ctx: ResourceContext) -> Iterator[Finding]:
     ports = ctx.settings.ports("adminPorts")
     protocols = ctx.settings.protocols("protocols")
+    versions = ctx.settings.ip_versions("ipTypes")
     for sourced in read_sg_rules(ctx):
         rule = sourced.rule
         if rule.direction is not Direction.INGRESS or not internet(rule):
+            continue
+        if isinstance(rule.peer, CidrPeer) and rule.peer.network.version not in versions:
             continue
         hit = exposed_ports(rule.traffic, ports, protocols)
         if hit:
@@ -168,6 +177,7 @@ SG_ADMIN_PORTS = TierguardResourcePolicy(
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "protocols": PROTOCOLS_SCHEMA,
+            "ipTypes": IP_TYPES_SCHEMA,
         },
     ),
     check_admin_ports,
