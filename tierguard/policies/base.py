@@ -44,7 +44,8 @@ from tierguard.rules.normalize import Reader
 #: How the engine's unknown values are recognised while normalising props.
 ENGINE_READER = Reader(unknown_errors=(UnknownValueError,))
 
-DOCS_URL = "https://github.com/tierguard/tierguard/blob/main/docs/policies.md"
+#: Relative to the repository root; the project has no published docs site yet.
+DOCS_URL = "docs/policies.md"
 
 PREVIEW_NOTE = "could not be evaluated at preview"
 
