@@ -47,14 +47,13 @@ class TestDevStack:
     ) -> None:
         """A copy of the dev stack with SSH from 0.0.0.0/0 has exactly one mandatory finding."""
         text = (ROOT / "Pulumi.dev.yaml").read_text()
-        assert "named_cidr: admins" in text
-        opened = tmp_path / "Pulumi.dev.yaml"
-        opened.write_text(
-            text.replace(
-                "- service: ssh\n            named_cidr: admins",
-                "- service: ssh\n            internet: ipv4",
-            )
+        changed = text.replace(
+            "- service: ssh\n            named_cidr: admins",
+            "- service: ssh\n            internet: ipv4",
         )
+        assert changed != text, "the dev stack no longer has the SSH-from-admins rule"
+        opened = tmp_path / "Pulumi.dev.yaml"
+        opened.write_text(changed)
         copy = stackfile.load_yaml(opened)
         stack_file = dataclasses.replace(dev, config=copy["config"], path=opened)
         mandatory = [d for d in _preview(stack_file) if d.mandatory]
