@@ -223,9 +223,11 @@ class TestExemptions:
 
 
 class TestDocs:
-    def test_the_policy_table_in_the_docs_is_current(self) -> None:
-        """docs/policies.md lists every policy as the code defines it (regenerate on drift)."""
-        from tierguard.policies.docs import DOC, render
+    @pytest.mark.parametrize("document", ["docs/policies.md", "README.md"])
+    def test_the_policy_table_is_current(self, document: str) -> None:
+        """docs/policies.md and the README list every policy as the code defines it
+        (regenerate on drift)."""
+        from tierguard.policies.docs import ROOT, render
 
-        text = DOC.read_text()
+        text = (ROOT / document).read_text()
         assert render(text) == text, "run: python -m tierguard.policies.docs"

@@ -16,6 +16,7 @@ from pydantic import BaseModel
 from pydantic_core import PydanticUndefined
 
 from tierguard.config.schema import NetworkConfig, config_fields
+from tierguard.report.markdown import replace_block
 
 BEGIN = "<!-- BEGIN CONFIG REFERENCE (generated: python -m tierguard.config.docs) -->"
 END = "<!-- END CONFIG REFERENCE -->"
@@ -103,9 +104,7 @@ def reference() -> str:
 
 
 def render_into(readme: str) -> str:
-    before, _, rest = readme.partition(BEGIN)
-    _, _, after = rest.partition(END)
-    return f"{before}{BEGIN}\n{reference()}\n{END}{after}"
+    return replace_block(readme, BEGIN, END, reference())
 
 
 def main() -> None:
