@@ -163,22 +163,25 @@ class Metadata:
     parameters: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     topic: str = "network"
 
+    def policy_args(self) -> dict[str, Any]:
+        """The SDK constructor's keyword arguments, the same for resource and stack policies."""
+        return {
+            "name": self.name,
+            "description": self.description,
+            "enforcement_level": self.enforcement_level,
+            "config_schema": schema(self.parameters),
+            "severity": self.severity,
+            "tags": ["tierguard", self.topic],
+            "remediation_steps": self.remediation,
+            "url": f"{DOCS_URL}#{self.name}",
+        }
+
 
 class TierguardResourcePolicy(ResourceValidationPolicy):
     """A resource policy whose check returns findings; exemptions and unknowns handled."""
 
     def __init__(self, meta: Metadata, check: ResourceCheck, *, types: frozenset[str]) -> None:
-        super().__init__(
-            name=meta.name,
-            description=meta.description,
-            validate=self._validate,
-            enforcement_level=meta.enforcement_level,
-            config_schema=schema(meta.parameters),
-            severity=meta.severity,
-            tags=["tierguard", meta.topic],
-            remediation_steps=meta.remediation,
-            url=f"{DOCS_URL}#{meta.name}",
-        )
+        super().__init__(validate=self._validate, **meta.policy_args())
         self.meta = meta
         self.check = check
         self.types = types
@@ -213,17 +216,7 @@ class TierguardStackPolicy(StackValidationPolicy):
     """A stack policy whose check returns findings; exemptions and unknowns handled."""
 
     def __init__(self, meta: Metadata, check: StackCheck) -> None:
-        super().__init__(
-            name=meta.name,
-            description=meta.description,
-            validate=self._validate,
-            enforcement_level=meta.enforcement_level,
-            config_schema=schema(meta.parameters),
-            severity=meta.severity,
-            tags=["tierguard", meta.topic],
-            remediation_steps=meta.remediation,
-            url=f"{DOCS_URL}#{meta.name}",
-        )
+        super().__init__(validate=self._validate, **meta.policy_args())
         self.meta = meta
         self.check = check
         self.today: dt.date | None = None
