@@ -10,10 +10,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ACL_RULE, EGRESS, INGRESS, RunConfig
-from tierguard.config.services import BUILTIN_SERVICES
 from tierguard.plan import NetworkPlan, TierPeer
 from tierguard.program import plan_from_raw
 from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
+from tierguard.rules.services import BUILTIN_SERVICES
 
 TIER_NAMES = ["alb", "web", "app", "db", "cache"]
 SERVICES = ["https", "http", "ssh", "mysql", "dns", "rdp", "ping", "redis"]

@@ -23,7 +23,6 @@ from tierguard.config.schema import (
     SecurityGroupRuleConfig,
     TierConfig,
 )
-from tierguard.config.services import BUILTIN_SERVICES, Service
 from tierguard.errors import ConfigError, Problem
 from tierguard.rules import (
     ALL,
@@ -43,6 +42,7 @@ from tierguard.rules import (
 )
 from tierguard.rules.addresses import canonical_cidr, family_name
 from tierguard.rules.protocols import is_icmp
+from tierguard.rules.services import BUILTIN_SERVICES, Service
 
 INTERNET_V4 = ipaddress.IPv4Network("0.0.0.0/0")
 INTERNET_V6 = ipaddress.IPv6Network("::/0")

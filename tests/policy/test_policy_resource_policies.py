@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from pulumi_policy import EnforcementLevel
 
-from tierguard.policies.common import ADMIN_PORTS, EC2_19_PORTS, HIGH_RISK_PORTS, PROWLER_PORTS
 from tierguard.policies.descriptions import SG_GROUP_DESCRIPTION, SG_RULE_DESCRIPTIONS
 from tierguard.policies.egress import SG_UNRESTRICTED_EGRESS
 from tierguard.policies.exposure import (
@@ -16,6 +15,7 @@ from tierguard.policies.exposure import (
     SG_WIDE_PUBLIC_CIDR,
 )
 from tierguard.policies.testing import run_resource_policy, sg_block
+from tierguard.rules.exposure import ADMIN_PORTS, EC2_19_PORTS, HIGH_RISK_PORTS, PROWLER_PORTS
 from tierguard.rules.normalize import (
     SECURITY_GROUP,
     SECURITY_GROUP_RULE,

@@ -16,12 +16,12 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
-from tierguard.policies.common import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
 from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
 from tierguard.policies.graph import AclView, StackView
 from tierguard.rules import ALL, TCP, UDP, AclAction, AclEntry, Packet, PortRange, evaluate_acl
 from tierguard.rules.acl import allowed_ports, representative_address, uncovered
 from tierguard.rules.addresses import IPNetwork, contains
+from tierguard.rules.exposure import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
 from tierguard.rules.protocols import protocol_name
 
 INTERNET: tuple[IPNetwork, ...] = (

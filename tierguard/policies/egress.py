@@ -7,8 +7,9 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
-from tierguard.policies.common import describe_rule, internet, opens_all_ports, read_sg_rules
+from tierguard.policies.common import describe_rule, read_sg_rules
 from tierguard.rules import Direction
+from tierguard.rules.exposure import internet, opens_all_ports
 from tierguard.rules.normalize import SG_TYPES
 
 

@@ -14,16 +14,7 @@ from collections.abc import Iterator
 from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
-from tierguard.policies.common import (
-    ADMIN_PORTS,
-    HIGH_RISK_PORTS,
-    describe_rule,
-    exposed_ports,
-    internet,
-    opens_all_ports,
-    ports_text,
-    read_sg_rules,
-)
+from tierguard.policies.common import describe_rule, read_sg_rules
 from tierguard.policies.config import (
     IP_TYPES_SCHEMA,
     integer,
@@ -33,6 +24,14 @@ from tierguard.policies.config import (
 )
 from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
 from tierguard.rules.addresses import contains
+from tierguard.rules.exposure import (
+    ADMIN_PORTS,
+    HIGH_RISK_PORTS,
+    exposed_ports,
+    internet,
+    opens_all_ports,
+    ports_text,
+)
 from tierguard.rules.model import CidrPeer
 from tierguard.rules.normalize import SG_TYPES
 from tierguard.rules.protocols import protocol_name

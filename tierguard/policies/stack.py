@@ -10,7 +10,12 @@ from collections.abc import Iterator, Mapping
 from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
-from tierguard.policies.common import (
+from tierguard.policies.config import integer, port_list, string_list
+from tierguard.policies.graph import AclView, GroupView, LocatedRule, StackView, known
+from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
+from tierguard.rules.acl import allowed_ports, representative_address, uncovered
+from tierguard.rules.addresses import IPNetwork, contains, is_internet
+from tierguard.rules.exposure import (
     ADMIN_PORTS,
     DATA_STORE_PORTS,
     HIGH_RISK_PORTS,
@@ -18,11 +23,6 @@ from tierguard.policies.common import (
     opens_all_ports,
     ports_text,
 )
-from tierguard.policies.config import integer, port_list, string_list
-from tierguard.policies.graph import AclView, GroupView, LocatedRule, StackView, known
-from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
-from tierguard.rules.acl import allowed_ports, representative_address, uncovered
-from tierguard.rules.addresses import IPNetwork, contains, is_internet
 from tierguard.rules.model import CidrPeer, PrefixListPeer, SecurityGroupPeer, SgRule
 from tierguard.rules.normalize import (
     MANAGED_PREFIX_LIST,
