@@ -1,0 +1,73 @@
+"""An embedded AWS emulator (moto's ``ThreadedMotoServer``) and the provider config for it.
+
+The server listens on 127.0.0.1 on a free port for as long as the command runs. The AWS
+provider is pointed at it through stack config: test credentials, every check that would
+reach real AWS skipped, and only the endpoints the program needs (each configured
+endpoint slows the provider's start, pulumi-aws #2880).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import boto3
+from botocore.config import Config
+from moto.server import ThreadedMotoServer
+from pulumi.automation import ConfigMap, ConfigValue
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2 import EC2Client
+
+#: The services the program calls: EC2 for everything it creates, STS for identity.
+ENDPOINT_SERVICES = ("ec2", "sts")
+TEST_ACCESS_KEY = "test"
+TEST_SECRET_KEY = "test"
+
+
+@dataclass(frozen=True)
+class Emulator:
+    """A running emulator: where it listens and how to talk to it."""
+
+    url: str
+    region: str
+
+    def provider_config(self) -> ConfigMap:
+        """AWS provider config for ``set_all_config(..., path=True)``."""
+        config: ConfigMap = {
+            "aws:region": ConfigValue(self.region),
+            "aws:accessKey": ConfigValue(TEST_ACCESS_KEY),
+            "aws:secretKey": ConfigValue(TEST_SECRET_KEY, secret=True),
+            "aws:skipCredentialsValidation": ConfigValue("true"),
+            "aws:skipRequestingAccountId": ConfigValue("true"),
+            "aws:skipMetadataApiCheck": ConfigValue("true"),
+            "aws:skipRegionValidation": ConfigValue("true"),
+        }
+        for service in ENDPOINT_SERVICES:
+            config[f"aws:endpoints[0].{service}"] = ConfigValue(self.url)
+        return config
+
+    def ec2(self) -> EC2Client:
+        """A boto3 EC2 client for the emulator (no retries: moto answers or fails fast)."""
+        return boto3.client(
+            "ec2",
+            region_name=self.region,
+            endpoint_url=self.url,
+            aws_access_key_id=TEST_ACCESS_KEY,
+            aws_secret_access_key=TEST_SECRET_KEY,
+            config=Config(retries={"max_attempts": 1}),
+        )
+
+
+@contextmanager
+def running_emulator(region: str) -> Iterator[Emulator]:
+    """Start moto on 127.0.0.1 (a free port) for the duration of the block."""
+    server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
+    server.start()
+    try:
+        host, port = server.get_host_and_port()
+        yield Emulator(url=f"http://{host}:{port}", region=region)
+    finally:
+        server.stop()

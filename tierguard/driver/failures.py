@@ -1,0 +1,156 @@
+"""Engine failures mapped onto tierguard's errors, and Ctrl-C handled without leaving a lock.
+
+The SDK classifies the CLI's stderr (``pulumi.automation.errors``); this module only maps
+those classes: ``ConcurrentUpdateError`` → ``StackBusy`` (exit 4), ``StackNotFoundError`` →
+``StackNotFound`` (exit 2, listing the stacks that exist), any other ``CommandError`` →
+``EngineError`` (exit 1) carrying the engine's own diagnostic lines, never a traceback.
+
+Ctrl-C: a terminal delivers SIGINT to the whole foreground process group, so the engine
+receives it too and starts its own clean cancellation (it finishes the operations in
+flight, writes the state and releases the lock). The driver must therefore keep reading
+the engine's output until it exits instead of dying on ``KeyboardInterrupt`` (closing the
+pipes would kill the engine mid-write). Operations run on a worker thread; the main
+thread waits, reports the first Ctrl-C and keeps waiting; a second Ctrl-C gives up.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import Generic, TypeVar
+
+from pulumi.automation import (
+    CommandError,
+    ConcurrentUpdateError,
+    InvalidVersionError,
+    StackNotFoundError,
+)
+
+from tierguard.driver.seam import WorkspaceApi
+from tierguard.errors import EngineError, EngineUnavailable, Interrupted, StackBusy, StackNotFound
+
+T = TypeVar("T")
+
+#: Lines of the engine's output that are progress or chrome, not diagnostics.
+_NOISE_PREFIXES = ("code:", "stdout:", "stderr:", "Updating (", "Previewing ", "View Live")
+
+
+def engine_lines(exc: CommandError, collected: Iterable[str] = ()) -> list[str]:
+    """The engine's own error lines: the diagnostics seen on the event stream if any,
+    else the ``error:`` lines of the CLI's output, else its last stderr lines."""
+    seen = [line for line in collected if line.strip()]
+    if seen:
+        return list(dict.fromkeys(seen))
+    text = str(exc)
+    stdout, _, stderr = text.partition("\n stderr: ")
+    errors = [
+        line.strip()
+        for line in (stdout + "\n" + stderr).splitlines()
+        if line.strip().startswith("error:")
+    ]
+    if errors:
+        return list(dict.fromkeys(line.removeprefix("error:").strip() for line in errors))
+    tail = [
+        line.strip()
+        for line in stderr.splitlines()
+        if line.strip() and not line.strip().startswith(_NOISE_PREFIXES)
+    ]
+    return tail[-10:] or ["the engine failed without a message"]
+
+
+def _stack_names(workspace: WorkspaceApi) -> str:
+    try:
+        names = sorted(s.name for s in workspace.list_stacks())
+    except CommandError:
+        return "(the backend could not list them)"
+    return ", ".join(names) if names else "none"
+
+
+def busy_message(stack: str) -> str:
+    return (
+        f"stack {stack!r} is locked by another update; wait for it to finish. If no update "
+        f"is running (a crashed or killed run left the lock), run `tierguard cancel --stack "
+        f"{stack}` and then `tierguard refresh --stack {stack}`"
+    )
+
+
+@contextmanager
+def mapped_errors(
+    stack: str,
+    workspace: WorkspaceApi,
+    *,
+    verb: str,
+    backend: str,
+    collected: Callable[[], list[str]] = list,
+) -> Iterator[None]:
+    """Translate the SDK's errors raised inside the block (most specific first)."""
+    try:
+        yield
+    except ConcurrentUpdateError:
+        raise StackBusy(busy_message(stack)) from None
+    except StackNotFoundError:
+        raise StackNotFound(
+            f"stack {stack!r} does not exist in {backend}; existing stacks: "
+            f"{_stack_names(workspace)} (`tierguard up --stack {stack}` creates it)"
+        ) from None
+    except CommandError as exc:
+        lines = engine_lines(exc, collected())
+        raise EngineError("\n".join([f"`{verb}` on stack {stack!r} failed:", *lines])) from None
+    except InvalidVersionError as exc:
+        raise EngineUnavailable(f"the Pulumi CLI cannot be used: {exc}") from None
+
+
+@dataclass
+class _Result(Generic[T]):
+    value: T | None = None
+    error: BaseException | None = None
+    finished: bool = False
+
+
+def run_interruptibly(
+    operation: Callable[[], T],
+    *,
+    on_interrupt: Callable[[], None],
+    on_interrupted_finish: Callable[[BaseException | None], Interrupted],
+    on_force: Callable[[], Interrupted],
+    poll: float = 0.2,
+) -> T:
+    """Run ``operation`` on a worker thread, surviving the first Ctrl-C.
+
+    First Ctrl-C: ``on_interrupt()`` tells the user the engine is stopping cleanly and the
+    wait goes on; when the operation then ends (usually with the engine's cancellation
+    error), ``on_interrupted_finish(error)`` builds the ``Interrupted`` to raise, telling
+    the stack's state. A second Ctrl-C raises ``on_force()`` at once.
+    """
+    result: _Result[T] = _Result()
+    done = threading.Event()
+
+    def work() -> None:
+        try:
+            result.value = operation()
+        except BaseException as exc:  # handed to the main thread, re-raised there
+            result.error = exc
+        finally:
+            result.finished = True
+            done.set()
+
+    worker = threading.Thread(target=work, name="tierguard-engine", daemon=True)
+    worker.start()
+    interrupted = False
+    while True:
+        try:
+            while not done.wait(poll):
+                pass
+            break
+        except KeyboardInterrupt:
+            if interrupted:
+                raise on_force() from None
+            interrupted = True
+            on_interrupt()
+    if interrupted:
+        raise on_interrupted_finish(result.error)
+    if result.error is not None:
+        raise result.error
+    return result.value  # type: ignore[return-value]  # set whenever no error was raised
