@@ -258,6 +258,8 @@ class Deployer:
         ``VerificationFailed`` unless ``verify_strict`` is off (the outcome carries them).
         """
         plan = self.plan(stack)
+        if not self.yes and self.ui.confirm is None:
+            raise UsageError("`up` changes AWS: pass --yes (stdin is not a terminal, cannot ask)")
         if not self.yes:
             shown = self.preview(stack, emulator=emulator)
             self.ui.note(f"preview of {stack}: {shown.change_text()}")

@@ -7,7 +7,9 @@ to another tier's group is read back as that tier). A rule present on one side o
 ``missing`` or ``unexpected``; the same rule with another description is ``changed``.
 
 Known emulator gaps (moto 5.2.5) are tolerated and reported as notes, never hidden:
-custom ACLs have no ``*`` (32767) entries and ICMP type/code on ACL entries is dropped.
+custom ACLs have no ``*`` (32767) entries, ICMP type/code on ACL entries is dropped, and
+``DescribeSecurityGroupRules`` leaves out the description of group-reference rules
+(read from ``DescribeSecurityGroups`` instead).
 """
 
 from __future__ import annotations
@@ -169,6 +171,8 @@ def _compare_security_groups(
             continue
         by_tier[tier] = group["GroupId"]
     tier_of = {group_id: tier for tier, group_id in by_tier.items()}
+    pair_descriptions = _pair_descriptions(groups)
+    used_fallback = False
     for tier in plan.tiers:
         if tier not in by_tier:
             diffs.append(Difference(DifferenceKind.MISSING, f"tier {tier}", "no security group"))
@@ -206,6 +210,17 @@ def _compare_security_groups(
                     else SecurityGroupPeer(referenced)
                 )
             description = rule.get("Description", "")
+            if not description and "ReferencedGroupInfo" in rule:
+                pair_key = (
+                    group_id,
+                    bool(rule.get("IsEgress")),
+                    rule["IpProtocol"],
+                    rule.get("FromPort"),
+                    rule.get("ToPort"),
+                    rule["ReferencedGroupInfo"]["GroupId"],
+                )
+                description = pair_descriptions.get(pair_key, "")
+                used_fallback = used_fallback or bool(description)
             actual[(tier, direction, traffic, peer)] = description
             observed.append(SgRule(group_id, direction, traffic, shared_peer, description))
     for key, description in expected.items():
@@ -224,7 +239,34 @@ def _compare_security_groups(
         for key in actual
         if key not in expected
     )
+    if used_fallback:
+        notes.append(
+            "descriptions of group-reference rules read from DescribeSecurityGroups (the "
+            "emulator leaves them out of DescribeSecurityGroupRules)"
+        )
     return by_tier, observed
+
+
+_PairKey = tuple[str, bool, str, int | None, int | None, str]
+
+
+def _pair_descriptions(groups: Sequence[Any]) -> dict[_PairKey, str]:
+    """Descriptions of group-reference rules as ``DescribeSecurityGroups`` has them."""
+    found: dict[_PairKey, str] = {}
+    for group in groups:
+        for egress, field_name in ((False, "IpPermissions"), (True, "IpPermissionsEgress")):
+            for perm in group.get(field_name, []):
+                for pair in perm.get("UserIdGroupPairs", []):
+                    key = (
+                        group["GroupId"],
+                        egress,
+                        perm["IpProtocol"],
+                        perm.get("FromPort"),
+                        perm.get("ToPort"),
+                        pair.get("GroupId", ""),
+                    )
+                    found[key] = pair.get("Description", "")
+    return found
 
 
 def _acl_traffic(entry: Mapping[str, Any]) -> tuple[Traffic, bool]:
