@@ -137,14 +137,17 @@ def run_interruptibly(
             done.set()
 
     worker = threading.Thread(target=work, name="tierguard-engine", daemon=True)
-    worker.start()
     interrupted = False
     while True:
         try:
+            if worker.ident is None:
+                worker.start()  # inside the try: a Ctrl-C can land while start() waits
             while not done.wait(poll):
                 pass
             break
         except KeyboardInterrupt:
+            if worker.ident is None:  # pressed before the operation began: nothing ran
+                raise Interrupted("interrupted before anything was sent to the engine") from None
             if interrupted:
                 raise on_force() from None
             interrupted = True

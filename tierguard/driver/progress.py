@@ -159,7 +159,9 @@ class Progress:
                 self._emit({"event": "stdout", "message": message}, None)
         elif (summary := event.summary_event) is not None:
             self._clear_status()
-            counts = {op.value: n for op, n in summary.resource_changes.items()}
+            counts = {
+                getattr(op, "value", str(op)): n for op, n in summary.resource_changes.items()
+            }
             self._emit(
                 {
                     "event": "summary",
