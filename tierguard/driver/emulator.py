@@ -8,6 +8,7 @@ endpoint slows the provider's start, pulumi-aws #2880).
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -63,11 +64,16 @@ class Emulator:
 
 @contextmanager
 def running_emulator(region: str) -> Iterator[Emulator]:
-    """Start moto on 127.0.0.1 (a free port) for the duration of the block."""
+    """Start moto on 127.0.0.1 (a free port), empty, for the duration of the block."""
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()
     try:
         host, port = server.get_host_and_port()
-        yield Emulator(url=f"http://{host}:{port}", region=region)
+        url = f"http://{host}:{port}"
+        # moto keeps its resources in process-global backends: start from an empty account.
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(reset, timeout=10):
+            pass
+        yield Emulator(url=url, region=region)
     finally:
         server.stop()
