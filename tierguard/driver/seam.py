@@ -128,7 +128,9 @@ class LocalEngine:
         self, project_dir: Path, *, env: Mapping[str, str], command: PulumiCommand
     ) -> None:
         self._workspace = LocalWorkspace(
-            work_dir=str(project_dir), env_vars=dict(env), pulumi_command=command
+            work_dir=str(project_dir),
+            env_vars={"PULUMI_SKIP_UPDATE_CHECK": "true", **env},
+            pulumi_command=command,
         )
 
     @property
