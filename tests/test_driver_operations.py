@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import shutil
 import signal
+import subprocess
 import threading
 import time
 from pathlib import Path
@@ -16,6 +17,7 @@ from tests.conftest import PROJECT_DIR
 from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
 from tierguard.driver.backend import choose_backend
 from tierguard.driver.emulator import running_emulator
+from tierguard.driver.failures import engine_children, forward_interrupt
 from tierguard.driver.operations import Deployer, StackStatus, Ui
 from tierguard.driver.progress import Mode
 from tierguard.errors import (
@@ -339,6 +341,33 @@ class TestInterrupt:
         engine.hooks["up"] = interrupted_up
         with pytest.raises(Interrupted, match="tierguard cancel --stack dev"):
             make(project, engine, Recorder()).up("dev")
+
+
+class TestForwardedInterrupt:
+    def test_in_a_terminals_foreground_nothing_is_forwarded(self) -> None:
+        """The terminal already sent SIGINT to the engine: a second one would kill it."""
+        killed: list[tuple[int, int]] = []
+        pids = forward_interrupt(
+            foreground=lambda: True,
+            children=lambda: [4242],
+            kill=lambda pid, sig: killed.append((pid, sig)),
+        )
+        assert pids == []
+        assert killed == []
+
+    def test_otherwise_the_pulumi_child_gets_exactly_one_sigint(self, tmp_path: Path) -> None:
+        """From CI (no terminal), a real child named `pulumi` is found and interrupted once."""
+        fake_cli = tmp_path / "pulumi"
+        shutil.copy("/bin/sleep", fake_cli)
+        child = subprocess.Popen([str(fake_cli), "30"])
+        try:
+            deadline = time.monotonic() + 5
+            while child.pid not in engine_children() and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert forward_interrupt(foreground=lambda: False) == [child.pid]
+            assert child.wait(timeout=5) == -signal.SIGINT
+        finally:
+            child.kill()
 
 
 class TestManyStacks:

@@ -11,14 +11,20 @@ flight, writes the state and releases the lock). The driver must therefore keep 
 the engine's output until it exits instead of dying on ``KeyboardInterrupt`` (closing the
 pipes would kill the engine mid-write). Operations run on a worker thread; the main
 thread waits, reports the first Ctrl-C and keeps waiting; a second Ctrl-C gives up.
+When tierguard is not in a terminal's foreground (``kill -INT`` from CI, say) the
+engine did not get the signal, so it is forwarded, once, to the ``pulumi`` child.
 """
 
 from __future__ import annotations
 
+import os
+import signal
+import sys
 import threading
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Generic, TypeVar
 
 from pulumi.automation import (
@@ -100,6 +106,52 @@ def mapped_errors(
         raise EngineError("\n".join([f"`{verb}` on stack {stack!r} failed:", *lines])) from None
     except InvalidVersionError as exc:
         raise EngineUnavailable(f"the Pulumi CLI cannot be used: {exc}") from None
+
+
+def in_terminal_foreground() -> bool:
+    """Whether a terminal's Ctrl-C reaches our whole process group (and so the engine)."""
+    for stream in (sys.stdin, sys.stderr, sys.stdout):
+        try:
+            return os.tcgetpgrp(stream.fileno()) == os.getpgrp()
+        except (OSError, AttributeError, ValueError):
+            continue
+    return False
+
+
+def engine_children(proc: Path = Path("/proc/self/task")) -> list[int]:
+    """Our direct child processes running ``pulumi`` (Linux ``/proc``; elsewhere none)."""
+    pids: list[int] = []
+    try:
+        for task in proc.iterdir():
+            pids.extend(int(pid) for pid in (task / "children").read_text().split())
+    except OSError:
+        return []
+    found: list[int] = []
+    for pid in pids:
+        try:
+            if Path(f"/proc/{pid}/comm").read_text().strip() == "pulumi":
+                found.append(pid)
+        except OSError:
+            continue
+    return found
+
+
+def forward_interrupt(
+    *,
+    foreground: Callable[[], bool] = in_terminal_foreground,
+    children: Callable[[], list[int]] = engine_children,
+    kill: Callable[[int, int], None] = os.kill,
+) -> list[int]:
+    """Ask the engine to stop cleanly unless the terminal already did; the pids signalled.
+
+    Exactly one SIGINT: a second one makes the engine terminate without cleaning up.
+    """
+    if foreground():
+        return []
+    pids = children()
+    for pid in pids:
+        kill(pid, signal.SIGINT)
+    return pids
 
 
 @dataclass

@@ -20,7 +20,12 @@ from typing import Any
 from tierguard.config.stackfile import load_stack
 from tierguard.driver.backend import BackendChoice
 from tierguard.driver.emulator import Emulator
-from tierguard.driver.failures import busy_message, mapped_errors, run_interruptibly
+from tierguard.driver.failures import (
+    busy_message,
+    forward_interrupt,
+    mapped_errors,
+    run_interruptibly,
+)
 from tierguard.driver.progress import Echo, Mode, Progress
 from tierguard.driver.seam import Engine, StackApi
 from tierguard.driver.verify import Verification, verify_deployment
@@ -185,20 +190,26 @@ class Deployer:
             if summary and summary.resource_count is not None
             else "the resources"
         )
+        next_step = f"Run `tierguard {verb} --stack {stack}` to finish" + (
+            f", or `tierguard destroy --stack {stack}` to remove them" if verb == "up" else ""
+        )
         return Interrupted(
             f"`{verb}` on stack {stack!r} was interrupted: the engine stopped cleanly after "
             f"the operations in flight; the stack is unlocked and records {count} that exist "
-            f"now. Run `tierguard {verb} --stack {stack}` to finish, or `tierguard destroy "
-            f"--stack {stack}` to remove them"
+            f"now. {next_step}"
+        )
+
+    def _on_interrupt(self) -> None:
+        forward_interrupt()
+        self.ui.note(
+            "interrupt: asking the engine to stop cleanly (operations in flight finish "
+            "first); press Ctrl-C again to stop waiting"
         )
 
     def _run(self, stack: str, verb: str, operation: Callable[[], Outcome]) -> Outcome:
         return run_interruptibly(
             operation,
-            on_interrupt=lambda: self.ui.note(
-                "interrupt: asking the engine to stop cleanly (operations in flight finish "
-                "first); press Ctrl-C again to stop waiting"
-            ),
+            on_interrupt=self._on_interrupt,
             on_interrupted_finish=lambda _error: self._interrupt_state(stack, verb),
             on_force=lambda: Interrupted(
                 f"stopped waiting for the engine: stack {stack!r} may still be locked and "
@@ -354,47 +365,55 @@ class Deployer:
         """Adopt what really exists into the state (the stack must exist)."""
         self.require_consent(f"Refresh stack {stack!r} from AWS?", "`refresh` rewrites state")
         progress = self.progress(stack, "refresh")
-        with mapped_errors(
-            stack,
-            self.engine.workspace,
-            verb="refresh",
-            backend=self.backend.description,
-            collected=lambda: progress.errors,
-        ):
-            handle = self.engine.select(stack)
-            started = time.monotonic()
-            result = handle.refresh(color="never", on_event=progress, show_secrets=False)
-        progress.finish()
-        return Outcome(
-            stack,
-            "refresh",
-            changes=_changes(result.summary.resource_changes),
-            seconds=time.monotonic() - started,
-        )
+
+        def operation() -> Outcome:
+            with mapped_errors(
+                stack,
+                self.engine.workspace,
+                verb="refresh",
+                backend=self.backend.description,
+                collected=lambda: progress.errors,
+            ):
+                handle = self.engine.select(stack)
+                started = time.monotonic()
+                result = handle.refresh(color="never", on_event=progress, show_secrets=False)
+            progress.finish()
+            return Outcome(
+                stack,
+                "refresh",
+                changes=_changes(result.summary.resource_changes),
+                seconds=time.monotonic() - started,
+            )
+
+        return self._run(stack, "refresh", operation)
 
     def destroy(self, stack: str, *, emulator: Emulator | None = None) -> Outcome:
         """Delete every resource of the stack (the stack and its history stay)."""
         self.require_consent(f"Destroy every resource of stack {stack!r}?", "`destroy` deletes")
         progress = self.progress(stack, "destroy")
-        with mapped_errors(
-            stack,
-            self.engine.workspace,
-            verb="destroy",
-            backend=self.backend.description,
-            collected=lambda: progress.errors,
-        ):
-            handle = self.engine.select(stack)
-            if emulator is not None:
-                handle.set_all_config(emulator.provider_config(), path=True)
-            started = time.monotonic()
-            result = handle.destroy(color="never", on_event=progress, show_secrets=False)
-        progress.finish()
-        return Outcome(
-            stack,
-            "destroy",
-            changes=_changes(result.summary.resource_changes),
-            seconds=time.monotonic() - started,
-        )
+
+        def operation() -> Outcome:
+            with mapped_errors(
+                stack,
+                self.engine.workspace,
+                verb="destroy",
+                backend=self.backend.description,
+                collected=lambda: progress.errors,
+            ):
+                handle = self.engine.select(stack)
+                if emulator is not None:
+                    handle.set_all_config(emulator.provider_config(), path=True)
+                started = time.monotonic()
+                result = handle.destroy(color="never", on_event=progress, show_secrets=False)
+            progress.finish()
+            return Outcome(
+                stack,
+                "destroy",
+                changes=_changes(result.summary.resource_changes),
+                seconds=time.monotonic() - started,
+            )
+
+        return self._run(stack, "destroy", operation)
 
     def outputs(self, stack: str) -> dict[str, Any]:
         """The stack's outputs, secrets masked."""
