@@ -216,3 +216,20 @@ class TestThreadedServer:
             ec2 = emulator.ec2()
             deploy_plan(ec2, dev)
             assert verify_deployment(ec2, dev).ok
+
+    def test_group_reference_descriptions_read_back_directly_on_the_emulator(
+        self, dev: NetworkPlan
+    ) -> None:
+        """What the provider reads (DescribeSecurityGroupRules) has the reference's
+        description on the embedded emulator, so a second preview has nothing to change."""
+        with running_emulator("us-east-1") as emulator:
+            ec2 = emulator.ec2()
+            groups = deploy_plan(ec2, dev)
+            rules = ec2.describe_security_group_rules(
+                Filters=[{"Name": "group-id", "Values": [groups["app"]]}]
+            )["SecurityGroupRules"]
+        by_port = {(r["IsEgress"], r.get("FromPort")): r for r in rules}
+        assert by_port[False, 8080]["Description"] == "TCP 8080 from tier web"
+        assert by_port[True, 3306]["Description"] == (
+            "MySQL/Aurora to tier database (automatic, matches its ingress)"
+        )
