@@ -18,7 +18,7 @@ from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
 from tierguard.driver.backend import choose_backend
 from tierguard.driver.emulator import running_emulator
 from tierguard.driver.failures import engine_children, forward_interrupt
-from tierguard.driver.operations import Deployer, StackStatus, Ui
+from tierguard.driver.operations import Deployer, StackStatus, Ui, expected_steps
 from tierguard.driver.progress import Mode
 from tierguard.errors import (
     ConfigError,
@@ -84,6 +84,7 @@ def make(
         ui=recorder.ui(interactive=interactive),
         yes=yes,
         policy_config=policy_config,
+        estimate_steps=lambda _project, _stack: 43,
     )
 
 
@@ -202,6 +203,32 @@ class TestUp:
         }
         assert config["aws:secretKey"].secret
         assert engine.verbs().index(("set_all_config", "dev")) < engine.verbs().index(("up", "dev"))
+
+
+class TestProgressTotals:
+    def test_the_expected_total_is_what_the_program_registers_plus_stack_and_provider(
+        self, project: Path
+    ) -> None:
+        """dev: 41 resources under the mock engine, + the stack and the AWS provider."""
+        assert expected_steps(project, "dev") == 43
+
+    def test_up_reports_done_over_the_expected_total(self, project: Path) -> None:
+        """Each finished resource is a `[done/total]` line on stderr (plain mode)."""
+        engine, recorder = FakeEngine(), Recorder()
+        urn = "urn:pulumi:dev::tierguard::aws:ec2/vpc:Vpc::dev-vpc"
+        engine.events = [
+            EngineEvent.from_json(
+                {
+                    "sequence": 1,
+                    "timestamp": 0,
+                    "resOutputsEvent": {
+                        "metadata": {"op": "create", "urn": urn, "type": "aws:ec2/vpc:Vpc"}
+                    },
+                }
+            )
+        ]
+        make(project, engine, recorder).up("dev")
+        assert "[1/43] create aws:ec2/vpc:Vpc dev-vpc" in recorder.err
 
 
 class TestFailures:

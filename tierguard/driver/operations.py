@@ -35,6 +35,7 @@ from tierguard.errors import (
     UsageError,
     VerificationFailed,
 )
+from tierguard.offline.runner import run_program
 from tierguard.plan import NetworkPlan
 from tierguard.program import plan_from_raw, region_from
 
@@ -110,6 +111,17 @@ def plan_for(project_dir: Path, stack: str) -> NetworkPlan:
     )
 
 
+def expected_steps(project_dir: Path, stack: str) -> int:
+    """How many resources the engine will report for ``up``/``preview``: every resource the
+    program registers (run on the mock engine, as ``preview --offline`` does), plus the
+    stack itself and the default AWS provider. 0 when unknown."""
+    try:
+        run = run_program(project_dir, load_stack(project_dir, stack.rsplit("/", 1)[-1]))
+    except TierguardError:
+        return 0
+    return len(run.resources) + 2
+
+
 def region_of(project_dir: Path, stack: str) -> str:
     doc = load_stack(project_dir, stack.rsplit("/", 1)[-1])
     return region_from(doc.config.get("aws:region"))
@@ -131,8 +143,10 @@ class Deployer:
         ui: Ui,
         yes: bool = False,
         policy_config: Path | None = None,
+        estimate_steps: Callable[[Path, str], int] = expected_steps,
     ) -> None:
         self.project_dir = project_dir
+        self.estimate_steps = estimate_steps
         self.engine = engine
         self.backend = backend
         self.ui = ui
@@ -157,6 +171,14 @@ class Deployer:
             return None, None
         configs = [str(self.policy_config)] if self.policy_config is not None else None
         return [str(pack)], configs
+
+    def stack_size(self, stack: str) -> int:
+        """The resources a stack records (what ``destroy``/``refresh`` will step through)."""
+        try:
+            summaries = self.engine.workspace.list_stacks()
+        except Exception:  # only an estimate for the progress line
+            return 0
+        return next((s.resource_count or 0 for s in summaries if s.name == stack), 0)
 
     def progress(self, stack: str, verb: str, *, total: int = 0) -> Progress:
         return Progress(
@@ -225,7 +247,9 @@ class Deployer:
     ) -> Outcome:
         """What ``up`` would change (policies checked); the stack is created if missing."""
         self.plan(stack)
-        progress = self.progress(stack, "preview")
+        progress = self.progress(
+            stack, "preview", total=self.estimate_steps(self.project_dir, stack)
+        )
         with mapped_errors(
             stack,
             self.engine.workspace,
@@ -275,7 +299,9 @@ class Deployer:
             shown = self.preview(stack, emulator=emulator)
             self.ui.note(f"preview of {stack}: {shown.change_text()}")
             self.require_consent(f"Apply these changes to stack {stack!r}?", "`up` changes AWS")
-        reporter = progress or self.progress(stack, "up")
+        reporter = progress or self.progress(
+            stack, "up", total=self.estimate_steps(self.project_dir, stack)
+        )
 
         def operation() -> Outcome:
             with mapped_errors(
@@ -325,11 +351,16 @@ class Deployer:
             raise UsageError("`up --stacks` changes several stacks: pass --yes")
         results: dict[str, StackResult] = {}
         stop = False
+        # Estimated here, one after the other: the mock engine is process-global.
+        reporters = {
+            stack: self.progress(stack, "up", total=self.estimate_steps(self.project_dir, stack))
+            for stack in stacks
+        }
 
         def one(stack: str) -> StackResult:
             if stop:
                 return StackResult(stack, StackStatus.SKIPPED, error="after an earlier failure")
-            reporter = self.progress(stack, "up")
+            reporter = reporters[stack]
             if reporter.mode is Mode.TTY:
                 reporter.mode = Mode.PLAIN  # several stacks at once cannot share a status line
             try:
@@ -364,7 +395,7 @@ class Deployer:
     def refresh(self, stack: str) -> Outcome:
         """Adopt what really exists into the state (the stack must exist)."""
         self.require_consent(f"Refresh stack {stack!r} from AWS?", "`refresh` rewrites state")
-        progress = self.progress(stack, "refresh")
+        progress = self.progress(stack, "refresh", total=self.stack_size(stack))
 
         def operation() -> Outcome:
             with mapped_errors(
@@ -390,7 +421,7 @@ class Deployer:
     def destroy(self, stack: str, *, emulator: Emulator | None = None) -> Outcome:
         """Delete every resource of the stack (the stack and its history stay)."""
         self.require_consent(f"Destroy every resource of stack {stack!r}?", "`destroy` deletes")
-        progress = self.progress(stack, "destroy")
+        progress = self.progress(stack, "destroy", total=self.stack_size(stack))
 
         def operation() -> Outcome:
             with mapped_errors(
