@@ -132,6 +132,8 @@ class TestVerbs:
             (["up", "--stacks", "dev", "--emulator", "--yes"], "--emulator deploys one stack"),
             (["preview", "--offline", "--emulator"], "--offline runs on the mock engine"),
             (["preview", "--stack-file", "x.yaml"], "--stack-file only works with --offline"),
+            (["destroy"], "`destroy` deletes: pass --yes"),
+            (["up", "--stacks", "dev"], "`up --stacks` changes several stacks: pass --yes"),
         ],
     )
     def test_bad_flags_are_one_line_exit_2_and_change_nothing(

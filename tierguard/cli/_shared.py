@@ -69,6 +69,12 @@ class Context:
         )
 
 
+def require_yes(ctx: Context, yes: bool, what: str) -> None:
+    """A changing verb off a terminal needs --yes: said before the engine is even opened."""
+    if not yes and ctx.ui().confirm is None:
+        raise UsageError(f"{what}: pass --yes (stdin is not a terminal, cannot ask)")
+
+
 def context(cwd: Path, as_json: bool) -> Context:
     return Context(project_dir=find_project_dir(cwd.resolve()), as_json=as_json)
 

@@ -15,6 +15,7 @@ from tierguard.cli._shared import (
     context,
     deployer,
     print_outcome,
+    require_yes,
     stack_option,
 )
 from tierguard.cli.preview import offline_preview
@@ -73,6 +74,7 @@ def up(  # noqa: PLR0917  # click passes every option as an argument
             raise UsageError("--parallel and --keep-going only apply with --stacks")
         validate_stack_name(stack)
         plan_for(ctx.project_dir, stack)
+        require_yes(ctx, yes, "`up` changes AWS")
         driver = deployer(
             ctx, backend=backend, yes=yes, emulator=emulator, policy_config=policy_config
         )
@@ -94,6 +96,8 @@ def up(  # noqa: PLR0917  # click passes every option as an argument
     names = parse_stacks(stack_list)
     for name in names:
         plan_for(ctx.project_dir, name)
+    if not yes:
+        raise UsageError("`up --stacks` changes several stacks: pass --yes")
     driver = deployer(ctx, backend=backend, yes=yes, policy_config=policy_config)
     results = driver.up_many(names, parallel=parallel, keep_going=keep_going)
     if as_json:
@@ -138,6 +142,7 @@ def refresh(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path
     """Read the stack's resources from AWS into its state."""
     ctx = context(cwd, as_json)
     validate_stack_name(stack)
+    require_yes(ctx, yes, "`refresh` rewrites state")
     print_outcome(ctx, deployer(ctx, backend=backend, yes=yes).refresh(stack))
 
 
@@ -148,6 +153,7 @@ def destroy(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path
     """Delete every resource of the stack."""
     ctx = context(cwd, as_json)
     validate_stack_name(stack)
+    require_yes(ctx, yes, "`destroy` deletes")
     print_outcome(ctx, deployer(ctx, backend=backend, yes=yes).destroy(stack))
 
 
@@ -192,6 +198,7 @@ def cancel(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path)
     """Clear a stack's update lock (after a crashed or killed run)."""
     ctx = context(cwd, as_json)
     validate_stack_name(stack)
+    require_yes(ctx, yes, "`cancel` clears a lock")
     deployer(ctx, backend=backend, yes=yes).cancel(stack)
     message = f"lock on stack {stack!r} cleared; run `tierguard refresh --stack {stack}` next"
     click.echo(json.dumps({"event": "cancelled", "stack": stack}) if as_json else message)
