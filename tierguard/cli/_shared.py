@@ -57,7 +57,9 @@ class Context:
     as_json: bool
 
     def ui(self) -> Ui:
-        on_terminal = sys.stderr.isatty() and not self.as_json
+        # Progress goes to stderr; a status line only when both streams are a terminal,
+        # plain lines whenever stdout is redirected (logs, CI).
+        on_terminal = sys.stdout.isatty() and sys.stderr.isatty() and not self.as_json
         mode = Mode.JSON if self.as_json else (Mode.TTY if on_terminal else Mode.PLAIN)
         interactive = sys.stdin.isatty() and not self.as_json
         return Ui(

@@ -389,7 +389,24 @@ class Deployer:
                             stop = True
             return Outcome(",".join(stacks), "up")
 
-        self._run(",".join(stacks), "up", batch)
+        def interrupted(_error: BaseException | None) -> Interrupted:
+            finished = [s for s in stacks if s in results and results[s].status is StackStatus.OK]
+            return Interrupted(
+                f"`up --stacks` was interrupted after {', '.join(finished) or 'no stack'} "
+                "finished; the engine stopped the stacks in progress cleanly. `tierguard "
+                "stacks` shows what each holds; run the same command again to finish"
+            )
+
+        run_interruptibly(
+            batch,
+            on_interrupt=self._on_interrupt,
+            on_interrupted_finish=interrupted,
+            on_force=lambda: Interrupted(
+                "stopped waiting for the engine: stacks in progress may still be locked; once "
+                "no pulumi process is left, run `tierguard cancel` and `tierguard refresh` on "
+                "them (`tierguard stacks` shows which)"
+            ),
+        )
         return [results[s] for s in stacks]
 
     def refresh(self, stack: str) -> Outcome:
