@@ -369,6 +369,20 @@ class TestInterrupt:
         with pytest.raises(Interrupted, match="tierguard cancel --stack dev"):
             make(project, engine, Recorder()).up("dev")
 
+    def test_an_update_that_completes_despite_ctrl_c_is_reported_as_done(
+        self, project: Path
+    ) -> None:
+        """Ctrl-C too late to stop anything: the engine finished, so up succeeds."""
+        engine = FakeEngine()
+
+        def late_interrupt(stack: FakeStack, _kwargs: dict[str, Any]) -> None:
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.3)
+
+        engine.hooks["up"] = late_interrupt
+        outcome = make(project, engine, Recorder()).up("dev")
+        assert outcome.change_text() == "34 create"
+
 
 class TestForwardedInterrupt:
     def test_in_a_terminals_foreground_nothing_is_forwarded(self) -> None:

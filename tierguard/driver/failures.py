@@ -172,9 +172,10 @@ def run_interruptibly(
     """Run ``operation`` on a worker thread, surviving the first Ctrl-C.
 
     First Ctrl-C: ``on_interrupt()`` tells the user the engine is stopping cleanly and the
-    wait goes on; when the operation then ends (usually with the engine's cancellation
+    wait goes on; when the operation then fails (usually with the engine's cancellation
     error), ``on_interrupted_finish(error)`` builds the ``Interrupted`` to raise, telling
-    the stack's state. A second Ctrl-C raises ``on_force()`` at once.
+    the stack's state. If it completed anyway (the engine was already done), its result
+    is returned. A second Ctrl-C raises ``on_force()`` at once.
     """
     result: _Result[T] = _Result()
     done = threading.Event()
@@ -204,7 +205,7 @@ def run_interruptibly(
                 raise on_force() from None
             interrupted = True
             on_interrupt()
-    if interrupted:
+    if interrupted and result.error is not None:
         raise on_interrupted_finish(result.error)
     if result.error is not None:
         raise result.error
