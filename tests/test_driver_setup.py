@@ -6,13 +6,19 @@ import stat
 from pathlib import Path
 
 import pytest
-from pulumi._version import version as sdk_version
 from pulumi.automation import PluginInfo, PulumiCommand
 from semver import VersionInfo
 
 from tests.fake_engine import FakeEngine, engine_failure
 from tierguard.driver.backend import choose_backend, validate_stack_name
-from tierguard.driver.tools import aws_plugin_version, ensure_aws_plugin, find_cli
+from tierguard.driver.tools import (
+    SDK_VERSION as sdk_version,
+)
+from tierguard.driver.tools import (
+    aws_plugin_version,
+    ensure_aws_plugin,
+    find_cli,
+)
 from tierguard.errors import EngineUnavailable, UsageError
 
 
@@ -113,6 +119,12 @@ class TestCliDiscovery:
         find_cli(tmp_path, which=lambda _: "/usr/bin/pulumi", opener=opener, installer=installer)
         assert opened == ["pulumi"]
         assert installed == []
+
+    def test_the_wanted_version_is_the_installed_sdks(self) -> None:
+        """The CLI to install matches the pulumi package (3.272.0 here)."""
+        from importlib.metadata import version
+
+        assert str(sdk_version) == version("pulumi")
 
     def test_without_one_the_sdks_version_is_installed_into_the_project(
         self, tmp_path: Path

@@ -16,7 +16,6 @@ from importlib.metadata import PackageNotFoundError
 from importlib.metadata import version as package_version
 from pathlib import Path
 
-from pulumi._version import version as sdk_version
 from pulumi.automation import CommandError, InvalidVersionError, PulumiCommand
 from semver import VersionInfo
 
@@ -24,6 +23,8 @@ from tierguard.driver.seam import WorkspaceApi
 from tierguard.errors import EngineUnavailable
 
 CLI_DIR = Path(".tierguard") / "pulumi"
+#: The installed Pulumi SDK's version: the CLI version to install when none is on PATH.
+SDK_VERSION = VersionInfo.parse(package_version("pulumi"))
 OFFLINE_HINT = "`tierguard preview --offline` works without it"
 
 #: Seams for tests: how to find ``pulumi`` on PATH, open it, and install it.
@@ -47,7 +48,7 @@ def find_cli(
     which = which or shutil.which
     opener = opener or PulumiCommand
     installer = installer or _install
-    wanted = sdk_version
+    wanted = SDK_VERSION
     if which("pulumi") is not None:
         try:
             return opener()
