@@ -16,21 +16,19 @@ from pulumi.automation import (
     CommandError,
     CommandResult,
     ConfigMap,
+    DestroyResult,
     EngineEvent,
+    OpType,
     OutputMap,
     OutputValue,
     PluginInfo,
-    StackSummary,
-)
-from pulumi.automation._stack import (
-    DestroyResult,
     PreviewResult,
     RefreshResult,
+    StackSummary,
     UpdateSummary,
     UpResult,
 )
 from pulumi.automation.errors import create_command_error
-from pulumi.automation.events import OpType
 
 from tierguard.driver.seam import OnEvent, OnOutput, StackApi, WorkspaceApi
 

@@ -13,15 +13,18 @@ from typing import Any, Protocol
 
 from pulumi.automation import (
     ConfigMap,
+    DestroyResult,
     EngineEvent,
     LocalWorkspace,
     OutputMap,
     PluginInfo,
+    PreviewResult,
     PulumiCommand,
+    RefreshResult,
     Stack,
     StackSummary,
+    UpResult,
 )
-from pulumi.automation._stack import DestroyResult, PreviewResult, RefreshResult, UpResult
 
 OnEvent = Callable[[EngineEvent], Any]
 OnOutput = Callable[[str], Any]
