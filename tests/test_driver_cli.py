@@ -20,7 +20,8 @@ from tierguard.driver import session
 from tierguard.driver.backend import BackendChoice
 from tierguard.driver.operations import plan_for
 from tierguard.driver.seam import Engine
-from tierguard.errors import EngineUnavailable
+from tierguard.driver.session import emulator_stack
+from tierguard.errors import EngineUnavailable, StackBusy
 
 
 def invoke(
@@ -254,3 +255,29 @@ class TestDemo:
             "(offline); showing the offline preview instead"
         ]
         assert "34 resources to create" in out
+
+
+class TestEmulatorSession:
+    def test_a_second_emulator_run_on_the_project_is_refused(self, project: Path) -> None:
+        """While one emulator session holds the project, another gets StackBusy (exit 4)
+        and the first one's stack file backup is left alone."""
+        engine = FakeEngine()
+        with emulator_stack(project, engine, "dev", region="us-east-1"):
+            with (
+                pytest.raises(StackBusy, match="another emulator run is using"),
+                emulator_stack(project, engine, "dev", region="us-east-1"),
+            ):
+                pass  # pragma: no cover - never entered
+            assert (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
+        assert not (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
+
+    def test_a_crashed_runs_stack_file_is_restored_first(self, project: Path) -> None:
+        """A backup left by a killed run is put back before the next run starts."""
+        original = (project / "Pulumi.dev.yaml").read_text()
+        backup = project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig"
+        backup.parent.mkdir(parents=True)
+        backup.write_text(original)
+        (project / "Pulumi.dev.yaml").write_text(original + "  aws:accessKey: test\n")
+        with emulator_stack(project, FakeEngine(), "dev", region="us-east-1"):
+            assert (project / "Pulumi.dev.yaml").read_text() == original
+        assert (project / "Pulumi.dev.yaml").read_text() == original

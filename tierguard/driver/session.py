@@ -8,11 +8,14 @@ the chosen backend, and makes sure the AWS plugin is there; each failure is one
 state lives in its own backend folder and is removed before and after the run; the
 provider config written for the emulator goes into ``Pulumi.<stack>.yaml`` (that is where
 ``set_all_config`` writes), so the file is backed up first and restored afterwards —
-also at the start of the next run if a crash skipped the restore.
+also at the start of the next run if a crash skipped the restore. One emulator run per
+project at a time: a second one gets ``StackBusy`` instead of removing the first one's
+stack under it.
 """
 
 from __future__ import annotations
 
+import fcntl
 import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
@@ -24,6 +27,7 @@ from tierguard.driver.backend import BackendChoice
 from tierguard.driver.emulator import Emulator, running_emulator
 from tierguard.driver.seam import Engine, LocalEngine, WorkspaceApi
 from tierguard.driver.tools import ensure_aws_plugin, find_cli
+from tierguard.errors import StackBusy
 
 BACKUP_DIR = Path(".tierguard") / "emulator"
 
@@ -56,17 +60,26 @@ def emulator_stack(
     project_dir: Path, engine: Engine, stack: str, *, region: str
 ) -> Iterator[Emulator]:
     """A running emulator and a fresh ``stack`` in the emulator backend; cleaned up after."""
-    stack_file = project_dir / f"Pulumi.{stack}.yaml"
-    backup = project_dir / BACKUP_DIR / f"Pulumi.{stack}.yaml.orig"
+    name = stack.rsplit("/", 1)[-1]
+    stack_file = project_dir / f"Pulumi.{name}.yaml"
+    backup = project_dir / BACKUP_DIR / f"Pulumi.{name}.yaml.orig"
     backup.parent.mkdir(parents=True, exist_ok=True)
-    if backup.exists():  # a previous run crashed before restoring
-        shutil.copy2(backup, stack_file)
-    shutil.copy2(stack_file, backup)
-    try:
-        _forget(engine.workspace, stack)
-        with running_emulator(region) as emulator:
-            yield emulator
-    finally:
-        _forget(engine.workspace, stack)
-        shutil.copy2(backup, stack_file)
-        backup.unlink()
+    with (project_dir / BACKUP_DIR / "lock").open("w") as lock:
+        try:
+            fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            raise StackBusy(
+                f"another emulator run is using {project_dir}; wait for it to finish (the "
+                "emulator lives only as long as that command)"
+            ) from None
+        if backup.exists():  # a previous run crashed before restoring
+            shutil.copy2(backup, stack_file)
+        shutil.copy2(stack_file, backup)
+        try:
+            _forget(engine.workspace, stack)
+            with running_emulator(region) as emulator:
+                yield emulator
+        finally:
+            _forget(engine.workspace, stack)
+            shutil.copy2(backup, stack_file)
+            backup.unlink()
