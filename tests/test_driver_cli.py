@@ -192,36 +192,44 @@ class TestVerbs:
         assert out.splitlines() == ['vpc_id: "vpc-123"', 'db_password: "[secret]"']
 
 
+@pytest.fixture(name="provisioning")
+def _provisioning(project: Path, engine: FakeEngine) -> FakeEngine:
+    """The fake engine, whose `up` creates the plan in the emulator it was configured for."""
+    stack_file = project / "Pulumi.dev.yaml"
+    before = stack_file.read_text()
+
+    def provision(stack: FakeStack, _kwargs: dict[str, Any]) -> None:
+        config = engine.config[stack.name]
+        ec2 = boto3.client(
+            "ec2",
+            region_name=config["aws:region"].value,
+            endpoint_url=config["aws:endpoints[0].ec2"].value,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        deploy_plan(ec2, plan_for(project, stack.name))
+        stack_file.write_text(before + "  aws:endpoints: []\n")  # what set-all would do
+
+    engine.hooks["up"] = provision
+    return engine
+
+
 class TestDemo:
     def test_demo_deploys_to_the_emulator_verifies_and_destroys(
         self,
         project: Path,
-        engine: FakeEngine,
+        provisioning: FakeEngine,
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """With an engine (here: the fake, creating the plan in moto as the provider would),
-        demo sets the emulator config, reads back a verified deployment, destroys, and
-        leaves the stack file as it was."""
-        stack_file = project / "Pulumi.dev.yaml"
-        before = stack_file.read_text()
-
-        def provision(stack: FakeStack, _kwargs: dict[str, Any]) -> None:
-            config = engine.config[stack.name]
-            ec2 = boto3.client(
-                "ec2",
-                region_name=config["aws:region"].value,
-                endpoint_url=config["aws:endpoints[0].ec2"].value,
-                aws_access_key_id="test",
-                aws_secret_access_key="test",
-                config=Config(retries={"max_attempts": 1}),
-            )
-            deploy_plan(ec2, plan_for(project, stack.name))
-            stack_file.write_text(before + "  aws:endpoints: []\n")  # what set-all would do
-
-        engine.hooks["up"] = provision
+        demo sets the emulator config, reads back a verified deployment, destroys, drops the
+        throw-away stack keeping the stack file, and leaves that file as it was."""
+        before = (project / "Pulumi.dev.yaml").read_text()
         code, out, err = invoke(["demo", "-C", str(project)], capsys, monkeypatch)
         assert code == 0, err
+        engine = provisioning
         assert [v for v, _ in engine.verbs() if v in ("set_all_config", "up", "destroy")] == [
             "set_all_config",
             "up",
@@ -230,8 +238,29 @@ class TestDemo:
         ]
         assert "verified: 4 security groups, 8 rules, 1 network ACLs, 7 ACL entries match" in out
         assert "destroy dev: 34 delete" in out
-        assert stack_file.read_text() == before
-        assert ("remove_stack", "dev") in engine.verbs() or "dev" not in engine.stacks
+        assert (project / "Pulumi.dev.yaml").read_text() == before
+        removed = [c for c in engine.calls if c.what == "remove_stack"]
+        assert removed
+        assert all(c.kwargs == {"force": True, "preserve_config": True} for c in removed)
+
+    def test_up_on_the_emulator_prints_outputs_and_the_verification(
+        self,
+        project: Path,
+        provisioning: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`up --emulator --yes`: outputs, then the verification, then that the emulator's
+        stack is discarded; exit 0."""
+        code, out, err = invoke(
+            ["up", "--emulator", "--yes", "-C", str(project)], capsys, monkeypatch
+        )
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].startswith("up dev: 34 create")
+        assert '  vpc_id: "vpc-123"' in lines
+        assert any(line.startswith("verified: ") for line in lines)
+        assert "its stack is discarded" in err
 
     def test_without_a_cli_demo_says_so_once_and_previews_offline(
         self,

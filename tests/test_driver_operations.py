@@ -463,7 +463,7 @@ class TestOtherVerbs:
             "db_password": "[secret]",
         }
 
-    def test_destroy_and_refresh_need_consent(self, project: Path) -> None:
+    def test_destroy_needs_consent(self, project: Path) -> None:
         """Without --yes and off a terminal, destroy is refused before selecting the stack."""
         engine = FakeEngine({"dev": (34, False)})
         with pytest.raises(UsageError, match="pass --yes"):
