@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml constraints.txt
 setup: $(STAMP)
 
 demo: setup
-	$(BIN)/tierguard preview --offline --stack dev
+	$(BIN)/tierguard demo --stack dev
 
 lint: setup
 	$(BIN)/ruff check .

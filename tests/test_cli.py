@@ -173,13 +173,24 @@ class TestBadInput:
         assert code == 2
         assert "duplicate key 'web' (first defined on line" in err
 
-    def test_live_preview_without_the_engine_is_a_usage_error(
-        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    def test_live_preview_without_an_obtainable_cli_exits_3(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Until the driver lands, `preview` without --offline says what to run instead."""
-        code, _, err = invoke(["preview", "--cwd", str(PROJECT_DIR)], capsys, monkeypatch)
-        assert code == 2
-        assert "use `tierguard preview --offline`" in err
+        """Without --offline, no `pulumi` and no download: exit 3, one line naming the
+        offline preview, and nothing created in the project."""
+        from pulumi.automation import PulumiCommand
+
+        def no_network(*_args: object, **_kwargs: object) -> PulumiCommand:
+            raise OSError("<urlopen error [Errno -2] Name or service not known>")
+
+        monkeypatch.setattr("shutil.which", lambda _name: None)
+        monkeypatch.setattr(PulumiCommand, "install", no_network)
+        code, out, err = invoke(["preview", "--cwd", str(project)], capsys, monkeypatch)
+        assert code == 3
+        assert err.count("\n") == 1
+        assert "`tierguard preview --offline` works without it" in err
+        assert out == ""
+        assert not (project / ".tierguard").exists()
 
     def test_unknown_flag_exits_2(
         self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch

@@ -6,10 +6,16 @@
     ├── ConfigError (2)           the stack file or the network description is invalid
     │                             (carries one Problem per offending value)
     ├── UsageError (2)            a command-line flag or argument is invalid
+    ├── StackNotFound (2)         the stack does not exist in the backend (lists those that do)
     ├── ProgramError (1)          the Pulumi program failed under the mock engine
     ├── PolicyPackError (1)       the policy pack could not be started or driven
     │                             (tierguard.offline.analyzer)
-    └── PolicyViolation (1)       the pack reported mandatory violations
+    ├── PolicyViolation (1)       the pack reported mandatory violations
+    ├── EngineError (1)           the engine or a provider failed (its own diagnostic lines)
+    ├── VerificationFailed (1)    what the emulator holds after `up` differs from the plan
+    ├── EngineUnavailable (3)     no Pulumi CLI (or AWS plugin) and none could be installed
+    ├── StackBusy (4)             another update holds the stack's lock
+    └── Interrupted (130)         Ctrl-C during an engine operation (the state is reported)
 
 Catch ``TierguardError`` to handle every expected failure; anything else is a bug.
 """
@@ -64,3 +70,39 @@ class PolicyViolation(TierguardError):
     """The policy pack found mandatory violations: the change must not be applied."""
 
     exit_code: ClassVar[int] = 1
+
+
+class StackNotFound(TierguardError):
+    """``refresh``/``destroy``/``outputs``/``cancel`` named a stack the backend does not have."""
+
+    exit_code: ClassVar[int] = 2
+
+
+class EngineError(TierguardError):
+    """The engine or a provider reported errors; the message is the engine's own lines."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class VerificationFailed(TierguardError):
+    """The resources read back from the emulator differ from the plan."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class EngineUnavailable(TierguardError):
+    """The Pulumi CLI or the AWS provider plugin is missing and could not be installed."""
+
+    exit_code: ClassVar[int] = 3
+
+
+class StackBusy(TierguardError):
+    """Another update holds the stack (``tierguard cancel`` clears a stale lock)."""
+
+    exit_code: ClassVar[int] = 4
+
+
+class Interrupted(TierguardError):
+    """The user pressed Ctrl-C while the engine was working."""
+
+    exit_code: ClassVar[int] = 130

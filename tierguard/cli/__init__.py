@@ -1,8 +1,10 @@
 """The ``tierguard`` command: a thin shell over the library, errors mapped to exit codes.
 
-Exit codes: 0 success, 1 failure (a program error), 2 bad input (config, flags, stack
-files). Errors are printed as one line per problem, never as a traceback. Each verb
-lives in its own module and is registered here.
+Exit codes: 0 success, 1 failure (a program or engine error, a failed verification),
+2 bad input (config, flags, stack files, an unknown stack), 3 no Pulumi CLI could be
+found or installed, 4 the stack is locked by another update, 130 interrupted. Errors are
+printed as one line per problem, never as a traceback. Each verb lives in its own module
+and is registered here.
 """
 
 from __future__ import annotations
@@ -11,6 +13,7 @@ import sys
 
 import click
 
+from tierguard.cli.deploy import cancel, demo, destroy, outputs, refresh, stacks, up
 from tierguard.cli.preview import preview
 from tierguard.cli.reach import reach
 from tierguard.errors import TierguardError
@@ -24,6 +27,8 @@ def cli() -> None:
 
 cli.add_command(preview)
 cli.add_command(reach)
+for verb in (up, refresh, destroy, outputs, stacks, cancel, demo):
+    cli.add_command(verb)
 
 
 def main() -> None:

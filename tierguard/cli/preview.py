@@ -1,5 +1,10 @@
-"""``tierguard preview``: what a stack would create, whether policy allows it, and who
-could then reach what — shown before anything exists."""
+"""``tierguard preview``: what a stack would change, whether policy allows it, and who
+could then reach what.
+
+``--offline`` runs the real program on the SDK's mock engine and the real policy pack
+over the analyzer protocol — no CLI, no credentials; without it, the engine previews
+through the Automation API with the pack attached.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +15,11 @@ from pathlib import Path
 import click
 from rich.console import Console
 
-from tierguard.cli._stack import load, stack_options
+from tierguard.cli._shared import common_options, context, deployer, print_outcome
+from tierguard.cli._stack import load
+from tierguard.driver import session
+from tierguard.driver.backend import validate_stack_name
+from tierguard.driver.operations import plan_for, region_of
 from tierguard.errors import PolicyViolation, UsageError
 from tierguard.offline.policies import (
     judge,
@@ -35,44 +44,20 @@ def console() -> Console:
     return Console(highlight=False, width=400, soft_wrap=True)
 
 
-@click.command()
-@click.option("--offline", is_flag=True, help="Run on the mock engine: no CLI, no cloud.")
-@stack_options
-@click.option(
-    "--policy-config",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Policy pack config (JSON, as `pulumi --policy-pack-config` takes it).",
-)
-@click.option(
-    "--json", "as_json", is_flag=True, help="Print plan, policies and reachability as JSON."
-)
-@click.option(
-    "--sarif",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write policy findings as SARIF 2.1.0 (GitHub code scanning).",
-)
-@click.option(
-    "--diagram",
-    type=click.Path(dir_okay=False, path_type=Path),
-    help="Also write the reachability graph: Mermaid, or Graphviz DOT for *.dot.",
-)
-def preview(
-    offline: bool,
+def offline_preview(
+    *,
+    cwd: Path,
     stack: str,
     stack_file: Path | None,
-    cwd: Path,
-    policy_config: Path | None,
     as_json: bool,
-    sarif: Path | None,
-    diagram: Path | None,
+    policy_config: Path | None = None,
+    sarif: Path | None = None,
+    diagram: Path | None = None,
 ) -> None:
-    """Show what the stack would create, judge it with the policy pack, and show who
-    could reach what. Exit 1 on a mandatory policy violation."""
-    if not offline:
-        raise UsageError(
-            "a live preview needs the Pulumi CLI and the deployment driver; "
-            "use `tierguard preview --offline` (no CLI, no credentials)"
-        )
+    """The plan on the mock engine, judged by the policy pack, with who could reach what.
+
+    Raises ``PolicyViolation`` (exit 1) after reporting when a mandatory policy fails.
+    """
     loaded = load(cwd, stack, stack_file)
     pack_config = read_policy_config(policy_config)
     run = run_program(loaded.project_dir, loaded.stack)
@@ -102,3 +87,79 @@ def preview(
             f"{len(report.mandatory)} mandatory policy violation(s) in stack "
             f"{loaded.stack.stack!r}: nothing should be deployed until they are fixed"
         )
+
+
+@click.command()
+@click.option("--offline", is_flag=True, help="Run on the mock engine: no CLI, no cloud.")
+@click.option("-s", "--stack", default="dev", show_default=True, help="Stack name.")
+@click.option(
+    "--stack-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Use this stack file instead of Pulumi.<stack>.yaml (e.g. examples/…); --offline only.",
+)
+@click.option("--emulator", is_flag=True, help="Preview against an embedded AWS emulator (moto).")
+@click.option(
+    "--policy-config",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Policy pack config (JSON, as `pulumi --policy-pack-config` takes it).",
+)
+@click.option(
+    "--sarif",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --offline: also write policy findings as SARIF 2.1.0 (GitHub code scanning).",
+)
+@click.option(
+    "--diagram",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --offline: also write the reachability graph (Mermaid, or DOT for *.dot).",
+)
+@click.option("--expect-no-changes", is_flag=True, help="Fail if the preview shows any change.")
+@common_options
+def preview(
+    offline: bool,
+    stack: str,
+    stack_file: Path | None,
+    emulator: bool,
+    policy_config: Path | None,
+    sarif: Path | None,
+    diagram: Path | None,
+    expect_no_changes: bool,
+    yes: bool,
+    as_json: bool,
+    backend: str | None,
+    cwd: Path,
+) -> None:
+    """Show what the stack would change: offline on the mock engine, or live via the engine
+    with the policy pack attached (the stack is created if missing)."""
+    if offline:
+        if emulator or backend or expect_no_changes:
+            raise UsageError(
+                "--offline runs on the mock engine; --emulator, --backend and "
+                "--expect-no-changes need the live preview (drop --offline)"
+            )
+        offline_preview(
+            cwd=cwd,
+            stack=stack,
+            stack_file=stack_file,
+            as_json=as_json,
+            policy_config=policy_config,
+            sarif=sarif,
+            diagram=diagram,
+        )
+        return
+    if stack_file is not None or sarif is not None or diagram is not None:
+        raise UsageError(
+            "--stack-file, --sarif and --diagram work with --offline; a live preview reports "
+            "through the engine (use --stack)"
+        )
+    ctx = context(cwd, as_json)
+    validate_stack_name(stack)
+    plan_for(ctx.project_dir, stack)
+    driver = deployer(ctx, backend=backend, yes=yes, emulator=emulator, policy_config=policy_config)
+    if emulator:
+        region = region_of(ctx.project_dir, stack)
+        with session.emulator_stack(ctx.project_dir, driver.engine, stack, region=region) as emu:
+            outcome = driver.preview(stack, emulator=emu, expect_no_changes=expect_no_changes)
+    else:
+        outcome = driver.preview(stack, expect_no_changes=expect_no_changes)
+    print_outcome(ctx, outcome)

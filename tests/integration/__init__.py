@@ -1,0 +1,1 @@
+"""End-to-end tests that need a real Pulumi CLI on PATH (skipped otherwise)."""

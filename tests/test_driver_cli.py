@@ -1,0 +1,312 @@
+"""The deployment verbs on the command line: flags, exit codes, output, and the demo."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sys
+from pathlib import Path
+from typing import Any
+
+import boto3
+import pytest
+from botocore.config import Config
+
+from tests.conftest import PROJECT_DIR
+from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
+from tests.moto_deploy import deploy_plan
+from tierguard.cli import main
+from tierguard.driver import session
+from tierguard.driver.backend import BackendChoice
+from tierguard.driver.operations import plan_for
+from tierguard.driver.seam import Engine
+from tierguard.driver.session import emulator_stack
+from tierguard.errors import EngineUnavailable, StackBusy
+
+
+def invoke(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    monkeypatch.setattr(sys, "argv", ["tierguard", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(name="project")
+def _project(tmp_path: Path) -> Path:
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    return tmp_path
+
+
+@pytest.fixture(name="engine")
+def _engine(monkeypatch: pytest.MonkeyPatch) -> FakeEngine:
+    """The fake stands in for the engine the CLI would open (backend prepared as usual)."""
+    engine = FakeEngine()
+    monkeypatch.delenv("PULUMI_CONFIG_PASSPHRASE", raising=False)
+    monkeypatch.delenv("PULUMI_BACKEND_URL", raising=False)
+
+    def open_engine(project_dir: Path, backend: BackendChoice, **_: Any) -> Engine:
+        backend.prepare()
+        engine.backend = backend  # type: ignore[attr-defined]  # recorded for assertions
+        return engine
+
+    monkeypatch.setattr(session, "open_engine", open_engine)
+    return engine
+
+
+class TestVerbs:
+    def test_up_json_prints_parseable_lines_with_masked_outputs(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`up --yes --json`: every stdout line is JSON; the result masks secrets."""
+        code, out, _ = invoke(["up", "--yes", "--json", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0
+        docs = [json.loads(line) for line in out.splitlines()]
+        assert docs[-1]["event"] == "result"
+        assert docs[-1]["outputs"] == {"vpc_id": "vpc-123", "db_password": "[secret]"}
+        assert "hunter2-secret" not in out
+
+    def test_the_generated_passphrase_is_never_printed(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The embedded backend's passphrase file exists (0600) and its content is not shown."""
+        code, out, err = invoke(["up", "--yes", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0
+        secret = (project / ".tierguard" / "passphrase").read_text()
+        assert secret not in out + err
+        assert engine.backend.env["PULUMI_BACKEND_URL"] == (  # type: ignore[attr-defined]
+            f"file://{project / '.tierguard' / 'state'}"
+        )
+
+    def test_destroy_of_an_unknown_stack_is_exit_2_with_the_list(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """One `error:` line, the existing stacks, no traceback."""
+        engine.stacks["dev"] = (34, False)
+        code, _, err = invoke(
+            ["destroy", "--stack", "prod", "--yes", "-C", str(project)], capsys, monkeypatch
+        )
+        assert code == 2
+        assert err.startswith("error: stack 'prod' does not exist")
+        assert "existing stacks: dev" in err
+        assert "Traceback" not in err
+
+    def test_a_locked_stack_is_exit_4(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Another update holds dev: exit 4 and how to recover."""
+        engine.failures[("up", "dev")] = engine_failure(LOCKED)
+        code, _, err = invoke(["up", "--yes", "-C", str(project)], capsys, monkeypatch)
+        assert code == 4
+        assert "tierguard cancel --stack dev" in err
+
+    @pytest.mark.parametrize(
+        "case",
+        [
+            (["up", "--stack", "bad name"], "stack name 'bad name' is not valid"),
+            (["up", "--backend", "ftp://x", "--yes"], "backend URL 'ftp://x' is not valid"),
+            (["up", "--stacks", "dev,,prod", "--yes"], "--stacks 'dev,,prod' has an empty name"),
+            (["up", "--stacks", "dev,dev", "--yes"], "names dev more than once"),
+            (["up", "--parallel", "2", "--yes"], "--parallel and --keep-going only apply"),
+            (["up", "--stacks", "dev", "--emulator", "--yes"], "--emulator deploys one stack"),
+            (["preview", "--offline", "--emulator"], "--offline runs on the mock engine"),
+            (["preview", "--stack-file", "x.yaml"], "--stack-file, --sarif and --diagram work with --offline"),
+            (["destroy"], "`destroy` deletes: pass --yes"),
+            (["up", "--stacks", "dev"], "`up --stacks` changes several stacks: pass --yes"),
+        ],
+    )
+    def test_bad_flags_are_one_line_exit_2_and_change_nothing(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        case: tuple[list[str], str],
+    ) -> None:
+        """Each names the value and what is valid; the engine is never called."""
+        args, message = case
+        code, _, err = invoke([*args, "-C", str(project)], capsys, monkeypatch)
+        assert code == 2
+        assert message in err
+        assert err.count("\n") == 1
+        assert engine.calls == []
+
+    def test_many_stacks_print_one_summary_table(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`up --stacks dev,staging --keep-going`: a row per stack; a failure makes exit 1."""
+        shutil.copy(project / "Pulumi.dev.yaml", project / "Pulumi.staging.yaml")
+        engine.failures[("up", "staging")] = engine_failure("error: boom")
+        code, out, err = invoke(
+            ["up", "--stacks", "dev,staging", "--keep-going", "--yes", "-C", str(project)],
+            capsys,
+            monkeypatch,
+        )
+        assert code == 1
+        rows = out.splitlines()
+        assert rows[0].split() == ["stack", "result", "changes"]
+        assert rows[1].split()[:3] == ["dev", "ok", "34"]
+        assert rows[2].split()[:2] == ["staging", "failed"]
+        assert "1 of 2 stacks failed: staging" in err
+
+    def test_stacks_and_outputs(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`stacks --json` lists; `outputs` prints values with secrets masked."""
+        engine.stacks["dev"] = (34, False)
+        code, out, _ = invoke(["stacks", "--json", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0
+        assert json.loads(out)[0]["name"] == "dev"
+        code, out, _ = invoke(["outputs", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0
+        assert out.splitlines() == ['vpc_id: "vpc-123"', 'db_password: "[secret]"']
+
+
+@pytest.fixture(name="provisioning")
+def _provisioning(project: Path, engine: FakeEngine) -> FakeEngine:
+    """The fake engine, whose `up` creates the plan in the emulator it was configured for."""
+    stack_file = project / "Pulumi.dev.yaml"
+    before = stack_file.read_text()
+
+    def provision(stack: FakeStack, _kwargs: dict[str, Any]) -> None:
+        config = engine.config[stack.name]
+        ec2 = boto3.client(
+            "ec2",
+            region_name=config["aws:region"].value,
+            endpoint_url=config["aws:endpoints[0].ec2"].value,
+            aws_access_key_id="test",
+            aws_secret_access_key="test",
+            config=Config(retries={"max_attempts": 1}),
+        )
+        deploy_plan(ec2, plan_for(project, stack.name))
+        stack_file.write_text(before + "  aws:endpoints: []\n")  # what set-all would do
+
+    engine.hooks["up"] = provision
+    return engine
+
+
+class TestDemo:
+    def test_demo_deploys_to_the_emulator_verifies_and_destroys(
+        self,
+        project: Path,
+        provisioning: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """With an engine (here: the fake, creating the plan in moto as the provider would),
+        demo sets the emulator config, reads back a verified deployment, destroys, drops the
+        throw-away stack keeping the stack file, and leaves that file as it was."""
+        before = (project / "Pulumi.dev.yaml").read_text()
+        code, out, err = invoke(["demo", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0, err
+        engine = provisioning
+        assert [v for v, _ in engine.verbs() if v in ("set_all_config", "up", "destroy")] == [
+            "set_all_config",
+            "up",
+            "set_all_config",
+            "destroy",
+        ]
+        assert "verified: 4 security groups, 8 rules, 1 network ACLs, 7 ACL entries match" in out
+        assert "destroy dev: 34 delete" in out
+        assert (project / "Pulumi.dev.yaml").read_text() == before
+        removed = [c for c in engine.calls if c.what == "remove_stack"]
+        assert removed
+        assert all(c.kwargs == {"force": True, "preserve_config": True} for c in removed)
+
+    def test_up_on_the_emulator_prints_outputs_and_the_verification(
+        self,
+        project: Path,
+        provisioning: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`up --emulator --yes`: outputs, then the verification, then that the emulator's
+        stack is discarded; exit 0."""
+        code, out, err = invoke(
+            ["up", "--emulator", "--yes", "-C", str(project)], capsys, monkeypatch
+        )
+        assert code == 0, err
+        lines = out.splitlines()
+        assert lines[0].startswith("up dev: 34 create")
+        assert '  vpc_id: "vpc-123"' in lines
+        assert any(line.startswith("verified: ") for line in lines)
+        assert "its stack is discarded" in err
+
+    def test_without_a_cli_demo_says_so_once_and_previews_offline(
+        self,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """No engine obtainable: one `demo:` line on stderr, the offline tree, exit 0."""
+
+        def unavailable(project_dir: Path, backend: BackendChoice, **_: Any) -> Engine:
+            raise EngineUnavailable(
+                "the Pulumi CLI v3 is not on PATH and could not be installed into x (offline); "
+                "`tierguard preview --offline` works without it"
+            )
+
+        monkeypatch.setattr(session, "open_engine", unavailable)
+        code, out, err = invoke(["demo", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0
+        assert err.splitlines() == [
+            "demo: the Pulumi CLI v3 is not on PATH and could not be installed into x "
+            "(offline); showing the offline preview instead"
+        ]
+        assert "34 resources to create" in out
+
+
+class TestEmulatorSession:
+    def test_a_second_emulator_run_on_the_project_is_refused(self, project: Path) -> None:
+        """While one emulator session holds the project, another gets StackBusy (exit 4)
+        and the first one's stack file backup is left alone."""
+        engine = FakeEngine()
+        with emulator_stack(project, engine, "dev", region="us-east-1"):
+            with (
+                pytest.raises(StackBusy, match="another emulator run is using"),
+                emulator_stack(project, engine, "dev", region="us-east-1"),
+            ):
+                pass  # pragma: no cover - never entered
+            assert (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
+        assert not (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
+
+    def test_a_crashed_runs_stack_file_is_restored_first(self, project: Path) -> None:
+        """A backup left by a killed run is put back before the next run starts."""
+        original = (project / "Pulumi.dev.yaml").read_text()
+        backup = project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig"
+        backup.parent.mkdir(parents=True)
+        backup.write_text(original)
+        (project / "Pulumi.dev.yaml").write_text(original + "  aws:accessKey: test\n")
+        with emulator_stack(project, FakeEngine(), "dev", region="us-east-1"):
+            assert (project / "Pulumi.dev.yaml").read_text() == original
+        assert (project / "Pulumi.dev.yaml").read_text() == original

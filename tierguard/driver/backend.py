@@ -1,0 +1,129 @@
+"""Where state lives and how secrets are encrypted: the embedded default or the user's choice.
+
+The embedded default is a local file backend under the project (``.tierguard/state/``,
+git-ignored) with a passphrase generated once into ``.tierguard/passphrase`` (mode 0600).
+``--backend URL`` or ``PULUMI_BACKEND_URL`` choose another backend (an S3 bucket, Pulumi
+Cloud, …); the passphrase then comes from ``PULUMI_CONFIG_PASSPHRASE`` (or ``…_FILE``) as
+with the Pulumi CLI. The passphrase itself is never read into tierguard's memory after it
+is generated: the engine gets the *path* (``PULUMI_CONFIG_PASSPHRASE_FILE``).
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from tierguard.errors import UsageError
+
+STATE_DIR = Path(".tierguard") / "state"
+PASSPHRASE_FILE = Path(".tierguard") / "passphrase"
+EMULATOR_STATE_DIR = Path(".tierguard") / "emulator" / "state"
+
+#: Schemes the Pulumi CLI accepts as a backend URL.
+BACKEND_SCHEMES = ("file://", "s3://", "gs://", "azblob://", "https://", "http://")
+_STACK_NAME = re.compile(r"^(?:[A-Za-z0-9_.-]+/){0,2}[A-Za-z0-9_.-]+$")
+
+
+@dataclass(frozen=True)
+class BackendChoice:
+    """The backend URL handed to the engine, and the environment that goes with it."""
+
+    url: str
+    embedded: bool
+    """Whether this is tierguard's own state folder (the passphrase file is then ours)."""
+    env: Mapping[str, str] = field(default_factory=dict)
+    """Variables for every engine command: the backend, the passphrase file if generated."""
+    state_dir: Path | None = None
+    """The embedded state folder, created by ``prepare``."""
+    passphrase_file: Path | None = None
+    """The generated passphrase file, created by ``prepare`` when it does not exist yet."""
+
+    def prepare(self) -> None:
+        """Create the embedded state folder and passphrase file (once the engine is there,
+        so a run that cannot start leaves nothing behind)."""
+        if self.state_dir is not None:
+            self.state_dir.mkdir(parents=True, exist_ok=True)
+        if self.passphrase_file is not None:
+            ensure_passphrase_file(self.passphrase_file)
+
+    @property
+    def description(self) -> str:
+        return f"local state in {self.url.removeprefix('file://')}" if self.embedded else self.url
+
+
+def validate_stack_name(name: str) -> str:
+    """Pulumi's rule: letters, digits, ``_ . -``, optionally ``org/project/stack``."""
+    if not name or len(name) > 100 or not _STACK_NAME.match(name):
+        raise UsageError(
+            f"stack name {name!r} is not valid; use letters, digits, '-', '_' and '.' "
+            "(optionally org/project/stack), at most 100 characters"
+        )
+    return name
+
+
+def validate_backend_url(url: str) -> str:
+    if not url.startswith(BACKEND_SCHEMES) or len(url) <= len(url.split("://", 1)[0]) + 3:
+        raise UsageError(
+            f"backend URL {url!r} is not valid; use file://<dir>, s3://<bucket>, gs://<bucket>, "
+            "azblob://<container> or https://api.pulumi.com (Pulumi Cloud)"
+        )
+    return url
+
+
+def ensure_passphrase_file(path: Path) -> Path:
+    """Create the passphrase file once (0600, random); later calls only check it."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path
+    with os.fdopen(fd, "w", encoding="utf-8") as handle:
+        handle.write(secrets.token_urlsafe(32))
+    return path
+
+
+def choose_backend(
+    project_dir: Path,
+    *,
+    backend: str | None,
+    environ: Mapping[str, str],
+    emulator: bool = False,
+) -> BackendChoice:
+    """Pick the backend: ``--backend``, then ``PULUMI_BACKEND_URL``, then the embedded folder.
+
+    Nothing is created here (see ``BackendChoice.prepare``). Emulator runs always use their
+    own folder: their resources live only as long as the
+    emulator, so their state must never mix with a real stack's.
+    """
+    has_passphrase = any(
+        key in environ for key in ("PULUMI_CONFIG_PASSPHRASE", "PULUMI_CONFIG_PASSPHRASE_FILE")
+    )
+    chosen = None if emulator else (backend or environ.get("PULUMI_BACKEND_URL") or None)
+    if emulator and backend:
+        raise UsageError(
+            f"--backend {backend!r} cannot be combined with --emulator: emulator state is "
+            "throw-away and always kept in .tierguard/emulator/state"
+        )
+    if chosen is not None:
+        url = validate_backend_url(chosen)
+        needs_passphrase = not url.startswith(("https://", "http://"))
+        if needs_passphrase and not has_passphrase:
+            raise UsageError(
+                f"backend {url!r} needs a secrets passphrase: set PULUMI_CONFIG_PASSPHRASE (or "
+                "PULUMI_CONFIG_PASSPHRASE_FILE); a generated one is only used for the embedded "
+                "state folder"
+            )
+        return BackendChoice(url=url, embedded=False, env={"PULUMI_BACKEND_URL": url})
+    state = project_dir / (EMULATOR_STATE_DIR if emulator else STATE_DIR)
+    url = f"file://{state}"
+    env = {"PULUMI_BACKEND_URL": url}
+    passphrase = None if has_passphrase else project_dir / PASSPHRASE_FILE
+    if passphrase is not None:
+        env["PULUMI_CONFIG_PASSPHRASE_FILE"] = str(passphrase)
+    return BackendChoice(
+        url=url, embedded=True, env=env, state_dir=state, passphrase_file=passphrase
+    )
