@@ -132,7 +132,10 @@ class TestVerbs:
             (["up", "--parallel", "2", "--yes"], "--parallel and --keep-going only apply"),
             (["up", "--stacks", "dev", "--emulator", "--yes"], "--emulator deploys one stack"),
             (["preview", "--offline", "--emulator"], "--offline runs on the mock engine"),
-            (["preview", "--stack-file", "x.yaml"], "--stack-file, --sarif and --diagram work with --offline"),
+            (
+                ["preview", "--stack-file", "x.yaml"],
+                "--stack-file, --sarif and --diagram work with --offline",
+            ),
             (["destroy"], "`destroy` deletes: pass --yes"),
             (["up", "--stacks", "dev"], "`up --stacks` changes several stacks: pass --yes"),
         ],

@@ -233,3 +233,45 @@ class TestThreadedServer:
         assert by_port[True, 3306]["Description"] == (
             "MySQL/Aurora to tier database (automatic, matches its ingress)"
         )
+
+
+class TestDeployedReachability:
+    def test_the_deployed_matrix_matches_the_planned_one(
+        self, ec2: EC2Client, dev: NetworkPlan
+    ) -> None:
+        """Read back from the emulator, the dev stack reaches exactly what its plan says."""
+        from tierguard.driver.verify import deployed_matrix
+        from tierguard.reach import analyze, topology_from_plan
+
+        deploy_plan(ec2, dev)
+        deployed = deployed_matrix(dev, verify_deployment(ec2, dev))
+        planned = analyze(topology_from_plan(dev))
+        for source in planned.sources:
+            for target in planned.targets:
+                assert (
+                    deployed.reach(source.name, target).summary()
+                    == planned.reach(source.name, target).summary()
+                )
+        assert deployed.reach("internet-ipv4", "alb").summary() == "tcp 443"
+
+    def test_a_hand_added_rule_shows_in_the_deployed_matrix(
+        self, ec2: EC2Client, dev: NetworkPlan
+    ) -> None:
+        """Redis opened to the world on app by hand: the app subnets have no tierguard ACL,
+        so the internet now reaches app on 6379 — in the deployed matrix, not the plan's."""
+        from tierguard.driver.verify import deployed_matrix
+
+        groups = deploy_plan(ec2, dev)
+        ec2.authorize_security_group_ingress(
+            GroupId=groups["app"],
+            IpPermissions=[
+                {
+                    "IpProtocol": "tcp",
+                    "FromPort": 6379,
+                    "ToPort": 6379,
+                    "IpRanges": [{"CidrIp": "0.0.0.0/0"}],
+                }
+            ],
+        )
+        deployed = deployed_matrix(dev, verify_deployment(ec2, dev))
+        assert deployed.reach("internet-ipv4", "app").summary() == "tcp 6379"

@@ -11,15 +11,26 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 import click
+from rich.console import Console
 
 from tierguard.config.stackfile import find_project_dir
 from tierguard.driver import session
 from tierguard.driver.backend import choose_backend
-from tierguard.driver.operations import Deployer, Outcome, Ui
+from tierguard.driver.operations import Deployer, Outcome, Ui, plan_for
 from tierguard.driver.progress import Mode
+from tierguard.driver.verify import Verification, deployed_matrix
 from tierguard.errors import UsageError
+from tierguard.reach import Matrix
+from tierguard.reach.render import matrix_json, print_matrix
 
 F = TypeVar("F", bound=Callable[..., Any])
+
+
+def console() -> Console:
+    """Plain when not a terminal (CI logs, pipes): never crop lines to a guessed width."""
+    if sys.stdout.isatty():
+        return Console(highlight=False)
+    return Console(highlight=False, width=400, soft_wrap=True)
 
 
 def stack_option(f: F) -> F:
@@ -119,6 +130,7 @@ def print_outcome(ctx: Context, outcome: Outcome) -> None:
         }
         if outcome.verification is not None:
             doc["verification"] = outcome.verification.to_json()
+            doc["reachability"] = matrix_json(_matrix(ctx, outcome.verification))
         click.echo(json.dumps(doc))
         return
     click.echo(f"{outcome.verb} {outcome.stack}: {outcome.change_text()} ({outcome.seconds:.0f}s)")
@@ -129,3 +141,12 @@ def print_outcome(ctx: Context, outcome: Outcome) -> None:
     if outcome.verification is not None:
         for line in outcome.verification.lines():
             click.echo(line)
+        print_matrix(
+            _matrix(ctx, outcome.verification),
+            console(),
+            title="Who can reach what, as deployed (read back from AWS)",
+        )
+
+
+def _matrix(ctx: Context, verification: Verification) -> Matrix:
+    return deployed_matrix(plan_for(ctx.project_dir, verification.stack), verification)

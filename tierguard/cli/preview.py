@@ -9,13 +9,11 @@ through the Automation API with the pack attached.
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 
 import click
-from rich.console import Console
 
-from tierguard.cli._shared import common_options, context, deployer, print_outcome
+from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import load
 from tierguard.driver import session
 from tierguard.driver.backend import validate_stack_name
@@ -35,13 +33,6 @@ from tierguard.reach.render import dot, matrix_json, mermaid, print_matrix
 from tierguard.report.sarif import sarif_document
 
 TOOL_VERSION = "0.1.0"
-
-
-def console() -> Console:
-    """Plain when not a terminal (CI logs, pipes): never crop lines to a guessed width."""
-    if sys.stdout.isatty():
-        return Console(highlight=False)
-    return Console(highlight=False, width=400, soft_wrap=True)
 
 
 def offline_preview(

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import click
 
+from tierguard.cli._shared import console
 from tierguard.cli._stack import load, stack_options
-from tierguard.cli.preview import console
 from tierguard.errors import UsageError
 from tierguard.reach import analyze, explain, source_named, topology_from_plan
 from tierguard.reach.render import (

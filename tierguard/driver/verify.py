@@ -20,6 +20,7 @@ from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
 from tierguard.plan import NetworkPlan, PlanPeer, TierPeer
+from tierguard.reach import Matrix, analyze, topology_from_deployed
 from tierguard.rules import (
     ALL,
     AclAction,
@@ -423,4 +424,16 @@ def verify_deployment(ec2: EC2Client, plan: NetworkPlan) -> Verification:
         acl_entries=entries,
         differences=tuple(diffs),
         notes=tuple(notes),
+    )
+
+
+def deployed_matrix(plan: NetworkPlan, verification: Verification) -> Matrix:
+    """Who can reach what through the groups and ACLs really read back, not the plan."""
+    return analyze(
+        topology_from_deployed(
+            plan,
+            groups=verification.security_groups,
+            rules=verification.rules,
+            acl_entries=verification.acl_entries,
+        )
     )

@@ -22,6 +22,7 @@ from tierguard.reach.topology import (
     Topology,
     source_named,
     sources_of,
+    topology_from_deployed,
     topology_from_plan,
 )
 
@@ -41,5 +42,6 @@ __all__ = [
     "explain",
     "source_named",
     "sources_of",
+    "topology_from_deployed",
     "topology_from_plan",
 ]

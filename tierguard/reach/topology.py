@@ -219,3 +219,40 @@ def topology_from_plan(plan: NetworkPlan) -> Topology:
     return Topology(
         tiers=tiers, acls=acls, named_cidrs=dict(plan.named_cidrs), ephemeral=plan.ephemeral_ports
     )
+
+
+def topology_from_deployed(
+    plan: NetworkPlan,
+    *,
+    groups: Mapping[str, str],
+    rules: Iterable[SgRule],
+    acl_entries: Mapping[str, Iterable[AclEntry]],
+) -> Topology:
+    """What is really deployed, placed where the plan put each tier and ACL.
+
+    ``groups`` maps tier names to deployed ``sg-…`` ids; ``rules`` are the rules read back
+    (groups and references by id); ``acl_entries`` the entries read back, by ACL name.
+    A rule added by hand shows up in the matrix; one deleted by hand disappears.
+    """
+    planned = topology_from_plan(plan)
+    tier_of = {group: tier for tier, group in groups.items()}
+    by_tier: dict[str, list[LabeledRule]] = {tier: [] for tier in planned.tiers}
+    for rule in rules:
+        tier = tier_of.get(rule.group)
+        if tier in by_tier:
+            label = f"{rule.group} {rule.direction.value} {rule.traffic.key} {rule.peer}"
+            by_tier[tier].append(LabeledRule(label, rule))
+    tiers = {
+        name: TierNode(
+            name, groups.get(name, name), node.subnet_group, node.address, tuple(by_tier[name])
+        )
+        for name, node in planned.tiers.items()
+    }
+    acls = {
+        group: AclNode(acl.name, tuple(acl_entries.get(acl.name, ())))
+        for acl in plan.acls.values()
+        for group in acl.subnet_groups
+    }
+    return Topology(
+        tiers=tiers, acls=acls, named_cidrs=planned.named_cidrs, ephemeral=planned.ephemeral
+    )
