@@ -15,7 +15,9 @@
     ├── VerificationFailed (1)    what the emulator holds after `up` differs from the plan
     ├── EngineUnavailable (3)     no Pulumi CLI (or AWS plugin) and none could be installed
     ├── StackBusy (4)             another update holds the stack's lock
-    └── Interrupted (130)         Ctrl-C during an engine operation (the state is reported)
+    ├── Interrupted (130)         Ctrl-C during an engine operation (the state is reported)
+    └── AwsError (3)              AWS (or the --endpoint-url) refused or could not be
+                                  reached: no credentials, access denied, no connection
 
 Catch ``TierguardError`` to handle every expected failure; anything else is a bug.
 """
@@ -106,3 +108,10 @@ class Interrupted(TierguardError):
     """The user pressed Ctrl-C while the engine was working."""
 
     exit_code: ClassVar[int] = 130
+
+
+class AwsError(TierguardError):
+    """AWS answered with an error or could not be reached; the message is one line and
+    never contains credentials."""
+
+    exit_code: ClassVar[int] = 3

@@ -1,10 +1,11 @@
 """The ``tierguard`` command: a thin shell over the library, errors mapped to exit codes.
 
-Exit codes: 0 success, 1 failure (a program or engine error, a failed verification),
-2 bad input (config, flags, stack files, an unknown stack), 3 no Pulumi CLI could be
-found or installed, 4 the stack is locked by another update, 130 interrupted. Errors are
-printed as one line per problem, never as a traceback. Each verb lives in its own module
-and is registered here.
+Exit codes: 0 success, 1 failure (a program or engine error, a failed verification, a
+mandatory policy violation), 2 bad input (config, flags, stack files, an unknown stack),
+3 something outside is unavailable (no Pulumi CLI could be found or installed; for
+``tierguard audit``, AWS refused or could not be reached), 4 the stack is locked by another
+update, 130 interrupted. Errors are printed as one line per problem, never as a traceback.
+Each verb lives in its own module and is registered here.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ import sys
 
 import click
 
+from tierguard.cli.audit import audit
 from tierguard.cli.deploy import cancel, demo, destroy, outputs, refresh, stacks, up
 from tierguard.cli.preview import preview
 from tierguard.cli.reach import reach
@@ -25,6 +27,7 @@ def cli() -> None:
     """Least-privilege security groups and network ACLs for tiered AWS VPCs."""
 
 
+cli.add_command(audit)
 cli.add_command(preview)
 cli.add_command(reach)
 for verb in (up, refresh, destroy, outputs, stacks, cancel, demo):

@@ -1,0 +1,34 @@
+"""The live audit: read an account, report what the stack alone cannot see.
+
+One concern per module:
+
+* ``inventory`` — typed records of what a region holds (pure);
+* ``shapes`` — boto3 answers into those records, through ``tierguard.rules.normalize``;
+* ``collect`` — the only module that calls AWS (read-only, paginated, regions in parallel);
+* ``findings`` — the catalog of rule ids and levels, and the ``Finding`` type;
+* ``usage``, ``exposure``, ``hygiene``, ``drift`` — the checks, pure functions of an
+  inventory (and a stack's plan for drift), sharing the policy pack's port lists and
+  exposure semantics and the reachability analysis;
+* ``topology`` — the reachability ``Topology`` of what is really there;
+* ``report`` — every check run over an inventory, as text or JSON.
+"""
+
+from tierguard.audit.findings import CATALOG, AuditRule, Finding, Level, Resource
+from tierguard.audit.inventory import Inventory, RegionInventory
+from tierguard.audit.report import Report, audit, report_json, report_text
+from tierguard.audit.topology import topology_from_inventory
+
+__all__ = [
+    "CATALOG",
+    "AuditRule",
+    "Finding",
+    "Inventory",
+    "Level",
+    "RegionInventory",
+    "Report",
+    "Resource",
+    "audit",
+    "report_json",
+    "report_text",
+    "topology_from_inventory",
+]

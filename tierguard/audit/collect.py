@@ -1,0 +1,340 @@
+"""Read an account with boto3: read-only calls, paginated, regions in parallel.
+
+The only module of the audit that talks to AWS. Every list call goes through a paginator
+(moto ignores ``MaxResults`` and answers in one page, AWS does not); every client uses
+botocore's ``standard`` retry mode, which backs off on throttling. Regions are read
+concurrently, each in its own thread with its own ``boto3.Session`` (sessions are not
+thread-safe, clients created from one are).
+
+Calls made (the IAM actions ``docs/audit.md`` lists): ``sts:GetCallerIdentity``;
+``ec2:DescribeSecurityGroups``, ``DescribeSecurityGroupRules``,
+``DescribeNetworkInterfaces``, ``DescribeNetworkAcls``, ``DescribeSubnets``;
+``elasticloadbalancing:DescribeLoadBalancers`` (v2 and classic); ``rds:DescribeDBInstances``,
+``DescribeDBClusters``; ``lambda:ListFunctions``.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Iterator, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from typing import TYPE_CHECKING
+
+import boto3
+import botocore.exceptions
+from botocore.config import Config
+
+from tierguard.audit import shapes
+from tierguard.audit.inventory import (
+    Consumer,
+    GroupRule,
+    Inventory,
+    NetworkAcl,
+    RegionInventory,
+    SecurityGroup,
+)
+from tierguard.errors import AwsError, UsageError
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.client import EC2Client
+    from mypy_boto3_elb.client import ElasticLoadBalancingClient
+    from mypy_boto3_elbv2.client import ElasticLoadBalancingv2Client
+    from mypy_boto3_lambda.client import LambdaClient
+    from mypy_boto3_rds.client import RDSClient
+
+#: Throttling is retried with backoff; connection failures a few times, then reported.
+CLIENT_CONFIG = Config(
+    retries={"mode": "standard"}, connect_timeout=10, read_timeout=30, user_agent_extra="tierguard"
+)
+MAX_WORKERS = 8
+_DENIED = {
+    "AccessDenied",
+    "AccessDeniedException",
+    "UnauthorizedOperation",
+    "AuthFailure",
+    "InvalidClientTokenId",
+    "UnrecognizedClientException",
+    "ExpiredToken",
+    "ExpiredTokenException",
+    "SignatureDoesNotMatch",
+}
+_IAM_PREFIX = {
+    "ec2": "ec2",
+    "elbv2": "elasticloadbalancing",
+    "elb": "elasticloadbalancing",
+    "rds": "rds",
+    "lambda": "lambda",
+    "sts": "sts",
+}
+
+
+def session(profile: str | None) -> boto3.session.Session:
+    """A session for ``profile`` (``None``: the default chain); a bad profile is a usage
+    error, named without reading any credential."""
+    try:
+        return boto3.session.Session(profile_name=profile)
+    except botocore.exceptions.ProfileNotFound:
+        raise UsageError(
+            f"--profile {profile!r}: no such profile in the AWS config files"
+        ) from None
+
+
+def known_regions(base: boto3.session.Session) -> set[str]:
+    """Every EC2 region botocore knows, in every partition (aws, aws-cn, aws-us-gov, …)."""
+    return {
+        region
+        for partition in base.get_available_partitions()
+        for region in base.get_available_regions("ec2", partition_name=partition)
+    }
+
+
+def resolve_regions(requested: Sequence[str], base: boto3.session.Session) -> tuple[str, ...]:
+    """The regions to audit: those asked for (validated), else the profile's or
+    environment's region; a usage error names the problem."""
+    if not requested:
+        if base.region_name:
+            return (base.region_name,)
+        raise UsageError(
+            "no region to audit: pass --region (repeatable), or set AWS_REGION or a "
+            "region in the profile"
+        )
+    known = known_regions(base)
+    unknown = [r for r in requested if r not in known]
+    if unknown:
+        raise UsageError(
+            f"--region {unknown[0]!r} is not an AWS region (for example us-east-1, eu-west-1)"
+        )
+    return tuple(dict.fromkeys(requested))
+
+
+def _action(service: str, exc: botocore.exceptions.ClientError) -> str:
+    return f"{_IAM_PREFIX.get(service, service)}:{exc.operation_name}"
+
+
+@contextmanager
+def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[None]:
+    """Turn botocore's exceptions into one-line ``AwsError``s (never with credentials)."""
+    where = f"{service} in {region}" + (f" at {endpoint_url}" if endpoint_url else "")
+    try:
+        yield
+    except botocore.exceptions.NoCredentialsError:
+        raise AwsError(
+            "no AWS credentials found: pass --profile, or set AWS_PROFILE or "
+            "AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY"
+        ) from None
+    except botocore.exceptions.PartialCredentialsError as exc:
+        raise AwsError(
+            f"incomplete AWS credentials: {exc.kwargs.get('cred_var')} is missing"
+        ) from None
+    except (
+        botocore.exceptions.EndpointConnectionError,
+        botocore.exceptions.ConnectTimeoutError,
+        botocore.exceptions.ReadTimeoutError,
+        botocore.exceptions.ConnectionClosedError,
+    ):
+        raise AwsError(f"cannot reach {where}: check the network or --endpoint-url") from None
+    except botocore.exceptions.ClientError as exc:
+        error = exc.response.get("Error", {})
+        code = error.get("Code", "Unknown")
+        if code in _DENIED:
+            raise AwsError(
+                f"access denied ({code}) calling {_action(service, exc)} in {region}: the "
+                "audit needs the read-only actions listed in docs/audit.md"
+            ) from None
+        message = error.get("Message", "")
+        raise AwsError(
+            f"{_action(service, exc)} failed in {region}: {code} {message}".strip()
+        ) from None
+    except botocore.exceptions.BotoCoreError as exc:
+        raise AwsError(f"{where}: {exc}") from None
+
+
+class _Clients:
+    def __init__(self, base: boto3.session.Session, region: str, endpoint_url: str | None) -> None:
+        try:
+            self.ec2: EC2Client = base.client(
+                "ec2", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            )
+            self.elbv2: ElasticLoadBalancingv2Client = base.client(
+                "elbv2", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            )
+            self.elb: ElasticLoadBalancingClient = base.client(
+                "elb", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            )
+            self.rds: RDSClient = base.client(
+                "rds", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            )
+            self.lambda_: LambdaClient = base.client(
+                "lambda", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            )
+        except ValueError as exc:  # botocore: "Invalid endpoint: …"
+            raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
+
+
+def _groups_and_rules(ec2: EC2Client, notes: list[str]) -> list[SecurityGroup]:
+    # Rules come from DescribeSecurityGroupRules, not IpPermissions: one record per sgr-…
+    # id with its own tags (the components name every rule by tag), which drift needs.
+    rules: dict[str, list[GroupRule]] = defaultdict(list)
+    for page in ec2.get_paginator("describe_security_group_rules").paginate():
+        for answer in page.get("SecurityGroupRules", []):
+            try:
+                rule = shapes.group_rule(answer)
+            except ValueError as exc:
+                notes.append(f"skipped rule {answer.get('SecurityGroupRuleId')}: {exc}")
+                continue
+            rules[rule.rule.group].append(rule)
+    return [
+        shapes.security_group(answer, rules.get(answer.get("GroupId", ""), ()))
+        for page in ec2.get_paginator("describe_security_groups").paginate()
+        for answer in page.get("SecurityGroups", [])
+    ]
+
+
+def _acls(ec2: EC2Client, notes: list[str]) -> list[NetworkAcl]:
+    acls: list[NetworkAcl] = []
+    for page in ec2.get_paginator("describe_network_acls").paginate():
+        for answer in page.get("NetworkAcls", []):
+            entries = []
+            for raw in answer.get("Entries", []):
+                try:
+                    entry = shapes.acl_entry_of(raw)
+                except ValueError as exc:
+                    notes.append(f"skipped entry of {answer.get('NetworkAclId')}: {exc}")
+                    continue
+                if entry is not None:
+                    entries.append(entry)
+            acls.append(shapes.network_acl(answer, entries))
+    return acls
+
+
+def _rds_groups(items: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:
+    return tuple(str(g["VpcSecurityGroupId"]) for g in items or () if g.get("VpcSecurityGroupId"))
+
+
+def _load_balancers(clients: _Clients) -> Iterator[Consumer]:
+    for page in clients.elbv2.get_paginator("describe_load_balancers").paginate():
+        for lb in page.get("LoadBalancers", []):
+            yield Consumer(
+                "ELBv2 load balancer",
+                lb.get("LoadBalancerName", ""),
+                tuple(lb.get("SecurityGroups", [])),
+                public=lb.get("Scheme") == "internet-facing",
+            )
+
+
+def _classic_load_balancers(clients: _Clients) -> Iterator[Consumer]:
+    for page in clients.elb.get_paginator("describe_load_balancers").paginate():
+        for lb in page.get("LoadBalancerDescriptions", []):
+            yield Consumer(
+                "classic load balancer",
+                lb.get("LoadBalancerName", ""),
+                tuple(lb.get("SecurityGroups", [])),
+                public=lb.get("Scheme") == "internet-facing",
+            )
+
+
+def _databases(clients: _Clients) -> Iterator[Consumer]:
+    for page in clients.rds.get_paginator("describe_db_instances").paginate():
+        for db in page.get("DBInstances", []):
+            yield Consumer(
+                "RDS instance",
+                db.get("DBInstanceIdentifier", ""),
+                _rds_groups(db.get("VpcSecurityGroups")),
+                public=db.get("PubliclyAccessible"),
+            )
+    for cluster_page in clients.rds.get_paginator("describe_db_clusters").paginate():
+        for cluster in cluster_page.get("DBClusters", []):
+            yield Consumer(
+                "RDS cluster",
+                cluster.get("DBClusterIdentifier", ""),
+                _rds_groups(cluster.get("VpcSecurityGroups")),
+                public=cluster.get("PubliclyAccessible"),
+            )
+
+
+def _functions(clients: _Clients) -> Iterator[Consumer]:
+    for page in clients.lambda_.get_paginator("list_functions").paginate():
+        for fn in page.get("Functions", []):
+            groups = tuple(fn.get("VpcConfig", {}).get("SecurityGroupIds", []))
+            if groups:
+                yield Consumer("Lambda function", fn.get("FunctionName", ""), groups)
+
+
+def _consumers(clients: _Clients, region: str, endpoint_url: str | None) -> list[Consumer]:
+    # moto creates no ENIs for load balancers or RDS (and real AWS may have none for a
+    # stopped database or an idle function), so each service's own groups are read.
+    found: list[Consumer] = []
+    for service, read in (
+        ("elbv2", _load_balancers),
+        ("elb", _classic_load_balancers),
+        ("rds", _databases),
+        ("lambda", _functions),
+    ):
+        with aws_errors(service, region, endpoint_url):
+            found.extend(read(clients))
+    return found
+
+
+def collect_region(
+    base: boto3.session.Session, region: str, endpoint_url: str | None = None
+) -> RegionInventory:
+    """Everything the findings need from one region."""
+    clients = _Clients(base, region, endpoint_url)
+    notes: list[str] = []
+    ec2 = clients.ec2
+    with aws_errors("ec2", region, endpoint_url):
+        groups = _groups_and_rules(ec2, notes)
+        interfaces = [
+            shapes.network_interface(answer)
+            for page in ec2.get_paginator("describe_network_interfaces").paginate()
+            for answer in page.get("NetworkInterfaces", [])
+        ]
+        acls = _acls(ec2, notes)
+        subnets = [
+            shapes.subnet(answer)
+            for page in ec2.get_paginator("describe_subnets").paginate()
+            for answer in page.get("Subnets", [])
+        ]
+    consumers = _consumers(clients, region, endpoint_url)
+    return RegionInventory(
+        region=region,
+        groups=tuple(sorted(groups, key=lambda g: (g.vpc_id or "", g.name, g.id))),
+        interfaces=tuple(interfaces),
+        acls=tuple(acls),
+        subnets=tuple(subnets),
+        consumers=tuple(consumers),
+        notes=tuple(notes),
+    )
+
+
+def account_id(base: boto3.session.Session, region: str, endpoint_url: str | None) -> str | None:
+    """The account audited; also proves the credentials work before anything else runs."""
+    with aws_errors("sts", region, endpoint_url):
+        sts = base.client(
+            "sts", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+        )
+        return sts.get_caller_identity().get("Account")
+
+
+def collect(
+    regions: Sequence[str] = (),
+    *,
+    profile: str | None = None,
+    endpoint_url: str | None = None,
+    max_workers: int = MAX_WORKERS,
+) -> Inventory:
+    """Read every requested region concurrently (results in the order asked for)."""
+    base = session(profile)
+    chosen = resolve_regions(regions, base)
+    try:
+        account = account_id(base, chosen[0], endpoint_url)
+    except ValueError as exc:  # botocore: "Invalid endpoint: …"
+        raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
+
+    def one(region: str) -> RegionInventory:
+        return collect_region(session(profile), region, endpoint_url)
+
+    with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chosen)))) as pool:
+        inventories = tuple(pool.map(one, chosen))
+    return Inventory(regions=inventories, account=account)

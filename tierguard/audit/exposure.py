@@ -1,0 +1,216 @@
+"""Internet exposure as it really is: security group, network ACL, public address.
+
+A rule is *sensitive* with exactly the pack's semantics (``tierguard.policies.common``):
+ingress from ``0.0.0.0/0`` or ``::/0`` that opens an admin port (TCP or UDP), a high-risk
+port (TCP), or every port. For each interface carrying the group, the path from "the
+internet at large" is walked with the reachability analysis (``tierguard.reach``): the
+subnet's ACL by rule number with its implicit deny, and the replies back out on the
+client's ephemeral ports (ACLs are stateless). The finding is an error only when the
+security group, the ACL and a public address all line up; otherwise a warning says what
+stops it today.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+
+from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, Finding, Resource
+from tierguard.audit.inventory import (
+    GroupRule,
+    NetworkInterface,
+    RegionInventory,
+    SecurityGroup,
+)
+from tierguard.audit.usage import Use
+from tierguard.policies.common import (
+    ADMIN_PORTS,
+    HIGH_RISK_PORTS,
+    exposed_ports,
+    internet,
+    opens_all_ports,
+    ports_text,
+)
+from tierguard.reach.analysis import Reach, Verdict, reach
+from tierguard.reach.topology import AclNode, LabeledRule, TierNode, Topology, sources_of
+from tierguard.rules import TCP, UDP, CidrPeer, Direction
+from tierguard.rules.protocols import protocol_name
+
+#: The pack's default protocols: admin ports count over TCP and UDP, high-risk over TCP.
+ADMIN_PROTOCOLS = (TCP, UDP)
+HIGH_RISK_PROTOCOLS = (TCP,)
+
+
+@dataclass(frozen=True)
+class Sensitive:
+    """What a public ingress rule opens that matters."""
+
+    all_ports: bool
+    admin: tuple[int, ...]
+    high_risk: tuple[int, ...]
+
+    def __bool__(self) -> bool:
+        return self.all_ports or bool(self.admin or self.high_risk)
+
+    def probes(self) -> list[tuple[int, int]]:
+        """(protocol, port) pairs whose reachability decides the level."""
+        admin = ADMIN_PORTS if self.all_ports else self.admin
+        high = HIGH_RISK_PORTS if self.all_ports else self.high_risk
+        return [(p, port) for port in admin for p in ADMIN_PROTOCOLS] + [
+            (p, port) for port in high for p in HIGH_RISK_PROTOCOLS
+        ]
+
+    def __str__(self) -> str:
+        parts = []
+        if self.all_ports:
+            parts.append("every port")
+        if self.admin:
+            parts.append(f"admin port {ports_text(self.admin)}")
+        if self.high_risk:
+            parts.append(f"high-risk port(s) {ports_text(self.high_risk)}")
+        return "; ".join(parts)
+
+
+def sensitive(rule: GroupRule) -> Sensitive:
+    """Empty unless the rule is ingress from the whole internet."""
+    if rule.rule.direction is not Direction.INGRESS or not internet(rule.rule):
+        return Sensitive(False, (), ())
+    traffic = rule.rule.traffic
+    return Sensitive(
+        opens_all_ports(traffic),
+        tuple(exposed_ports(traffic, ADMIN_PORTS, ADMIN_PROTOCOLS)),
+        tuple(exposed_ports(traffic, HIGH_RISK_PORTS, HIGH_RISK_PROTOCOLS)),
+    )
+
+
+def internet_path(
+    inventory: RegionInventory, eni: NetworkInterface, group: SecurityGroup, rule: GroupRule
+) -> Reach:
+    """What the internet (of the rule's address family) reaches on ``eni`` through this one
+    rule and the subnet's ACL: the same analysis as ``tierguard reach``."""
+    version = rule.rule.peer.network.version if isinstance(rule.rule.peer, CidrPeer) else 4
+    address = (
+        (eni.public_address or eni.private_address)
+        if version == 4
+        else next(iter(eni.ipv6_addresses), None)
+    )
+    subnet = eni.subnet_id or ""
+    tier = TierNode(eni.id, group.id, subnet, address, (LabeledRule(rule.id, rule.rule),))
+    acl = inventory.acl_by_subnet.get(subnet)
+    acls = {subnet: AclNode(acl.label, acl.entries)} if acl is not None else {}
+    topology = Topology(tiers={eni.id: tier}, acls=acls)
+    source = next(s for s in sources_of(topology) if s.name == f"internet-ipv{version}")
+    return reach(topology, source, tier)
+
+
+def _covers(cell: Reach, verdict: Verdict, protocol: int, port: int) -> list[str]:
+    """Details of the cell's findings with ``verdict`` that cover the port."""
+    return [
+        f.detail
+        for f in cell.findings
+        if f.verdict is verdict
+        and f.protocol == protocol
+        and any(port in block for block in f.ports)
+    ]
+
+
+def _probe_text(probes: list[tuple[int, int]]) -> str:
+    return ", ".join(f"{protocol_name(p)} {port}" for p, port in probes[:6]) + (
+        f" and {len(probes) - 6} more" if len(probes) > 6 else ""
+    )
+
+
+def _interface_finding(
+    inventory: RegionInventory,
+    eni: NetworkInterface,
+    group: SecurityGroup,
+    rule: GroupRule,
+    opened: Sensitive,
+) -> Finding:
+    cell = internet_path(inventory, eni, group, rule)
+    probes = opened.probes()
+    through = [(p, port) for p, port in probes if _covers(cell, Verdict.OPEN, p, port)]
+    version = 4 if not isinstance(rule.rule.peer, CidrPeer) else rule.rule.peer.network.version
+    public = eni.public_address is not None if version == 4 else bool(eni.ipv6_addresses)
+    acl = inventory.acl_by_subnet.get(eni.subnet_id or "")
+    acl_text = f"network ACL {acl.label}" if acl else "the subnet's network ACL"
+    what = (
+        f"Ingress rule {rule.id} of {group.label} opens {rule.rule.traffic} from "
+        f"{rule.rule.peer}, {opened}, on interface {eni.label} in {eni.subnet_id}"
+    )
+    related = (
+        Resource(inventory.region, "security-group-rule", rule.id),
+        Resource(inventory.region, "network-interface", eni.id),
+    )
+    resource = Resource(inventory.region, "security-group", group.id, group.name)
+    if through and public:
+        address = eni.public_address if version == 4 else eni.ipv6_addresses[0]
+        return Finding(
+            EXPOSURE_REACHABLE,
+            resource,
+            f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out, and "
+            f"the interface has the public address {address}",
+            "Security group, network ACL and public address all line up: anyone on the "
+            "internet can connect now, and such ports are scanned and attacked within minutes",
+            "remove the rule or narrow it to a bastion/VPN security group or an admin CIDR "
+            "(or use SSM Session Manager), and deny the port in the network ACL",
+            related,
+        )
+    stops: list[str] = []
+    if not public:
+        stops.append(f"the interface has no public IPv{version} address")
+    if not through:
+        for protocol, port in probes:
+            blocked = _covers(cell, Verdict.BLOCKED, protocol, port)
+            one_way = _covers(cell, Verdict.ONE_WAY, protocol, port)
+            if blocked:
+                stops.append(f"for {protocol_name(protocol)} {port}, {blocked[0]}")
+                break
+            if one_way:
+                stops.append(f"for {protocol_name(protocol)} {port}, {one_way[0]}")
+                break
+    return Finding(
+        EXPOSURE_LATENT,
+        resource,
+        f"{what}; not reachable today: {'; and '.join(stops)}",
+        "Only one other control stands between these ports and the internet: a public IP, "
+        "an ACL edit or moving the interface to another subnet exposes them",
+        "narrow the rule to the sources that need it instead of relying on the ACL or the "
+        "missing public address",
+        related,
+    )
+
+
+def exposure_findings(
+    inventory: RegionInventory, uses: Mapping[str, tuple[Use, ...]]
+) -> Iterator[Finding]:
+    carried: dict[str, list[NetworkInterface]] = {}
+    for eni in inventory.interfaces:
+        for group_id in eni.groups:
+            carried.setdefault(group_id, []).append(eni)
+    for group in inventory.groups:
+        for rule in group.rules:
+            opened = sensitive(rule)
+            if not opened:
+                continue
+            interfaces = carried.get(group.id, [])
+            for eni in interfaces:
+                yield _interface_finding(inventory, eni, group, rule, opened)
+            if interfaces:
+                continue
+            others = [str(u) for u in uses.get(group.id, ()) if u.kind != "rule"]
+            why_not = (
+                f"it is used by {'; '.join(others)}, but no network interface carrying it was "
+                "listed, so the network ACL and public address could not be checked"
+                if others
+                else "nothing carries the group yet"
+            )
+            yield Finding(
+                EXPOSURE_LATENT,
+                Resource(inventory.region, "security-group", group.id, group.name),
+                f"Ingress rule {rule.id} of {group.label} opens {rule.rule.traffic} from "
+                f"{rule.rule.peer}, {opened}; {why_not}",
+                "Whatever is given this group is open to the internet on these ports",
+                "remove the rule or narrow it to the sources that need it",
+                (Resource(inventory.region, "security-group-rule", rule.id),),
+            )

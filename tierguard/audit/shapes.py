@@ -1,0 +1,158 @@
+"""boto3 answers → inventory records, through the shared shape-free constructors.
+
+Pure: it reads the dictionaries boto3 returns (typed with the ``mypy_boto3_*`` stubs, at
+type-checking time only) and never calls AWS. Each reader raises ``ValueError`` for a
+value AWS should never have stored; ``collect`` records it as a note and goes on.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable, Mapping
+from typing import TYPE_CHECKING
+
+from tierguard.audit.inventory import (
+    Address,
+    GroupRule,
+    NetworkAcl,
+    NetworkInterface,
+    SecurityGroup,
+    Subnet,
+)
+from tierguard.rules import AclEntry, Direction, parse_cidr_lenient
+from tierguard.rules.normalize import acl_entry, acl_traffic, sg_peers, sg_rules, sg_traffic
+
+if TYPE_CHECKING:
+    from mypy_boto3_ec2.type_defs import (
+        NetworkAclEntryTypeDef,
+        NetworkAclTypeDef,
+        NetworkInterfaceTypeDef,
+        SecurityGroupRuleTypeDef,
+        SecurityGroupTypeDef,
+        SubnetTypeDef,
+        TagTypeDef,
+    )
+
+#: The implicit ``*`` entries (IPv4 32767, IPv6 32768) AWS lists last in every ACL.
+FIRST_IMPLICIT_RULE_NUMBER = 32767
+
+
+def tags_of(tags: Iterable[TagTypeDef] | None) -> dict[str, str]:
+    """``[{"Key": k, "Value": v}]`` → ``{k: v}``."""
+    return {t["Key"]: t.get("Value", "") for t in tags or () if "Key" in t}
+
+
+def group_rule(answer: SecurityGroupRuleTypeDef) -> GroupRule:
+    """One entry of ``describe_security_group_rules``: exactly one peer per ``sgr-…``."""
+    group = answer.get("GroupId", "")
+    rule_id = answer.get("SecurityGroupRuleId", "")
+    referenced = answer.get("ReferencedGroupInfo", {}).get("GroupId")
+    peers = sg_peers(
+        group=group,
+        cidrs=[c for c in (answer.get("CidrIpv4"),) if c],
+        ipv6_cidrs=[c for c in (answer.get("CidrIpv6"),) if c],
+        prefix_lists=[p for p in (answer.get("PrefixListId"),) if p],
+        security_groups=[referenced] if referenced else [],
+    )
+    if len(peers) != 1:
+        raise ValueError(f"rule {rule_id} of {group} names {len(peers)} peers, not one")
+    traffic = sg_traffic(answer.get("IpProtocol"), answer.get("FromPort"), answer.get("ToPort"))
+    direction = Direction.EGRESS if answer.get("IsEgress") else Direction.INGRESS
+    description = answer.get("Description") or None
+    (rule,) = sg_rules(
+        group=group, direction=direction, traffic=traffic, peers=peers, description=description
+    )
+    return GroupRule(rule_id, rule, tags_of(answer.get("Tags")))
+
+
+def security_group(answer: SecurityGroupTypeDef, rules: Iterable[GroupRule]) -> SecurityGroup:
+    """A group from ``describe_security_groups`` with its rules (read separately, by id)."""
+    return SecurityGroup(
+        id=answer.get("GroupId", ""),
+        name=answer.get("GroupName", ""),
+        description=answer.get("Description", ""),
+        vpc_id=answer.get("VpcId"),
+        rules=tuple(rules),
+        tags=tags_of(answer.get("Tags")),
+    )
+
+
+def acl_entry_of(answer: NetworkAclEntryTypeDef) -> AclEntry | None:
+    """One numbered entry; ``None`` for the implicit ``*`` deny, which the evaluator applies
+    to every ACL itself (moto lists no ``*`` entries for custom ACLs, AWS always does)."""
+    number = answer.get("RuleNumber", 0)
+    if number >= FIRST_IMPLICIT_RULE_NUMBER:
+        return None
+    ports = answer.get("PortRange", {})
+    icmp = answer.get("IcmpTypeCode", {})
+    traffic = acl_traffic(
+        answer.get("Protocol"),
+        ports.get("From"),
+        ports.get("To"),
+        icmp.get("Type"),
+        icmp.get("Code"),
+    )
+    cidr = answer.get("CidrBlock") or answer.get("Ipv6CidrBlock")
+    if not cidr:
+        raise ValueError(f"entry {number} has neither CidrBlock nor Ipv6CidrBlock")
+    return acl_entry(
+        number=number,
+        egress=bool(answer.get("Egress")),
+        action=answer.get("RuleAction"),
+        traffic=traffic,
+        cidr=cidr,
+    )
+
+
+def network_acl(answer: NetworkAclTypeDef, entries: Iterable[AclEntry]) -> NetworkAcl:
+    return NetworkAcl(
+        id=answer.get("NetworkAclId", ""),
+        vpc_id=answer.get("VpcId"),
+        is_default=bool(answer.get("IsDefault")),
+        subnet_ids=tuple(
+            a["SubnetId"] for a in answer.get("Associations", []) if a.get("SubnetId")
+        ),
+        entries=tuple(entries),
+        tags=tags_of(answer.get("Tags")),
+    )
+
+
+def _address(text: str | None) -> Address | None:
+    if not text:
+        return None
+    try:
+        return ipaddress.ip_address(text)
+    except ValueError:
+        return None
+
+
+def network_interface(answer: NetworkInterfaceTypeDef) -> NetworkInterface:
+    ipv6 = (_address(a.get("Ipv6Address")) for a in answer.get("Ipv6Addresses", []))
+    return NetworkInterface(
+        id=answer.get("NetworkInterfaceId", ""),
+        subnet_id=answer.get("SubnetId"),
+        vpc_id=answer.get("VpcId"),
+        groups=tuple(g["GroupId"] for g in answer.get("Groups", []) if g.get("GroupId")),
+        private_address=_address(answer.get("PrivateIpAddress")),
+        public_address=_address(answer.get("Association", {}).get("PublicIp")),
+        ipv6_addresses=tuple(a for a in ipv6 if a is not None),
+        description=answer.get("Description", ""),
+        interface_type=answer.get("InterfaceType", "interface"),
+        instance_id=answer.get("Attachment", {}).get("InstanceId"),
+        requester_managed=bool(answer.get("RequesterManaged")),
+    )
+
+
+def subnet(answer: SubnetTypeDef) -> Subnet:
+    cidr = answer.get("CidrBlock")
+    return Subnet(
+        id=answer.get("SubnetId", ""),
+        vpc_id=answer.get("VpcId"),
+        cidr=parse_cidr_lenient(cidr) if cidr else None,
+        map_public_ip=bool(answer.get("MapPublicIpOnLaunch")),
+    )
+
+
+def group_ids(items: Iterable[Mapping[str, object]], key: str) -> tuple[str, ...]:
+    """``[{"VpcSecurityGroupId": "sg-…", …}]`` (RDS) → ids."""
+    return tuple(str(i[key]) for i in items if i.get(key))

@@ -1,0 +1,78 @@
+"""``tierguard audit``: read an AWS account (or an emulator) and report; changes nothing."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import click
+
+from tierguard.audit import audit as run_audit
+from tierguard.audit import report_json, report_text
+from tierguard.audit.collect import collect
+from tierguard.cli._stack import load
+from tierguard.errors import UsageError
+from tierguard.plan import NetworkPlan
+from tierguard.program import region_from
+
+
+@click.command()
+@click.option(
+    "-r",
+    "--region",
+    "regions",
+    multiple=True,
+    help="A region to audit (repeatable; default: the profile's or AWS_REGION; with "
+    "--stack, the stack's region is always included).",
+)
+@click.option("--profile", help="The AWS profile to use (default: the usual credential chain).")
+@click.option(
+    "--endpoint-url",
+    help="Send every call to this endpoint (an emulator such as moto's server).",
+)
+@click.option(
+    "-s",
+    "--stack",
+    help="Also report drift between this stack's plan and the groups and ACLs tagged for it.",
+)
+@click.option(
+    "--stack-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --stack: use this stack file instead of Pulumi.<stack>.yaml.",
+)
+@click.option(
+    "-C",
+    "--cwd",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="Run as if started in this directory (the project is found upward).",
+)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+def audit(
+    regions: tuple[str, ...],
+    profile: str | None,
+    endpoint_url: str | None,
+    stack: str | None,
+    stack_file: Path | None,
+    cwd: Path,
+    as_json: bool,
+) -> None:
+    """Audit security groups and network ACLs as they are: unused groups, real internet
+    exposure, hygiene, and (with --stack) drift from the stack. Read-only."""
+    plan: NetworkPlan | None = None
+    plan_region: str | None = None
+    if stack_file is not None and stack is None:
+        raise UsageError("--stack-file needs --stack: it names the stack to compare with")
+    if stack is not None:
+        loaded = load(cwd, stack, stack_file)
+        plan = loaded.plan
+        raw_region = loaded.stack.config.get("aws:region")
+        plan_region = region_from(raw_region if isinstance(raw_region, str) else None)
+        if plan_region not in regions:
+            regions = (*regions, plan_region)
+    inventory = collect(regions, profile=profile, endpoint_url=endpoint_url)
+    report = run_audit(inventory, plan, plan_region=plan_region)
+    if as_json:
+        click.echo(json.dumps(report_json(report), indent=2))
+    else:
+        click.echo(report_text(report))
