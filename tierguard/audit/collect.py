@@ -3,8 +3,8 @@
 The only module of the audit that talks to AWS. Every list call goes through a paginator
 (moto ignores ``MaxResults`` and answers in one page, AWS does not); every client uses
 botocore's ``standard`` retry mode, which backs off on throttling. Regions are read
-concurrently, each in its own thread with its own ``boto3.Session`` (sessions are not
-thread-safe, clients created from one are).
+concurrently, one thread each; their clients are created up front in the calling thread
+(creating clients from one session is not thread-safe, using them is).
 
 Calls made (the IAM actions ``docs/audit.md`` lists): ``sts:GetCallerIdentity``;
 ``ec2:DescribeSecurityGroups``, ``DescribeSecurityGroupRules``,
@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING
 
 import boto3
 import botocore.exceptions
+import botocore.loaders
+import botocore.session
 from botocore.config import Config
 
 from tierguard.audit import shapes
@@ -69,24 +71,27 @@ _IAM_PREFIX = {
 }
 
 
+#: Service models are large JSON files; one loader per process parses each only once.
+_LOADER = botocore.loaders.create_loader()
+
+
 def session(profile: str | None) -> boto3.session.Session:
     """A session for ``profile`` (``None``: the default chain); a bad profile is a usage
     error, named without reading any credential."""
+    core = botocore.session.get_session()
+    core.register_component("data_loader", _LOADER)
     try:
-        return boto3.session.Session(profile_name=profile)
+        return boto3.session.Session(botocore_session=core, profile_name=profile)
     except botocore.exceptions.ProfileNotFound:
         raise UsageError(
             f"--profile {profile!r}: no such profile in the AWS config files"
         ) from None
 
 
-def known_regions(base: boto3.session.Session) -> set[str]:
-    """Every EC2 region botocore knows, in every partition (aws, aws-cn, aws-us-gov, …)."""
-    return {
-        region
-        for partition in base.get_available_partitions()
-        for region in base.get_available_regions("ec2", partition_name=partition)
-    }
+def known_regions() -> set[str]:
+    """Every region botocore knows, in every partition (aws, aws-cn, aws-us-gov, …)."""
+    endpoints = _LOADER.load_data("endpoints")
+    return {region for partition in endpoints["partitions"] for region in partition["regions"]}
 
 
 def resolve_regions(requested: Sequence[str], base: boto3.session.Session) -> tuple[str, ...]:
@@ -99,7 +104,7 @@ def resolve_regions(requested: Sequence[str], base: boto3.session.Session) -> tu
             "no region to audit: pass --region (repeatable), or set AWS_REGION or a "
             "region in the profile"
         )
-    known = known_regions(base)
+    known = known_regions()
     unknown = [r for r in requested if r not in known]
     if unknown:
         raise UsageError(
@@ -152,6 +157,8 @@ def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[
 
 class _Clients:
     def __init__(self, base: boto3.session.Session, region: str, endpoint_url: str | None) -> None:
+        self.region = region
+        self.endpoint_url = endpoint_url
         try:
             self.ec2: EC2Client = base.client(
                 "ec2", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
@@ -276,11 +283,9 @@ def _consumers(clients: _Clients, region: str, endpoint_url: str | None) -> list
     return found
 
 
-def collect_region(
-    base: boto3.session.Session, region: str, endpoint_url: str | None = None
-) -> RegionInventory:
+def collect_region(clients: _Clients) -> RegionInventory:
     """Everything the findings need from one region."""
-    clients = _Clients(base, region, endpoint_url)
+    region, endpoint_url = clients.region, clients.endpoint_url
     notes: list[str] = []
     ec2 = clients.ec2
     with aws_errors("ec2", region, endpoint_url):
@@ -332,9 +337,7 @@ def collect(
     except ValueError as exc:  # botocore: "Invalid endpoint: …"
         raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
 
-    def one(region: str) -> RegionInventory:
-        return collect_region(session(profile), region, endpoint_url)
-
+    clients = [_Clients(base, region, endpoint_url) for region in chosen]
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chosen)))) as pool:
-        inventories = tuple(pool.map(one, chosen))
+        inventories = tuple(pool.map(collect_region, clients))
     return Inventory(regions=inventories, account=account)
