@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from tierguard.audit.inventory import (
@@ -19,7 +20,7 @@ from tierguard.audit.inventory import (
     SecurityGroup,
     Subnet,
 )
-from tierguard.rules import AclEntry, Direction, parse_cidr_lenient
+from tierguard.rules import AclEntry, Direction, Peer, Traffic, parse_cidr_lenient
 from tierguard.rules.normalize import acl_entry, acl_traffic, sg_peers, sg_rules, sg_traffic
 
 if TYPE_CHECKING:
@@ -65,8 +66,72 @@ def group_rule(answer: SecurityGroupRuleTypeDef) -> GroupRule:
     return GroupRule(rule_id, rule, tags_of(answer.get("Tags")))
 
 
+RuleKey = tuple[Direction, Traffic, Peer]
+
+
+def permission_descriptions(answer: SecurityGroupTypeDef) -> dict[RuleKey, str]:
+    """Each described rule's description, from the group's ``IpPermissions``/``…Egress``.
+
+    moto's ``describe_security_group_rules`` leaves out the description of rules that
+    reference a group (``describe_security_groups`` has it; AWS gives it in both), so the
+    collector fills a missing one in from here.
+    """
+    group = answer.get("GroupId", "")
+    found: dict[RuleKey, str] = {}
+    for direction, permissions in (
+        (Direction.INGRESS, answer.get("IpPermissions", [])),
+        (Direction.EGRESS, answer.get("IpPermissionsEgress", [])),
+    ):
+        for permission in permissions:
+            try:
+                traffic = sg_traffic(
+                    permission.get("IpProtocol"),
+                    permission.get("FromPort"),
+                    permission.get("ToPort"),
+                )
+            except ValueError:
+                continue
+            described: list[tuple[list[Peer], str | None]] = []
+            described += [
+                (sg_peers(group=group, cidrs=[r["CidrIp"]]), r.get("Description"))
+                for r in permission.get("IpRanges", [])
+                if "CidrIp" in r
+            ]
+            described += [
+                (sg_peers(group=group, ipv6_cidrs=[r["CidrIpv6"]]), r.get("Description"))
+                for r in permission.get("Ipv6Ranges", [])
+                if "CidrIpv6" in r
+            ]
+            described += [
+                (sg_peers(group=group, prefix_lists=[r["PrefixListId"]]), r.get("Description"))
+                for r in permission.get("PrefixListIds", [])
+                if "PrefixListId" in r
+            ]
+            described += [
+                (sg_peers(group=group, security_groups=[r["GroupId"]]), r.get("Description"))
+                for r in permission.get("UserIdGroupPairs", [])
+                if "GroupId" in r
+            ]
+            for peers, text in described:
+                if text:
+                    found.update({(direction, traffic, peer): text for peer in peers})
+    return found
+
+
+def with_description(rule: GroupRule, descriptions: Mapping[RuleKey, str]) -> GroupRule:
+    """``rule`` with its description filled in from ``permission_descriptions`` if missing."""
+    if rule.rule.description:
+        return rule
+    text = descriptions.get((rule.rule.direction, rule.rule.traffic, rule.rule.peer))
+    if text is None:
+        return rule
+    return replace(rule, rule=replace(rule.rule, description=text))
+
+
 def security_group(answer: SecurityGroupTypeDef, rules: Iterable[GroupRule]) -> SecurityGroup:
     """A group from ``describe_security_groups`` with its rules (read separately, by id)."""
+    descriptions = permission_descriptions(answer)
+    rules = [with_description(r, descriptions) for r in rules]
     return SecurityGroup(
         id=answer.get("GroupId", ""),
         name=answer.get("GroupName", ""),
