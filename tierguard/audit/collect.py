@@ -80,12 +80,9 @@ def session(profile: str | None) -> boto3.session.Session:
     error, named without reading any credential."""
     core = botocore.session.get_session()
     core.register_component("data_loader", _LOADER)
-    try:
-        return boto3.session.Session(botocore_session=core, profile_name=profile)
-    except botocore.exceptions.ProfileNotFound:
-        raise UsageError(
-            f"--profile {profile!r}: no such profile in the AWS config files"
-        ) from None
+    if profile is not None and profile not in core.available_profiles:
+        raise UsageError(f"--profile {profile!r}: no such profile in the AWS config files")
+    return boto3.session.Session(botocore_session=core, profile_name=profile)
 
 
 def known_regions() -> set[str]:
@@ -179,7 +176,8 @@ class _Clients:
             raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
 
 
-def _groups_and_rules(ec2: EC2Client, notes: list[str]) -> list[SecurityGroup]:
+def read_security_groups(ec2: EC2Client, notes: list[str]) -> list[SecurityGroup]:
+    """Every group of the client's region with its rules (unreadable rules noted)."""
     # Rules come from DescribeSecurityGroupRules, not IpPermissions: one record per sgr-…
     # id with its own tags (the components name every rule by tag), which drift needs.
     rules: dict[str, list[GroupRule]] = defaultdict(list)
@@ -198,7 +196,8 @@ def _groups_and_rules(ec2: EC2Client, notes: list[str]) -> list[SecurityGroup]:
     ]
 
 
-def _acls(ec2: EC2Client, notes: list[str]) -> list[NetworkAcl]:
+def read_network_acls(ec2: EC2Client, notes: list[str]) -> list[NetworkAcl]:
+    """Every ACL of the client's region; the implicit ``*`` entries are left out."""
     acls: list[NetworkAcl] = []
     for page in ec2.get_paginator("describe_network_acls").paginate():
         for answer in page.get("NetworkAcls", []):
@@ -289,13 +288,13 @@ def collect_region(clients: _Clients) -> RegionInventory:
     notes: list[str] = []
     ec2 = clients.ec2
     with aws_errors("ec2", region, endpoint_url):
-        groups = _groups_and_rules(ec2, notes)
+        groups = read_security_groups(ec2, notes)
         interfaces = [
             shapes.network_interface(answer)
             for page in ec2.get_paginator("describe_network_interfaces").paginate()
             for answer in page.get("NetworkInterfaces", [])
         ]
-        acls = _acls(ec2, notes)
+        acls = read_network_acls(ec2, notes)
         subnets = [
             shapes.subnet(answer)
             for page in ec2.get_paginator("describe_subnets").paginate()
