@@ -1,0 +1,219 @@
+"""``tierguard audit`` end to end, over HTTP against moto's server (``--endpoint-url``)."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+
+from tests.audit.builders import Account, deploy, from_group, tcp
+from tests.conftest import PROJECT_DIR
+from tests.test_cli import invoke
+from tierguard.audit.findings import CATALOG
+from tierguard.config.stackfile import load_stack
+from tierguard.program import plan_from_raw
+
+
+def scenario(account: Account) -> dict[str, str]:
+    """The issue's scenarios in one account: ids by role."""
+    subnets = [account.subnet("10.0.1.0/24"), account.subnet("10.0.2.0/24", zone="us-east-1b")]
+    ids = {
+        "on-instance": account.group("on-instance", tcp(22)),
+        "on-lb": account.group("on-lb", tcp(443, description="HTTPS from customers")),
+        "referenced": account.group("referenced"),
+        "unused": account.group("unused"),
+    }
+    account.instance(subnets[0], [ids["on-instance"]], public_ip=True)
+    account.load_balancer(subnets, [ids["on-lb"]])
+    account.ec2.authorize_security_group_ingress(
+        GroupId=ids["on-instance"], IpPermissions=[from_group(8080, ids["referenced"])]
+    )
+    return ids
+
+
+def audit_json(
+    account: Account,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+    *extra: str,
+) -> dict[str, Any]:
+    assert account.endpoint_url is not None
+    code, out, err = invoke(
+        [
+            "audit",
+            "--endpoint-url",
+            account.endpoint_url,
+            "--region",
+            account.region,
+            "--json",
+            *extra,
+        ],
+        capsys,
+        monkeypatch,
+    )
+    assert (code, err) == (0, "")
+    document: dict[str, Any] = json.loads(out)
+    return document
+
+
+def rule_ids_for(document: dict[str, Any], resource: str) -> set[str]:
+    return {f["ruleId"] for f in document["findings"] if f["resource"]["id"] == resource}
+
+
+class TestThroughTheServer:
+    def test_the_json_report_has_the_issues_scenarios(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Over HTTP: SSH on a public instance is an error, one group is unused, and each
+        used group says why."""
+        ids = scenario(server_account)
+        document = audit_json(server_account, capsys, monkeypatch)
+        assert "audit-exposure-reachable" in rule_ids_for(document, ids["on-instance"])
+        assert "audit-sg-unused" in rule_ids_for(document, ids["unused"])
+        for role in ("on-instance", "on-lb", "referenced"):
+            assert "audit-sg-unused" not in rule_ids_for(document, ids[role])
+        used_by = {g["id"]: [u["kind"] for u in g["usedBy"]] for g in document["groups"]}
+        assert used_by[ids["on-lb"]] == ["ELBv2 load balancer"]
+        assert used_by[ids["referenced"]] == ["rule"]
+        assert used_by[ids["unused"]] == []
+        assert document["summary"]["error"] == sum(
+            1 for f in document["findings"] if f["level"] == "error"
+        )
+
+    def test_every_finding_is_ready_for_sarif(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Each finding has a catalogued rule id and level, a message and its resource."""
+        scenario(server_account)
+        document = audit_json(server_account, capsys, monkeypatch)
+        catalog = {r.id: r.level.value for r in CATALOG}
+        assert document["findings"]
+        for finding in document["findings"]:
+            assert catalog[finding["ruleId"]] == finding["level"]
+            assert finding["message"].startswith(finding["what"])
+            assert "Fix: " in finding["message"]
+            assert finding["resource"]["region"] == "us-east-1"
+            assert finding["resource"]["id"]
+        assert [r["id"] for r in document["rules"]] == list(catalog)
+
+    def test_the_text_report_lists_usage_then_findings(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """People get the usage table, the findings most severe first, and a summary."""
+        ids = scenario(server_account)
+        assert server_account.endpoint_url is not None
+        code, out, _ = invoke(
+            ["audit", "--endpoint-url", server_account.endpoint_url, "-r", "us-east-1"],
+            capsys,
+            monkeypatch,
+        )
+        assert code == 0
+        assert f"unused ({ids['unused']}): unused" in out
+        assert "Default security groups in us-east-1:" in out
+        levels = [
+            line.split()[0]
+            for line in out.splitlines()
+            if line.startswith(("  ERROR", "  WARNING", "  NOTE"))
+        ]
+        assert {"ERROR", "WARNING", "NOTE"} <= set(levels)
+        assert levels == sorted(levels, key=["ERROR", "WARNING", "NOTE"].index)
+        assert out.rstrip().endswith("Read-only: nothing was changed.")
+
+    def test_a_hand_added_rule_is_drift_against_the_dev_stack(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """--stack dev compares the account with Pulumi.dev.yaml's plan; the stack's region
+        is audited without --region."""
+        stack = load_stack(PROJECT_DIR, "dev")
+        plan = plan_from_raw(stack.config["tierguard:network"], region="us-east-1", stack="dev")
+        ids = deploy(server_account, plan)
+        server_account.ec2.authorize_security_group_ingress(
+            GroupId=ids["database"], IpPermissions=[tcp(3306, "10.0.0.0/8")]
+        )
+        assert server_account.endpoint_url is not None
+        code, out, err = invoke(
+            [
+                "audit",
+                "--endpoint-url",
+                server_account.endpoint_url,
+                "--stack",
+                "dev",
+                "-C",
+                str(PROJECT_DIR),
+                "--json",
+            ],
+            capsys,
+            monkeypatch,
+        )
+        assert (code, err) == (0, "")
+        document = json.loads(out)
+        assert document["stack"] == "dev"
+        drift = [f for f in document["findings"] if f["ruleId"].startswith("audit-drift-")]
+        assert [(f["ruleId"], f["resource"]["id"]) for f in drift] == [
+            ("audit-drift-added", ids["database"])
+        ]
+        assert "ingress TCP 3306 from 10.0.0.0/8" in drift[0]["what"]
+
+
+class TestErrors:
+    def test_an_unknown_region_exits_2_with_one_line(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A usage error: one line on stderr, no traceback, nothing on stdout."""
+        code, out, err = invoke(["audit", "--region", "us-eest-1"], capsys, monkeypatch)
+        assert (code, out) == (2, "")
+        assert (
+            err
+            == "error: --region 'us-eest-1' is not an AWS region (for example us-east-1, eu-west-1)\n"
+        )
+
+    def test_an_unreachable_endpoint_exits_3_without_credentials_in_the_output(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """AWS failures exit 3 with one line; the keys in the environment never appear."""
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "AKIAIOSFODNN7EXAMPLE")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY")
+        code, out, err = invoke(
+            ["audit", "--endpoint-url", "http://127.0.0.1:9", "--region", "us-east-1"],
+            capsys,
+            monkeypatch,
+        )
+        assert code == 3
+        assert out == ""
+        assert err.count("\n") == 1
+        assert err.startswith("error: cannot reach sts in us-east-1 at http://127.0.0.1:9")
+        assert "AKIA" not in err
+        assert "wJalr" not in err
+
+    def test_missing_credentials_exit_3(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """No credentials anywhere: the message says how to provide them."""
+        monkeypatch.delenv("AWS_ACCESS_KEY_ID")
+        monkeypatch.delenv("AWS_SECRET_ACCESS_KEY")
+        code, _, err = invoke(["audit", "--region", "us-east-1"], capsys, monkeypatch)
+        assert code == 3
+        assert err.startswith("error: no AWS credentials found: pass --profile")
+
+    def test_a_stack_file_needs_a_stack(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """--stack-file alone is a usage error, before anything is read."""
+        code, _, err = invoke(
+            ["audit", "--stack-file", "examples/Pulumi.web-server.yaml"], capsys, monkeypatch
+        )
+        assert code == 2
+        assert "--stack-file needs --stack" in err
