@@ -200,7 +200,9 @@ class Account:
         elbv2 = self.session.client(
             "elbv2", region_name=self.region, endpoint_url=self.endpoint_url
         )
-        elbv2.create_load_balancer(Name=name, Subnets=subnets, SecurityGroups=groups)
+        elbv2.create_load_balancer(
+            Name=name, Subnets=subnets, SecurityGroups=groups, Scheme="internet-facing"
+        )
 
     def classic_load_balancer(self, subnets: list[str], groups: list[str]) -> None:
         elb = self.session.client("elb", region_name=self.region, endpoint_url=self.endpoint_url)

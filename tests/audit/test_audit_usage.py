@@ -33,13 +33,16 @@ class TestWhatCountsAsUse:
         subnets = [account.subnet("10.0.1.0/24"), account.subnet("10.0.2.0/24", zone="us-east-1b")]
         group = account.group("alb")
         account.load_balancer(subnets, [group], name="shop-alb")
-        assert uses_of(account, group) == ["ELBv2 load balancer shop-alb"]
+        assert uses_of(account, group) == ["ELBv2 load balancer shop-alb (internet-facing)"]
         assert not about(audited(account), SG_UNUSED.id, group)
 
     @pytest.mark.parametrize(
         ("create", "reason"),
         [
-            (lambda a, s, g: a.classic_load_balancer([s], [g]), "classic load balancer classic"),
+            (
+                lambda a, s, g: a.classic_load_balancer([s], [g]),
+                "classic load balancer classic (internet-facing)",
+            ),
             (lambda a, s, g: a.database([g]), "RDS instance orders"),
             (lambda a, s, g: a.database_cluster([g]), "RDS cluster orders-cluster"),
             (lambda a, s, g: a.function(s, [g]), "Lambda function worker"),

@@ -45,9 +45,10 @@ def group_uses(inventory: RegionInventory) -> dict[str, tuple[Use, ...]]:
             if group in uses:
                 uses[group].append(Use("network interface", eni.id, detail))
     for consumer in inventory.consumers:
+        detail = "internet-facing" if consumer.public else ""
         for group in consumer.groups:
             if group in uses:
-                uses[group].append(Use(consumer.kind, consumer.id))
+                uses[group].append(Use(consumer.kind, consumer.id, detail))
     for owner in inventory.groups:
         for rule in owner.rules:
             peer = rule.rule.peer

@@ -1,0 +1,131 @@
+"""The checks as pure functions of a hand-built inventory: the pack's semantics, IPv6."""
+
+from __future__ import annotations
+
+import ipaddress
+
+import pytest
+
+from tierguard.audit import audit
+from tierguard.audit.exposure import sensitive
+from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE
+from tierguard.audit.inventory import (
+    GroupRule,
+    Inventory,
+    NetworkInterface,
+    RegionInventory,
+    SecurityGroup,
+    Subnet,
+)
+from tierguard.rules import (
+    ALL,
+    TCP,
+    UDP,
+    CidrPeer,
+    Direction,
+    PortRange,
+    PrefixListPeer,
+    SecurityGroupPeer,
+    SgRule,
+    Traffic,
+    parse_cidr,
+)
+
+
+def ingress(traffic: Traffic, peer: CidrPeer | SecurityGroupPeer | PrefixListPeer) -> GroupRule:
+    return GroupRule("sgr-1", SgRule("sg-1", Direction.INGRESS, traffic, peer, "test"))
+
+
+def world(version: int = 4) -> CidrPeer:
+    return CidrPeer(parse_cidr("0.0.0.0/0" if version == 4 else "::/0"))
+
+
+def port(number: int, protocol: int = TCP) -> Traffic:
+    return Traffic.of(protocol, PortRange.single(number))
+
+
+class TestSensitiveLikeThePack:
+    @pytest.mark.parametrize(
+        ("traffic", "admin", "high_risk", "all_ports"),
+        [
+            (port(22), (22,), (), False),
+            (port(22, UDP), (22,), (), False),
+            (port(3306), (), (3306,), False),
+            (port(3306, UDP), (), (), False),
+            (Traffic.of(TCP, PortRange(1, 65535)), (22, 3389), None, True),
+            (Traffic.of(ALL), (22, 3389), None, True),
+            (port(443), (), (), False),
+        ],
+        ids=["ssh", "udp-22", "mysql", "udp-3306", "tcp-1-65535", "all", "https"],
+    )
+    def test_admin_ports_over_tcp_and_udp_high_risk_over_tcp(
+        self,
+        traffic: Traffic,
+        admin: tuple[int, ...],
+        high_risk: tuple[int, ...] | None,
+        all_ports: bool,
+    ) -> None:
+        """The pack's defaults: admin ports count over TCP and UDP, high-risk over TCP."""
+        found = sensitive(ingress(traffic, world()))
+        assert found.admin == admin
+        assert found.all_ports is all_ports
+        if high_risk is not None:
+            assert found.high_risk == high_risk
+
+    @pytest.mark.parametrize(
+        "peer",
+        [
+            SecurityGroupPeer("sg-2"),
+            PrefixListPeer("pl-1"),
+            CidrPeer(parse_cidr("203.0.113.0/24")),
+            CidrPeer(parse_cidr("0.0.0.0/1")),
+        ],
+        ids=["group", "prefix-list", "cidr", "half-the-internet"],
+    )
+    def test_only_the_whole_address_space_is_the_internet(
+        self, peer: CidrPeer | SecurityGroupPeer | PrefixListPeer
+    ) -> None:
+        """References, prefix lists and narrower blocks are judged by other checks."""
+        assert not sensitive(ingress(port(22), peer))
+
+    def test_egress_is_never_exposure(self) -> None:
+        """An egress rule to the world on 22 opens nothing to the internet."""
+        rule = GroupRule("sgr-1", SgRule("sg-1", Direction.EGRESS, port(22), world(), "x"))
+        assert not sensitive(rule)
+
+
+def region_with(rule: GroupRule, eni: NetworkInterface) -> Inventory:
+    group = SecurityGroup("sg-1", "ssh", "ssh", "vpc-1", (rule,))
+    subnet = Subnet("subnet-1", "vpc-1", parse_cidr("10.0.1.0/24"))
+    return Inventory((RegionInventory("r", (group,), (eni,), (), (subnet,)),))
+
+
+class TestIpv6:
+    def test_ssh_from_any_ipv6_reaches_an_interface_with_an_ipv6_address(self) -> None:
+        """IPv6 addresses are global: ::/0 plus an address (no ACL listed: allow) lines up."""
+        eni = NetworkInterface(
+            "eni-1",
+            "subnet-1",
+            "vpc-1",
+            ("sg-1",),
+            private_address=ipaddress.ip_address("10.0.1.5"),
+            ipv6_addresses=(ipaddress.ip_address("2001:db8::5"),),
+        )
+        report = audit(region_with(ingress(port(22), world(6)), eni))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "public address 2001:db8::5" in finding.what
+
+    def test_a_public_ipv4_address_does_not_expose_an_ipv6_rule(self) -> None:
+        """A ::/0 rule needs an IPv6 address; the IPv4 public IP does not count."""
+        eni = NetworkInterface(
+            "eni-1",
+            "subnet-1",
+            "vpc-1",
+            ("sg-1",),
+            private_address=ipaddress.ip_address("10.0.1.5"),
+            public_address=ipaddress.ip_address("54.1.2.3"),
+        )
+        report = audit(region_with(ingress(port(22), world(6)), eni))
+        assert not report.of_rule(EXPOSURE_REACHABLE.id)
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert "no public IPv6 address" in finding.what
