@@ -314,6 +314,11 @@ def deploy(account: Account, plan: NetworkPlan) -> dict[str, str]:
         TagSpecifications=tag_specs("vpc", tags(f"{plan.name}-vpc")),
     )["Vpc"]["VpcId"]
     ids: dict[str, str] = {"vpc": vpc}
+    if plan.manage_default_security_group:  # the VPC component adopts it with no rules
+        ec2.revoke_security_group_egress(
+            GroupId=account.default_group(vpc),
+            IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
+        )
     for planned in plan.subnets:
         ids[planned.key] = account.subnet(
             str(planned.cidr), vpc=vpc, zone=planned.availability_zone

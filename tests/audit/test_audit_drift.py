@@ -77,7 +77,7 @@ class TestSecurityGroupRules:
         assert finding.level is Level.ERROR
         assert finding.resource.id == ids["web"]
         assert "ingress TCP 22 from 0.0.0.0/0" in finding.what
-        assert "(tier web) is not in the stack's plan" in finding.what
+        assert "the group of tier web, is not in the stack's plan" in finding.what
         assert "'debugging, remove later'" in finding.what
         (added,) = finding.related
         assert added.id.startswith("sgr-")

@@ -130,8 +130,8 @@ def _group_drift(
         yield Finding(
             DRIFT_ADDED,
             resource,
-            f"Rule {rule_text(actual)} of {group.label} (tier {tier.name}) is not in the "
-            f"stack's plan{said}",
+            f"Rule {rule_text(actual)} of {group.label}, the group of tier {tier.name}, is "
+            f"not in the stack's plan{said}",
             "It was added outside Pulumi: nobody reviewed it, the policy pack never saw it, "
             "and the reachability report of the stack does not include it",
             "remove it (`aws ec2 revoke-security-group-ingress --security-group-rule-ids "
