@@ -90,7 +90,8 @@ class TestThroughTheServer:
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """Each finding has a catalogued rule id and level, a message and its resource."""
+        """Each finding has a catalogued rule id and level, a message, its resource and a
+        fingerprint no other finding shares."""
         scenario(server_account)
         document = audit_json(server_account, capsys, monkeypatch)
         catalog = {r.id: r.level.value for r in CATALOG}
@@ -102,6 +103,8 @@ class TestThroughTheServer:
             assert finding["resource"]["region"] == "us-east-1"
             assert finding["resource"]["id"]
         assert [r["id"] for r in document["rules"]] == list(catalog)
+        fingerprints = [f["fingerprint"] for f in document["findings"]]
+        assert len(set(fingerprints)) == len(fingerprints)
 
     def test_the_text_report_lists_usage_then_findings(
         self,

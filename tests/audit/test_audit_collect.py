@@ -10,6 +10,7 @@ from botocore.stub import Stubber
 from moto import mock_aws
 
 from tests.audit.builders import Account
+from tierguard.audit import collect as collect_module
 from tierguard.audit.collect import (
     CLIENT_CONFIG,
     aws_errors,
@@ -233,3 +234,29 @@ class TestFailures:
             aws_errors("elbv2", "us-east-1", None),
         ):
             raise error
+
+    def test_an_auth_failure_may_be_a_region_not_enabled(self) -> None:
+        """AuthFailure also comes from opt-in regions the account has not enabled."""
+        error = botocore.exceptions.ClientError(
+            {"Error": {"Code": "AuthFailure", "Message": "no"}}, "DescribeSecurityGroups"
+        )
+        with (
+            pytest.raises(AwsError, match=r"\(or the region is not enabled for the account\)"),
+            aws_errors("ec2", "ap-east-2", None),
+        ):
+            raise error
+
+    def test_a_service_without_an_endpoint_in_the_region_is_a_note(
+        self, monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Classic ELB is not offered everywhere: its groups go unread, and the report says
+        so instead of failing."""
+
+        def no_endpoint(clients: object) -> list[object]:
+            url = "https://elasticloadbalancing.us-east-1.amazonaws.com/"
+            raise botocore.exceptions.EndpointConnectionError(endpoint_url=url)
+
+        monkeypatch.setattr(collect_module, "_classic_load_balancers", no_endpoint)
+        with mock_aws():
+            (region,) = collect(["us-east-1"]).regions
+        assert region.notes == ("elb has no endpoint in us-east-1; its groups were not read",)

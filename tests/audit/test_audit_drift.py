@@ -61,6 +61,7 @@ class TestDeployedAsPlanned:
         missing = report.of_rule(DRIFT_MISSING.id)
         assert len(missing) == len(plan.tiers) + len(plan.acls)
         assert all(f.level is Level.WARNING for f in missing)
+        assert len({f.fingerprint for f in missing}) == len(missing)
 
 
 class TestSecurityGroupRules:
@@ -167,5 +168,7 @@ class TestAclEntries:
         account.ec2.delete_network_acl_entry(
             NetworkAclId=ids["acl:public"], RuleNumber=50, Egress=False
         )
-        (finding,) = drift(account, plan).of_rule(DRIFT_MISSING.id)
+        report = drift(account, plan)
+        (finding,) = report.of_rule(DRIFT_MISSING.id)
         assert "dev-public-in-50" in finding.what
+        assert finding.fingerprint.endswith("/dev-public-in-50")

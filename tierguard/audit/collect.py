@@ -140,9 +140,12 @@ def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
         if code in _DENIED:
+            hint = (
+                " (or the region is not enabled for the account)" if code == "AuthFailure" else ""
+            )
             raise AwsError(
                 f"access denied ({code}) calling {_action(service, exc)} in {region}: the "
-                "audit needs the read-only actions listed in docs/audit.md"
+                f"audit needs the read-only actions listed in docs/audit.md{hint}"
             ) from None
         message = error.get("Message", "")
         raise AwsError(
@@ -267,9 +270,10 @@ def _functions(clients: _Clients) -> Iterator[Consumer]:
                 yield Consumer("Lambda function", fn.get("FunctionName", ""), groups)
 
 
-def _consumers(clients: _Clients, region: str, endpoint_url: str | None) -> list[Consumer]:
+def _consumers(clients: _Clients, notes: list[str]) -> list[Consumer]:
     # moto creates no ENIs for load balancers or RDS (and real AWS may have none for a
     # stopped database or an idle function), so each service's own groups are read.
+    region, endpoint_url = clients.region, clients.endpoint_url
     found: list[Consumer] = []
     for service, read in (
         ("elbv2", _load_balancers),
@@ -278,7 +282,14 @@ def _consumers(clients: _Clients, region: str, endpoint_url: str | None) -> list
         ("lambda", _functions),
     ):
         with aws_errors(service, region, endpoint_url):
-            found.extend(read(clients))
+            try:
+                found.extend(read(clients))
+            except botocore.exceptions.EndpointConnectionError:
+                # EC2 answered, so the network works: the service has no endpoint in this
+                # region (classic ELB is not offered in the newest regions).
+                if endpoint_url is not None:
+                    raise
+                notes.append(f"{service} has no endpoint in {region}; its groups were not read")
     return found
 
 
@@ -300,7 +311,7 @@ def collect_region(clients: _Clients) -> RegionInventory:
             for page in ec2.get_paginator("describe_subnets").paginate()
             for answer in page.get("Subnets", [])
         ]
-    consumers = _consumers(clients, region, endpoint_url)
+    consumers = _consumers(clients, notes)
     return RegionInventory(
         region=region,
         groups=tuple(sorted(groups, key=lambda g: (g.vpc_id or "", g.name, g.id))),

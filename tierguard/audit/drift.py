@@ -14,7 +14,14 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from tierguard.audit.findings import DRIFT_ADDED, DRIFT_CHANGED, DRIFT_MISSING, Finding, Resource
+from tierguard.audit.findings import (
+    DRIFT_ADDED,
+    DRIFT_CHANGED,
+    DRIFT_MISSING,
+    MISSING,
+    Finding,
+    Resource,
+)
 from tierguard.audit.hygiene import rule_text
 from tierguard.audit.inventory import (
     TAG_ACL,
@@ -146,6 +153,7 @@ def _group_drift(
             "Traffic the stack is meant to allow is dropped, so something is broken or was "
             "worked around elsewhere",
             "run `pulumi up` to recreate it, or remove it from the stack config",
+            (Resource(region, "security-group-rule", MISSING, missing.name),),
         )
 
 
@@ -194,6 +202,7 @@ def _acl_drift(region: str, plan: AclPlan, acl: NetworkAcl) -> Iterator[Finding]
             f"Planned entry {missing.name} ({_entry_text(missing.entry)}) is not in {acl.label}",
             "Without it the subnet drops (or, for a deny, admits) traffic the stack decides",
             "run `pulumi up` to recreate it, or remove it from the stack config",
+            (Resource(region, "network-acl-entry", MISSING, missing.name),),
         )
 
 
@@ -207,7 +216,7 @@ def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Fi
         if group is None:
             yield Finding(
                 DRIFT_MISSING,
-                Resource(region, "security-group", "-", tier.resource_name),
+                Resource(region, "security-group", MISSING, tier.resource_name),
                 f"No security group tagged as tier {name} of {stack} exists in {region}",
                 "The tier's members cannot be given their group, or were given another one",
                 "deploy the stack (`pulumi up`), or check that the audited region and "
@@ -230,7 +239,7 @@ def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Fi
         if acl is None:
             yield Finding(
                 DRIFT_MISSING,
-                Resource(region, "network-acl", "-", acl_plan.resource_name),
+                Resource(region, "network-acl", MISSING, acl_plan.resource_name),
                 f"No network ACL tagged as {name} of {stack} exists in {region}",
                 "The subnets it should protect use another ACL (often the default, which "
                 "allows everything)",

@@ -123,6 +123,10 @@ CATALOG: tuple[AuditRule, ...] = (
 )
 
 
+#: The id of a resource that drift expected but did not find.
+MISSING = "-"
+
+
 @dataclass(frozen=True)
 class Resource:
     """An AWS object a finding is about."""
@@ -136,6 +140,11 @@ class Resource:
 
     def __str__(self) -> str:
         return f"{self.name} ({self.id})" if self.name and self.name != self.id else self.id
+
+    @property
+    def key(self) -> str:
+        """The id, or for something missing from AWS (id ``-``) the name it should have."""
+        return self.name if self.id == MISSING else self.id
 
 
 @dataclass(frozen=True)
@@ -156,6 +165,13 @@ class Finding:
     def message(self) -> str:
         """What, why, how to fix: one paragraph."""
         return f"{self.what}. {self.why}. Fix: {self.fix}."
+
+    @property
+    def fingerprint(self) -> str:
+        """Stable across runs while the same thing is wrong with the same resources (for
+        SARIF's ``partialFingerprints`` and suppressions); ignores the wording."""
+        related = ",".join(r.key for r in self.related)
+        return f"{self.rule.id}/{self.resource.region}/{self.resource.key}/{related}"
 
     @property
     def sort_key(self) -> tuple[int, str, str, str, str]:

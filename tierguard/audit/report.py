@@ -4,7 +4,7 @@ JSON shape (``tierguard audit --json``)::
 
     {"account": str | null, "regions": [str], "stack": str | null,
      "summary": {"error": int, "warning": int, "note": int},
-     "findings": [{"ruleId", "level", "title", "message", "what", "why", "fix",
+     "findings": [{"ruleId", "level", "fingerprint", "title", "message", "what", "why", "fix",
                    "resource": {"region", "kind", "id", "name"},
                    "related": [{"region", "kind", "id", "name"}]}],
      "groups": [{"region", "id", "name", "vpcId", "default", "used",
@@ -101,6 +101,7 @@ def finding_json(finding: Finding) -> dict[str, Any]:
     return {
         "ruleId": finding.rule.id,
         "level": finding.level.value,
+        "fingerprint": finding.fingerprint,
         "title": finding.rule.title,
         "message": finding.message,
         "what": finding.what,

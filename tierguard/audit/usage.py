@@ -45,7 +45,9 @@ def group_uses(inventory: RegionInventory) -> dict[str, tuple[Use, ...]]:
             if group in uses:
                 uses[group].append(Use("network interface", eni.id, detail))
     for consumer in inventory.consumers:
-        detail = "internet-facing" if consumer.public else ""
+        detail = ""
+        if consumer.public:
+            detail = "publicly accessible" if consumer.kind.startswith("RDS") else "internet-facing"
         for group in consumer.groups:
             if group in uses:
                 uses[group].append(Use(consumer.kind, consumer.id, detail))
