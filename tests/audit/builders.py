@@ -120,6 +120,19 @@ class Account:
         )["SecurityGroupRules"]
         return [r["SecurityGroupRuleId"] for r in rules]
 
+    def internet_route(self, subnet: str, *, vpc: str | None = None) -> str:
+        """Make ``subnet`` public: an internet gateway and a route table sending
+        ``0.0.0.0/0`` to it, associated with the subnet. Returns the table's id."""
+        vpc = vpc or self.vpc
+        gateway = self.ec2.create_internet_gateway()["InternetGateway"]["InternetGatewayId"]
+        self.ec2.attach_internet_gateway(InternetGatewayId=gateway, VpcId=vpc)
+        table = self.ec2.create_route_table(VpcId=vpc)["RouteTable"]["RouteTableId"]
+        self.ec2.create_route(
+            RouteTableId=table, DestinationCidrBlock="0.0.0.0/0", GatewayId=gateway
+        )
+        self.ec2.associate_route_table(RouteTableId=table, SubnetId=subnet)
+        return table
+
     def instance(self, subnet: str, groups: Iterable[str], *, public_ip: bool = False) -> str:
         """An instance; its primary interface carries ``groups`` (and a public IP if asked)."""
         reservation = self.ec2.run_instances(
@@ -319,10 +332,17 @@ def deploy(account: Account, plan: NetworkPlan) -> dict[str, str]:
             GroupId=account.default_group(vpc),
             IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
         )
+    public_table: str | None = None
     for planned in plan.subnets:
-        ids[planned.key] = account.subnet(
-            str(planned.cidr), vpc=vpc, zone=planned.availability_zone
-        )
+        subnet = account.subnet(str(planned.cidr), vpc=vpc, zone=planned.availability_zone)
+        ids[planned.key] = subnet
+        if not planned.public:
+            continue
+        # As ManagedVpc: one internet gateway, one public route table for public subnets.
+        if public_table is None:
+            public_table = account.internet_route(subnet, vpc=vpc)
+        else:
+            ec2.associate_route_table(RouteTableId=public_table, SubnetId=subnet)
     for name, tier in plan.tiers.items():
         group = ec2.create_security_group(
             GroupName=f"{tier.resource_name}-20261128",

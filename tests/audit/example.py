@@ -48,6 +48,8 @@ def main(args: list[str]) -> int:
         default_subnet = account.ec2.describe_subnets(
             Filters=[{"Name": "vpc-id", "Values": [default_vpc]}]
         )["Subnets"][0]["SubnetId"]
+        # moto's default VPC has no internet gateway route (AWS's has): add what AWS has.
+        account.internet_route(default_subnet, vpc=default_vpc)
         wizard = account.group("launch-wizard-1", tcp(3389), vpc=default_vpc)
         account.instance(default_subnet, [wizard], public_ip=True)
         # 3. A group whose workers are long gone.

@@ -24,6 +24,7 @@ def scenario(account: Account) -> dict[str, str]:
         "referenced": account.group("referenced"),
         "unused": account.group("unused"),
     }
+    account.internet_route(subnets[0])
     account.instance(subnets[0], [ids["on-instance"]], public_ip=True)
     account.load_balancer(subnets, [ids["on-lb"]])
     account.ec2.authorize_security_group_ingress(

@@ -9,9 +9,14 @@ from tierguard.audit.topology import topology_from_inventory
 from tierguard.reach import analyze
 
 
-def ssh_host(account: Account, *, public_ip: bool = True) -> tuple[str, str, str]:
-    """A subnet, a group with SSH open to 0.0.0.0/0, an instance in it: (subnet, group, id)."""
+def ssh_host(
+    account: Account, *, public_ip: bool = True, routed: bool = True
+) -> tuple[str, str, str]:
+    """A subnet (routed to an internet gateway), a group with SSH open to 0.0.0.0/0, an
+    instance in it: (subnet, group, instance id)."""
     subnet = account.subnet("10.0.1.0/24")
+    if routed:
+        account.internet_route(subnet)
     group = account.group("ssh-anywhere", tcp(22))
     instance = account.instance(subnet, [group], public_ip=public_ip)
     return subnet, group, instance
@@ -19,7 +24,7 @@ def ssh_host(account: Account, *, public_ip: bool = True) -> tuple[str, str, str
 
 class TestAllThreeLineUp:
     def test_ssh_open_to_the_world_on_a_public_ip_is_an_error(self, account: Account) -> None:
-        """Group rule, the subnet's default ACL (allow all) and a public IP: reachable now."""
+        """Group rule, the default ACL (allow all), a public IP and an internet route."""
         _, group, instance = ssh_host(account)
         report = audited(account)
         (finding,) = about(report, EXPOSURE_REACHABLE.id, group)
@@ -28,12 +33,14 @@ class TestAllThreeLineUp:
         assert "admin port 22 (SSH)" in finding.what
         assert "lets tcp 22 in and the replies out" in finding.what
         assert "public address" in finding.what
+        assert "routed to the internet by rtb-" in finding.what
         assert not about(report, EXPOSURE_LATENT.id, group)
 
     def test_every_port_open_is_an_error_naming_what_gets_through(self, account: Account) -> None:
         """All traffic from 0.0.0.0/0 counts as every port, probed on the pack's
         admin and high-risk ports."""
         subnet = account.subnet("10.0.1.0/24")
+        account.internet_route(subnet)
         group = account.group("wide-open")
         account.ec2.authorize_security_group_ingress(
             GroupId=group,
@@ -46,6 +53,7 @@ class TestAllThreeLineUp:
     def test_a_public_https_port_is_not_sensitive(self, account: Account) -> None:
         """TCP 443 open to the world on a public host is what a web server does: no finding."""
         subnet = account.subnet("10.0.1.0/24")
+        account.internet_route(subnet)
         group = account.group("https", tcp(443))
         account.instance(subnet, [group], public_ip=True)
         report = audited(account)
@@ -103,6 +111,16 @@ class TestSomethingStopsIt:
         assert not about(report, EXPOSURE_REACHABLE.id, group)
         (finding,) = about(report, EXPOSURE_LATENT.id, group)
         assert "has no public IPv4 address" in finding.what
+
+    def test_a_public_ip_without_an_internet_route_makes_it_latent(self, account: Account) -> None:
+        """A public address in a subnet whose route table has no internet gateway route
+        cannot be reached; the table is named."""
+        subnet, group, _ = ssh_host(account, routed=False)
+        report = audited(account)
+        assert not about(report, EXPOSURE_REACHABLE.id, group)
+        (finding,) = about(report, EXPOSURE_LATENT.id, group)
+        assert f"{subnet}'s route table rtb-" in finding.what
+        assert "has no IPv4 route to an internet gateway" in finding.what
 
     def test_a_group_used_only_by_a_load_balancer_says_the_path_was_not_checked(
         self, account: Account

@@ -1,4 +1,5 @@
-"""The checks as pure functions of a hand-built inventory: the pack's semantics, IPv6."""
+"""The checks as pure functions of hand-built inventories: the pack's semantics, IPv6,
+routes."""
 
 from __future__ import annotations
 
@@ -14,9 +15,11 @@ from tierguard.audit.inventory import (
     Inventory,
     NetworkInterface,
     RegionInventory,
+    RouteTable,
     SecurityGroup,
     Subnet,
 )
+from tierguard.audit.shapes import route_table
 from tierguard.rules import (
     ALL,
     TCP,
@@ -129,3 +132,48 @@ class TestIpv6:
         assert not report.of_rule(EXPOSURE_REACHABLE.id)
         (finding,) = report.of_rule(EXPOSURE_LATENT.id)
         assert "no public IPv6 address" in finding.what
+
+
+class TestRouteTables:
+    def test_only_active_internet_gateway_routes_make_a_subnet_public(self) -> None:
+        """An egress-only gateway lets nothing in, a blackhole route goes nowhere, a NAT
+        gateway is outbound only; an active ``igw-`` route counts per address family."""
+        table = route_table(
+            {
+                "RouteTableId": "rtb-1",
+                "Associations": [{"Main": True}, {"SubnetId": "subnet-1"}],
+                "Routes": [
+                    {"DestinationCidrBlock": "10.0.0.0/16", "GatewayId": "local"},
+                    {"DestinationCidrBlock": "0.0.0.0/0", "NatGatewayId": "nat-1"},
+                    {"DestinationIpv6CidrBlock": "::/0", "EgressOnlyInternetGatewayId": "eigw-1"},
+                    {
+                        "DestinationIpv6CidrBlock": "2001:db8::/32",
+                        "GatewayId": "igw-1",
+                        "State": "blackhole",
+                    },
+                ],
+            }
+        )
+        assert table.internet_versions == frozenset()
+        assert table.main
+        assert table.subnet_ids == ("subnet-1",)
+        routed = route_table(
+            {
+                "Routes": [
+                    {"DestinationCidrBlock": "0.0.0.0/0", "GatewayId": "igw-1", "State": "active"}
+                ]
+            }
+        )
+        assert routed.internet_versions == frozenset({4})
+
+    def test_a_subnet_without_its_own_table_uses_the_vpcs_main_one(self) -> None:
+        """Explicit association first, else the main table of the subnet's VPC."""
+        main = RouteTable("rtb-main", "vpc-1", True, (), frozenset({4}))
+        own = RouteTable("rtb-own", "vpc-1", False, ("subnet-2",), frozenset())
+        subnets = (
+            Subnet("subnet-1", "vpc-1", parse_cidr("10.0.1.0/24")),
+            Subnet("subnet-2", "vpc-1", parse_cidr("10.0.2.0/24")),
+        )
+        region = RegionInventory("r", subnets=subnets, route_tables=(main, own))
+        assert region.route_table_of("subnet-1") == main
+        assert region.route_table_of("subnet-2") == own

@@ -8,7 +8,8 @@ concurrently, one thread each; their clients are created up front in the calling
 
 Calls made (the IAM actions ``docs/audit.md`` lists): ``sts:GetCallerIdentity``;
 ``ec2:DescribeSecurityGroups``, ``DescribeSecurityGroupRules``,
-``DescribeNetworkInterfaces``, ``DescribeNetworkAcls``, ``DescribeSubnets``;
+``DescribeNetworkInterfaces``, ``DescribeNetworkAcls``, ``DescribeSubnets``,
+``DescribeRouteTables``;
 ``elasticloadbalancing:DescribeLoadBalancers`` (v2 and classic); ``rds:DescribeDBInstances``,
 ``DescribeDBClusters``; ``lambda:ListFunctions``.
 """
@@ -311,6 +312,11 @@ def collect_region(clients: _Clients) -> RegionInventory:
             for page in ec2.get_paginator("describe_subnets").paginate()
             for answer in page.get("Subnets", [])
         ]
+        route_tables = [
+            shapes.route_table(answer)
+            for page in ec2.get_paginator("describe_route_tables").paginate()
+            for answer in page.get("RouteTables", [])
+        ]
     consumers = _consumers(clients, notes)
     return RegionInventory(
         region=region,
@@ -319,6 +325,7 @@ def collect_region(clients: _Clients) -> RegionInventory:
         acls=tuple(acls),
         subnets=tuple(subnets),
         consumers=tuple(consumers),
+        route_tables=tuple(route_tables),
         notes=tuple(notes),
     )
 

@@ -1,13 +1,17 @@
 """Internet exposure as it really is: security group, network ACL, public address.
 
+The interface is public when it has a public address of the rule's family and its
+subnet's route table (explicit, else the VPC's main one) routes that family to an internet
+gateway.
+
 A rule is *sensitive* with exactly the pack's semantics (``tierguard.policies.common``):
 ingress from ``0.0.0.0/0`` or ``::/0`` that opens an admin port (TCP or UDP), a high-risk
 port (TCP), or every port. For each interface carrying the group, the path from "the
 internet at large" is walked with the reachability analysis (``tierguard.reach``): the
 subnet's ACL by rule number with its implicit deny, and the replies back out on the
 client's ephemeral ports (ACLs are stateless). The finding is an error only when the
-security group, the ACL and a public address all line up; otherwise a warning says what
-stops it today.
+security group, the ACL and a routed public address all line up; otherwise a warning says
+what stops it today.
 """
 
 from __future__ import annotations
@@ -132,6 +136,8 @@ def _interface_finding(
     through = [(p, port) for p, port in probes if _covers(cell, Verdict.OPEN, p, port)]
     version = 4 if not isinstance(rule.rule.peer, CidrPeer) else rule.rule.peer.network.version
     public = eni.public_address is not None if version == 4 else bool(eni.ipv6_addresses)
+    table = inventory.route_table_of(eni.subnet_id or "")
+    routed = table is None or version in table.internet_versions
     acl = inventory.acl_by_subnet.get(eni.subnet_id or "")
     acl_text = f"network ACL {acl.label}" if acl else "the subnet's network ACL"
     what = (
@@ -143,13 +149,14 @@ def _interface_finding(
         Resource(inventory.region, "network-interface", eni.id),
     )
     resource = Resource(inventory.region, "security-group", group.id, group.name)
-    if through and public:
+    if through and public and routed:
         address = eni.public_address if version == 4 else eni.ipv6_addresses[0]
         return Finding(
             EXPOSURE_REACHABLE,
             resource,
             f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out, and "
-            f"the interface has the public address {address}",
+            f"the interface has the public address {address}"
+            + (f", routed to the internet by {table.id}" if table is not None else ""),
             "Security group, network ACL and public address all line up: anyone on the "
             "internet can connect now, and such ports are scanned and attacked within minutes",
             "remove the rule or narrow it to a bastion/VPN security group or an admin CIDR "
@@ -159,6 +166,11 @@ def _interface_finding(
     stops: list[str] = []
     if not public:
         stops.append(f"the interface has no public IPv{version} address")
+    if not routed and table is not None:
+        stops.append(
+            f"{eni.subnet_id}'s route table {table.id} has no IPv{version} route to an "
+            "internet gateway"
+        )
     if not through:
         for protocol, port in probes:
             blocked = _covers(cell, Verdict.BLOCKED, protocol, port)
@@ -173,10 +185,10 @@ def _interface_finding(
         EXPOSURE_LATENT,
         resource,
         f"{what}; not reachable today: {'; and '.join(stops)}",
-        "Only one other control stands between these ports and the internet: a public IP, "
-        "an ACL edit or moving the interface to another subnet exposes them",
-        "narrow the rule to the sources that need it instead of relying on the ACL or the "
-        "missing public address",
+        "Only other controls stand between these ports and the internet: a public IP, a "
+        "route, an ACL edit or moving the interface to another subnet exposes them",
+        "narrow the rule to the sources that need it instead of relying on the ACL, the "
+        "routes or the missing public address",
         related,
     )
 

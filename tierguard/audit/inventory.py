@@ -100,6 +100,17 @@ class Subnet:
 
 
 @dataclass(frozen=True)
+class RouteTable:
+    id: str
+    vpc_id: str | None
+    main: bool
+    """The VPC's main table: it routes every subnet with no explicit association."""
+    subnet_ids: tuple[str, ...]
+    internet_versions: frozenset[int]
+    """Address families (4, 6) with an active route to an internet gateway."""
+
+
+@dataclass(frozen=True)
 class Consumer:
     """Something that uses security groups through its own API rather than a visible ENI:
     a load balancer, an RDS instance or cluster, a Lambda function."""
@@ -120,6 +131,7 @@ class RegionInventory:
     acls: tuple[NetworkAcl, ...] = ()
     subnets: tuple[Subnet, ...] = ()
     consumers: tuple[Consumer, ...] = ()
+    route_tables: tuple[RouteTable, ...] = ()
     notes: tuple[str, ...] = ()
     """What could not be read (an entry AWS should never have stored), said in reports."""
 
@@ -144,6 +156,16 @@ class RegionInventory:
             for subnet in acl.subnet_ids
             if subnet in self.subnet_by_id
         }
+
+    def route_table_of(self, subnet_id: str) -> RouteTable | None:
+        """The table routing a subnet: its explicit association, else its VPC's main one;
+        ``None`` when no table was listed for it (a hand-built inventory)."""
+        for table in self.route_tables:
+            if subnet_id in table.subnet_ids:
+                return table
+        subnet = self.subnet_by_id.get(subnet_id)
+        vpc = subnet.vpc_id if subnet is not None else None
+        return next((t for t in self.route_tables if t.main and t.vpc_id == vpc), None)
 
 
 @dataclass(frozen=True)

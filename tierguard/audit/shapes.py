@@ -17,6 +17,7 @@ from tierguard.audit.inventory import (
     GroupRule,
     NetworkAcl,
     NetworkInterface,
+    RouteTable,
     SecurityGroup,
     Subnet,
 )
@@ -28,6 +29,7 @@ if TYPE_CHECKING:
         NetworkAclEntryTypeDef,
         NetworkAclTypeDef,
         NetworkInterfaceTypeDef,
+        RouteTableTypeDef,
         SecurityGroupRuleTypeDef,
         SecurityGroupTypeDef,
         SubnetTypeDef,
@@ -221,3 +223,26 @@ def subnet(answer: SubnetTypeDef) -> Subnet:
 def group_ids(items: Iterable[Mapping[str, object]], key: str) -> tuple[str, ...]:
     """``[{"VpcSecurityGroupId": "sg-…", …}]`` (RDS) → ids."""
     return tuple(str(i[key]) for i in items if i.get(key))
+
+
+def route_table(answer: RouteTableTypeDef) -> RouteTable:
+    """A table with the address families it sends to an internet gateway (``igw-…``; an
+    egress-only gateway lets nothing in, so it does not count)."""
+    versions: set[int] = set()
+    for route in answer.get("Routes", []):
+        if route.get("State", "active") != "active" or not route.get("GatewayId", "").startswith(
+            "igw-"
+        ):
+            continue
+        if route.get("DestinationCidrBlock"):
+            versions.add(4)
+        if route.get("DestinationIpv6CidrBlock"):
+            versions.add(6)
+    associations = answer.get("Associations", [])
+    return RouteTable(
+        id=answer.get("RouteTableId", ""),
+        vpc_id=answer.get("VpcId"),
+        main=any(a.get("Main") for a in associations),
+        subnet_ids=tuple(a["SubnetId"] for a in associations if a.get("SubnetId")),
+        internet_versions=frozenset(versions),
+    )
