@@ -7,6 +7,7 @@ import ipaddress
 
 import pytest
 
+from tests.conftest import PROJECT_DIR
 from tierguard.audit import audit
 from tierguard.audit.exposure import sensitive
 from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE
@@ -20,6 +21,8 @@ from tierguard.audit.inventory import (
     Subnet,
 )
 from tierguard.audit.shapes import route_table
+from tierguard.config.stackfile import load_stack
+from tierguard.program import plan_from_raw
 from tierguard.rules import (
     ALL,
     TCP,
@@ -177,3 +180,18 @@ class TestRouteTables:
         region = RegionInventory("r", subnets=subnets, route_tables=(main, own))
         assert region.route_table_of("subnet-1") == main
         assert region.route_table_of("subnet-2") == own
+
+
+class TestDriftRegion:
+    def test_drift_over_several_regions_needs_the_stacks_region(self) -> None:
+        """A stack lives in one region: with several audited, the caller must say which."""
+        plan = plan_from_raw(
+            load_stack(PROJECT_DIR, "dev").config["tierguard:network"],
+            region="us-east-1",
+            stack="dev",
+        )
+        two = Inventory((RegionInventory("us-east-1"), RegionInventory("eu-west-1")))
+        with pytest.raises(ValueError, match="drift needs plan_region"):
+            audit(two, plan)
+        report = audit(two, plan, plan_region="eu-west-1")
+        assert {f.resource.region for f in report.findings} == {"eu-west-1"}

@@ -107,9 +107,13 @@ def _group_drift(
             yield Finding(
                 DRIFT_CHANGED,
                 resource,
-                f"Rule {rule_text(actual)} of {group.label} has the description "
-                f"{actual.rule.description!r}; the plan ({match.name}) says "
-                f"{match.description!r}",
+                f"Rule {rule_text(actual)} of {group.label} has "
+                + (
+                    f"the description {actual.rule.description!r}"
+                    if actual.rule.description
+                    else "no description"
+                )
+                + f"; the plan ({match.name}) says {match.description!r}",
                 "Descriptions are how reviewers know why a rule exists; an edit outside the "
                 "stack is lost on the next deployment",
                 "change the description in the stack config, or run `pulumi up` to restore it",

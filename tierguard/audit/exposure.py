@@ -157,8 +157,9 @@ def _interface_finding(
             f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out, and "
             f"the interface has the public address {address}"
             + (f", routed to the internet by {table.id}" if table is not None else ""),
-            "Security group, network ACL and public address all line up: anyone on the "
-            "internet can connect now, and such ports are scanned and attacked within minutes",
+            "Security group, network ACL, public address and route all line up: anyone on "
+            "the internet can connect now, and such ports are scanned and attacked within "
+            "minutes",
             "remove the rule or narrow it to a bastion/VPN security group or an admin CIDR "
             "(or use SSM Session Manager), and deny the port in the network ACL",
             related,
@@ -184,7 +185,7 @@ def _interface_finding(
     return Finding(
         EXPOSURE_LATENT,
         resource,
-        f"{what}; not reachable today: {'; and '.join(stops)}",
+        f"{what}; not reachable today: {'; and '.join(stops) or 'no open path was found'}",
         "Only other controls stand between these ports and the internet: a public IP, a "
         "route, an ACL edit or moving the interface to another subnet exposes them",
         "narrow the rule to the sources that need it instead of relying on the ACL, the "

@@ -51,9 +51,13 @@ class Report:
         return {level.value: counts.get(level, 0) for level in Level}
 
 
-def audit_region(region: RegionInventory, plan: NetworkPlan | None = None) -> list[Finding]:
+def audit_region(
+    region: RegionInventory,
+    plan: NetworkPlan | None = None,
+    uses: Mapping[str, tuple[Use, ...]] | None = None,
+) -> list[Finding]:
     """Every finding for one region (drift only when a plan is given)."""
-    uses = group_uses(region)
+    uses = group_uses(region) if uses is None else uses
     findings = [
         *exposure_findings(region, uses),
         *usage_findings(region, uses),
@@ -70,13 +74,18 @@ def audit_region(region: RegionInventory, plan: NetworkPlan | None = None) -> li
 def audit(
     inventory: Inventory, plan: NetworkPlan | None = None, *, plan_region: str | None = None
 ) -> Report:
-    """Every check over every region; drift against ``plan`` in ``plan_region`` only."""
+    """Every check over every region; drift against ``plan`` in ``plan_region`` only
+    (default: the inventory's region, when it has exactly one)."""
+    if plan is not None and plan_region is None:
+        if len(inventory.regions) != 1:
+            raise ValueError("drift needs plan_region when several regions are audited")
+        plan_region = inventory.regions[0].region
     findings: list[Finding] = []
     uses: dict[str, dict[str, tuple[Use, ...]]] = {}
     for region in inventory.regions:
         uses[region.region] = group_uses(region)
         drift_plan = plan if plan is not None and region.region == plan_region else None
-        findings.extend(audit_region(region, drift_plan))
+        findings.extend(audit_region(region, drift_plan, uses[region.region]))
     return Report(
         inventory,
         tuple(sorted(findings, key=lambda f: f.sort_key)),
