@@ -21,6 +21,7 @@ from tierguard.audit.inventory import (
     Subnet,
 )
 from tierguard.audit.shapes import route_table
+from tierguard.audit.topology import tier_names
 from tierguard.config.stackfile import load_stack
 from tierguard.program import plan_from_raw
 from tierguard.rules import (
@@ -195,3 +196,20 @@ class TestDriftRegion:
             audit(two, plan)
         report = audit(two, plan, plan_region="eu-west-1")
         assert {f.resource.region for f in report.findings} == {"eu-west-1"}
+
+
+class TestTierNames:
+    def test_tier_tag_first_then_name_and_the_id_only_to_break_ties(self) -> None:
+        """Tiers read as people know them; a name used twice gets the group id appended."""
+        groups = [
+            SecurityGroup("sg-1", "dev-web-abc", "", "vpc-1", tags={"tierguard:tier": "web"}),
+            SecurityGroup("sg-2", "bastion", "", "vpc-1"),
+            SecurityGroup("sg-3", "default", "", "vpc-1"),
+            SecurityGroup("sg-4", "default", "", "vpc-2"),
+        ]
+        assert tier_names(groups) == {
+            "sg-1": "web",
+            "sg-2": "bastion",
+            "sg-3": "default (sg-3)",
+            "sg-4": "default (sg-4)",
+        }

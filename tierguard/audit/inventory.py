@@ -136,10 +136,6 @@ class RegionInventory:
     """What could not be read (an entry AWS should never have stored), said in reports."""
 
     @cached_property
-    def group_by_id(self) -> Mapping[str, SecurityGroup]:
-        return {g.id: g for g in self.groups}
-
-    @cached_property
     def subnet_by_id(self) -> Mapping[str, Subnet]:
         return {s.id: s for s in self.subnets}
 

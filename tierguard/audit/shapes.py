@@ -220,11 +220,6 @@ def subnet(answer: SubnetTypeDef) -> Subnet:
     )
 
 
-def group_ids(items: Iterable[Mapping[str, object]], key: str) -> tuple[str, ...]:
-    """``[{"VpcSecurityGroupId": "sg-…", …}]`` (RDS) → ids."""
-    return tuple(str(i[key]) for i in items if i.get(key))
-
-
 def route_table(answer: RouteTableTypeDef) -> RouteTable:
     """A table with the address families it sends to an internet gateway (``igw-…``; an
     egress-only gateway lets nothing in, so it does not count)."""
