@@ -3,11 +3,11 @@ fake credentials, so no test can reach a real account."""
 
 from __future__ import annotations
 
+import urllib.request
 from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-import requests
 from moto import mock_aws
 from moto.server import ThreadedMotoServer
 
@@ -47,5 +47,7 @@ def _moto_server() -> Iterator[str]:
 @pytest.fixture(name="server_account")
 def _server_account(moto_server: str) -> Account:
     """An empty account behind the server (its state reset for each test)."""
-    requests.post(f"{moto_server}/moto-api/reset", timeout=10).raise_for_status()
+    reset = urllib.request.Request(f"{moto_server}/moto-api/reset", method="POST")
+    with urllib.request.urlopen(reset, timeout=10) as answer:
+        assert answer.status == 200
     return Account(endpoint_url=moto_server)

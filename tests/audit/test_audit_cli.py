@@ -7,6 +7,7 @@ from typing import Any
 
 import pytest
 
+from tests.audit import example
 from tests.audit.builders import Account, deploy, from_group, tcp
 from tests.conftest import PROJECT_DIR
 from tests.test_cli import invoke
@@ -170,6 +171,22 @@ class TestThroughTheServer:
             ("audit-drift-added", ids["database"])
         ]
         assert "ingress TCP 3306 from 10.0.0.0/8" in drift[0]["what"]
+
+
+class TestTheDocumentedExample:
+    def test_the_example_of_docs_audit_md_still_runs(
+        self, capsys: pytest.CaptureFixture[str]
+    ) -> None:
+        """``python -m tests.audit.example --json`` audits its own server: RDP reachable,
+        SSH drift and latent, one unused group."""
+        assert example.main(["--json"]) == 0
+        document = json.loads(capsys.readouterr().out)
+        found = {(f["ruleId"], f["resource"]["name"]) for f in document["findings"]}
+        assert ("audit-exposure-reachable", "launch-wizard-1") in found
+        assert ("audit-sg-unused", "old-batch-workers") in found
+        web = next(n for rule, n in found if rule == "audit-drift-added")
+        assert web.startswith("dev-web-")
+        assert ("audit-exposure-latent", web) in found
 
 
 class TestErrors:
