@@ -4,6 +4,8 @@ routes."""
 from __future__ import annotations
 
 import ipaddress
+import subprocess
+import sys
 
 import pytest
 
@@ -213,3 +215,16 @@ class TestTierNames:
             "sg-3": "default (sg-3)",
             "sg-4": "default (sg-4)",
         }
+
+
+class TestLayering:
+    def test_only_collection_imports_boto3(self) -> None:
+        """The checks, the report and the topology load without boto3 or botocore."""
+        code = (
+            "import sys, tierguard.audit, tierguard.audit.drift, tierguard.audit.shapes;"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
+        )
+        done = subprocess.run(
+            [sys.executable, "-c", code], capture_output=True, text=True, check=True
+        )
+        assert done.stdout.strip() == "[]"
