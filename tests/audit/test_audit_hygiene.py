@@ -66,20 +66,25 @@ class TestDescriptions:
             tcp(8443),
         )
         (finding,) = about(audited(account), RULE_NO_DESCRIPTION.id, group)
-        assert "3 rule(s)" in finding.what  # 80, 8443 and AWS's default egress
+        assert "2 rule(s)" in finding.what
         assert "TCP 80 from" in finding.what
         assert "TCP 8443 from" in finding.what
         assert "TCP 443" not in finding.what
-        assert len(finding.related) == 3
+        assert len(finding.related) == 2
 
-    def test_a_fully_described_group_is_fine(self, account: Account) -> None:
-        """Every rule described (the default egress revoked): nothing to report."""
+    def test_aws_default_egress_is_not_reported(self, account: Account) -> None:
+        """AWS writes "all traffic to 0.0.0.0/0" into every new group: not a person's rule."""
         group = account.group("web", tcp(443, description="HTTPS from customers"))
-        account.ec2.revoke_security_group_egress(
-            GroupId=group,
-            IpPermissions=[{"IpProtocol": "-1", "IpRanges": [{"CidrIp": "0.0.0.0/0"}]}],
-        )
         assert not about(audited(account), RULE_NO_DESCRIPTION.id, group)
+
+    def test_an_undescribed_egress_someone_wrote_is_reported(self, account: Account) -> None:
+        """Egress rules written by people need a reason too."""
+        group = account.group("web", tcp(443, description="HTTPS from customers"))
+        account.ec2.authorize_security_group_egress(
+            GroupId=group, IpPermissions=[tcp(5432, "10.0.0.0/8")]
+        )
+        (finding,) = about(audited(account), RULE_NO_DESCRIPTION.id, group)
+        assert "egress TCP 5432 to 10.0.0.0/8" in finding.what
 
 
 class TestInterfaces:

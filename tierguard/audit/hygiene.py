@@ -14,7 +14,7 @@ from tierguard.audit.findings import (
     Resource,
 )
 from tierguard.audit.inventory import GroupRule, RegionInventory
-from tierguard.rules import Direction
+from tierguard.rules import CidrPeer, Direction
 from tierguard.rules.descriptions import is_placeholder_description
 
 #: The default quota of security groups per network interface.
@@ -66,9 +66,26 @@ def acl_findings(inventory: RegionInventory) -> Iterator[Finding]:
         )
 
 
+def is_aws_default_egress(rule: GroupRule) -> bool:
+    """AWS's own "all traffic to 0.0.0.0/0 (and ::/0)" egress rule of every new group,
+    undescribed: AWS wrote it, not a person, so its missing description is not reported."""
+    peer = rule.rule.peer
+    return (
+        rule.rule.direction is Direction.EGRESS
+        and rule.rule.traffic.is_all
+        and isinstance(peer, CidrPeer)
+        and peer.is_internet
+        and not rule.rule.description
+    )
+
+
 def description_findings(inventory: RegionInventory) -> Iterator[Finding]:
     for group in inventory.groups:
-        missing = [r for r in group.rules if is_placeholder_description(r.rule.description)]
+        missing = [
+            r
+            for r in group.rules
+            if is_placeholder_description(r.rule.description) and not is_aws_default_egress(r)
+        ]
         if group.is_default or not missing:  # a default group's rules should all go
             continue
         yield Finding(
