@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import urllib.request
 
 from moto.server import ThreadedMotoServer
 
@@ -32,6 +33,9 @@ def main(args: list[str]) -> int:
     try:
         host, port = server.get_host_and_port()
         url = f"http://{host}:{port}"
+        # moto's state is per process, shared by every server in it: start from scratch.
+        reset = urllib.request.Request(f"{url}/moto-api/reset", method="POST")
+        urllib.request.urlopen(reset, timeout=10).close()
         account = Account(endpoint_url=url)
         stack = load_stack(PROJECT_DIR, "dev")
         plan = plan_from_raw(stack.config["tierguard:network"], region="us-east-1", stack="dev")

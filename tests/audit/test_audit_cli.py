@@ -184,7 +184,7 @@ class TestTheDocumentedExample:
         found = {(f["ruleId"], f["resource"]["name"]) for f in document["findings"]}
         assert ("audit-exposure-reachable", "launch-wizard-1") in found
         assert ("audit-sg-unused", "old-batch-workers") in found
-        web = next(n for rule, n in found if rule == "audit-drift-added")
+        (web,) = [name for rule, name in found if rule == "audit-drift-added"]
         assert web.startswith("dev-web-")
         assert ("audit-exposure-latent", web) in found
 
