@@ -260,3 +260,13 @@ class TestFailures:
         with mock_aws():
             (region,) = collect(["us-east-1"]).regions
         assert region.notes == ("elb has no endpoint in us-east-1; its groups were not read",)
+
+
+class TestClients:
+    def test_every_client_retries_in_standard_mode(self) -> None:
+        """Throttling is retried with backoff by every service client the audit creates."""
+        clients = collect_module._Clients(session(None), "us-east-1", None)
+        for client in (clients.ec2, clients.elbv2, clients.elb, clients.rds, clients.lambda_):
+            retries = getattr(client.meta.config, "retries", None)  # untyped in the stubs
+            assert retries is not None
+            assert retries["mode"] == "standard"
