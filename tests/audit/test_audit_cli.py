@@ -70,8 +70,7 @@ class TestThroughTheServer:
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """Over HTTP: SSH on a public instance is an error, one group is unused, and each
-        used group says why."""
+        """Over HTTP: public SSH is an error, one group is unused, used ones say why."""
         ids = scenario(server_account)
         document = audit_json(server_account, capsys, monkeypatch)
         assert "audit-exposure-reachable" in rule_ids_for(document, ids["on-instance"])
@@ -92,8 +91,7 @@ class TestThroughTheServer:
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """Each finding has a catalogued rule id and level, a message, its resource and a
-        fingerprint no other finding shares."""
+        """Every finding has a catalogued id and level, a message, a resource, a unique print."""
         scenario(server_account)
         document = audit_json(server_account, capsys, monkeypatch)
         catalog = {r.id: r.level.value for r in CATALOG}
@@ -140,8 +138,7 @@ class TestThroughTheServer:
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """--stack dev compares the account with Pulumi.dev.yaml's plan; the stack's region
-        is audited without --region."""
+        """--stack dev compares with Pulumi.dev.yaml's plan, in the stack's own region."""
         stack = load_stack(PROJECT_DIR, "dev")
         plan = plan_from_raw(stack.config["tierguard:network"], region="us-east-1", stack="dev")
         ids = deploy(server_account, plan)
@@ -177,8 +174,7 @@ class TestTheDocumentedExample:
     def test_the_example_of_docs_audit_md_still_runs(
         self, capsys: pytest.CaptureFixture[str]
     ) -> None:
-        """``python -m tests.audit.example --json`` audits its own server: RDP reachable,
-        SSH drift and latent, one unused group."""
+        """The docs' example runs: RDP reachable, SSH drift and latent, one unused group."""
         assert example.main(["--json"]) == 0
         document = json.loads(capsys.readouterr().out)
         found = {(f["ruleId"], f["resource"]["name"]) for f in document["findings"]}

@@ -249,8 +249,7 @@ class TestFailures:
     def test_a_service_without_an_endpoint_in_the_region_is_a_note(
         self, monkeypatch: pytest.MonkeyPatch
     ) -> None:
-        """Classic ELB is not offered everywhere: its groups go unread, and the report says
-        so instead of failing."""
+        """A service with no endpoint in the region (classic ELB) is a note, not a failure."""
 
         def no_endpoint(clients: object) -> list[object]:
             url = "https://elasticloadbalancing.us-east-1.amazonaws.com/"

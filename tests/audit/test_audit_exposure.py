@@ -37,8 +37,7 @@ class TestAllThreeLineUp:
         assert not about(report, EXPOSURE_LATENT.id, group)
 
     def test_every_port_open_is_an_error_naming_what_gets_through(self, account: Account) -> None:
-        """All traffic from 0.0.0.0/0 counts as every port, probed on the pack's
-        admin and high-risk ports."""
+        """All traffic from 0.0.0.0/0 is every port, probed on the pack's sensitive ports."""
         subnet = account.subnet("10.0.1.0/24")
         account.internet_route(subnet)
         group = account.group("wide-open")
@@ -89,8 +88,8 @@ class TestSomethingStopsIt:
     def test_a_custom_acl_without_entries_denies_by_the_implicit_rule(
         self, account: Account
     ) -> None:
-        """moto lists no ``*`` entries for a custom ACL; the evaluator's implicit deny still
-        applies, as in AWS."""
+        """An ACL listing no entries still denies: the implicit deny is always applied."""
+        # moto lists no ``*`` entries for a custom ACL at all; AWS always lists them.
         subnet, group, _ = ssh_host(account)
         account.acl([subnet])
         (finding,) = about(audited(account), EXPOSURE_LATENT.id, group)
@@ -113,8 +112,7 @@ class TestSomethingStopsIt:
         assert "has no public IPv4 address" in finding.what
 
     def test_a_public_ip_without_an_internet_route_makes_it_latent(self, account: Account) -> None:
-        """A public address in a subnet whose route table has no internet gateway route
-        cannot be reached; the table is named."""
+        """A public IP in a subnet not routed to an internet gateway is latent, table named."""
         subnet, group, _ = ssh_host(account, routed=False)
         report = audited(account)
         assert not about(report, EXPOSURE_REACHABLE.id, group)
@@ -136,8 +134,7 @@ class TestSomethingStopsIt:
 
 class TestTopology:
     def test_the_matrix_of_what_is_really_there(self, account: Account) -> None:
-        """Tiers are groups named by the tier tag (else the group name), keyed by id; the
-        ACL of the first interface's subnet applies."""
+        """Tiers are groups keyed by id, named by tier tag; their interface's subnet ACL applies."""
         subnet = account.subnet("10.0.1.0/24")
         web = account.group("web-sg", tcp(443), tags={"tierguard:tier": "web"})
         ssh = account.group("ssh-anywhere", tcp(22))

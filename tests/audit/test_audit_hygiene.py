@@ -14,8 +14,9 @@ from tierguard.audit.findings import (
 
 class TestDefaultGroups:
     def test_a_default_group_with_rules_is_a_warning_listing_them(self, account: Account) -> None:
-        """moto gives a default group only its egress rule (AWS adds a self-referencing
-        ingress); either way it has a rule, and the finding lists it."""
+        """A default group with any rule is a warning that lists the rules."""
+        # moto gives a new VPC's default group only its egress rule; AWS also gives it a
+        # self-referencing ingress. Either way it has a rule, so the test holds for both.
         default = account.default_group()
         (finding,) = about(audited(account), DEFAULT_SG_ALLOWS.id, default)
         assert finding.level is Level.WARNING

@@ -142,8 +142,7 @@ class TestIpv6:
 
 class TestRouteTables:
     def test_only_active_internet_gateway_routes_make_a_subnet_public(self) -> None:
-        """An egress-only gateway lets nothing in, a blackhole route goes nowhere, a NAT
-        gateway is outbound only; an active ``igw-`` route counts per address family."""
+        """Only an active ``igw-`` route counts (not NAT, egress-only or blackhole routes)."""
         table = route_table(
             {
                 "RouteTableId": "rtb-1",
