@@ -27,7 +27,10 @@ from tierguard.audit.inventory import (
     SecurityGroup,
 )
 from tierguard.audit.usage import Use
-from tierguard.policies.common import (
+from tierguard.reach.analysis import Reach, Verdict, reach
+from tierguard.reach.topology import AclNode, LabeledRule, TierNode, Topology, sources_of
+from tierguard.rules import TCP, UDP, CidrPeer, Direction
+from tierguard.rules.exposure import (
     ADMIN_PORTS,
     HIGH_RISK_PORTS,
     exposed_ports,
@@ -35,9 +38,6 @@ from tierguard.policies.common import (
     opens_all_ports,
     ports_text,
 )
-from tierguard.reach.analysis import Reach, Verdict, reach
-from tierguard.reach.topology import AclNode, LabeledRule, TierNode, Topology, sources_of
-from tierguard.rules import TCP, UDP, CidrPeer, Direction
 from tierguard.rules.protocols import protocol_name
 
 #: The pack's default protocols: admin ports count over TCP and UDP, high-risk over TCP.
