@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -105,6 +106,35 @@ class TestThroughTheServer:
         assert [r["id"] for r in document["rules"]] == list(catalog)
         fingerprints = [f["fingerprint"] for f in document["findings"]]
         assert len(set(fingerprints)) == len(fingerprints)
+
+    def test_sarif_has_one_result_per_finding(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+        tmp_path: Path,
+    ) -> None:
+        """--sarif writes SARIF 2.1.0: the catalog's rules, one result per finding at its
+        resource, with the finding's fingerprint for GitHub to track it across runs."""
+        ids = scenario(server_account)
+        out = tmp_path / "audit.sarif"
+        document = audit_json(server_account, capsys, monkeypatch, "--sarif", str(out))
+        sarif = json.loads(out.read_text())
+        assert sarif["version"] == "2.1.0"
+        [run] = sarif["runs"]
+        results = run["results"]
+        assert len(results) == len(document["findings"])
+        assert {r["id"] for r in run["tool"]["driver"]["rules"]} == {r["ruleId"] for r in results}
+        [public_ssh] = [
+            r
+            for r in results
+            if r["ruleId"] == "audit-exposure-reachable"
+            and ids["on-instance"] in r["locations"][0]["logicalLocations"][0]["fullyQualifiedName"]
+        ]
+        assert public_ssh["level"] == "error"
+        assert public_ssh["partialFingerprints"]["tierguard/v1"] in {
+            f["fingerprint"] for f in document["findings"]
+        }
 
     def test_the_text_report_lists_usage_then_findings(
         self,

@@ -32,6 +32,7 @@ from tierguard.audit.hygiene import (
 from tierguard.audit.inventory import Inventory, RegionInventory
 from tierguard.audit.usage import Use, group_uses, usage_findings
 from tierguard.plan import NetworkPlan
+from tierguard.report.sarif import SarifResult, SarifRule
 
 
 @dataclass(frozen=True)
@@ -200,3 +201,22 @@ def report_text(report: Report) -> str:
         "note(s). Read-only: nothing was changed."
     )
     return "\n".join(lines)
+
+
+def sarif_parts(report: Report) -> tuple[list[SarifRule], list[SarifResult]]:
+    """The catalog as SARIF rules; each finding at its resource (region/kind/id)."""
+    rules = [
+        SarifRule(id=r.id, name=r.id, description=r.title, help=r.help, level=r.level.value)
+        for r in CATALOG
+    ]
+    results = [
+        SarifResult(
+            rule_id=f.rule.id,
+            level=f.level.value,
+            message=f.message,
+            logical=f"{f.resource.region}/{f.resource.kind}/{f.resource.key}",
+            fingerprint=f.fingerprint,
+        )
+        for f in report.findings
+    ]
+    return rules, results

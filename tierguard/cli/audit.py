@@ -7,13 +7,16 @@ from pathlib import Path
 
 import click
 
+from tierguard import __version__
 from tierguard.audit import audit as run_audit
 from tierguard.audit import report_json, report_text
 from tierguard.audit.collect import collect
+from tierguard.audit.report import sarif_parts
 from tierguard.cli._stack import load
 from tierguard.errors import UsageError
 from tierguard.plan import NetworkPlan
 from tierguard.program import region_from
+from tierguard.report.sarif import sarif_document
 
 
 @click.command()
@@ -48,6 +51,11 @@ from tierguard.program import region_from
     help="Run as if started in this directory (the project is found upward).",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--sarif",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the findings as SARIF 2.1.0 (GitHub code scanning).",
+)
 def audit(
     regions: tuple[str, ...],
     profile: str | None,
@@ -56,6 +64,7 @@ def audit(
     stack_file: Path | None,
     cwd: Path,
     as_json: bool,
+    sarif: Path | None,
 ) -> None:
     """Audit security groups and network ACLs as they are: unused groups, real internet
     exposure, hygiene, and (with --stack) drift from the stack. Read-only."""
@@ -72,6 +81,11 @@ def audit(
             regions = (*regions, plan_region)
     inventory = collect(regions, profile=profile, endpoint_url=endpoint_url)
     report = run_audit(inventory, plan, plan_region=plan_region)
+    if sarif is not None:
+        rules, results = sarif_parts(report)
+        sarif.write_text(
+            json.dumps(sarif_document("tierguard", __version__, rules, results), indent=2)
+        )
     if as_json:
         click.echo(json.dumps(report_json(report), indent=2))
     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from tierguard import __version__
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import load
 from tierguard.driver import session
@@ -31,8 +32,6 @@ from tierguard.offline.runner import run_program
 from tierguard.reach import analyze, topology_from_plan
 from tierguard.reach.render import dot, matrix_json, mermaid, print_matrix
 from tierguard.report.sarif import sarif_document
-
-TOOL_VERSION = "0.1.0"
 
 
 def offline_preview(
@@ -58,7 +57,7 @@ def offline_preview(
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
         sarif.write_text(
-            json.dumps(sarif_document("tierguard", TOOL_VERSION, rules, results), indent=2)
+            json.dumps(sarif_document("tierguard", __version__, rules, results), indent=2)
         )
     if diagram is not None:
         diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))

@@ -36,6 +36,8 @@ class SarifResult:
     column: int | None = None
     logical: str | None = None
     """A resource name, URN or id when there is no file to point at."""
+    fingerprint: str | None = None
+    """Stable across runs for the same problem (GitHub matches alerts and dismissals by it)."""
 
 
 def _location(result: SarifResult) -> dict[str, Any]:
@@ -51,6 +53,19 @@ def _location(result: SarifResult) -> dict[str, Any]:
     if result.logical is not None:
         location["logicalLocations"] = [{"fullyQualifiedName": result.logical}]
     return location
+
+
+def _result(result: SarifResult, rule_index: int) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "ruleId": result.rule_id,
+        "ruleIndex": rule_index,
+        "level": result.level,
+        "message": {"text": result.message},
+        "locations": [_location(result)],
+    }
+    if result.fingerprint is not None:
+        doc["partialFingerprints"] = {"tierguard/v1": result.fingerprint}
+    return doc
 
 
 def sarif_document(
@@ -84,16 +99,7 @@ def sarif_document(
                         ],
                     }
                 },
-                "results": [
-                    {
-                        "ruleId": result.rule_id,
-                        "ruleIndex": index[result.rule_id],
-                        "level": result.level,
-                        "message": {"text": result.message},
-                        "locations": [_location(result)],
-                    }
-                    for result in listed
-                ],
+                "results": [_result(result, index[result.rule_id]) for result in listed],
             }
         ],
     }
