@@ -16,6 +16,7 @@
     ├── EngineUnavailable (3)     no Pulumi CLI (or AWS plugin) and none could be installed
     ├── StackBusy (4)             another update holds the stack's lock
     ├── Interrupted (130)         Ctrl-C during an engine operation (the state is reported)
+    ├── AuditFailed (1)           `tierguard audit --fail-on` found findings at that level
     └── AwsError (3)              AWS (or the --endpoint-url) refused or could not be
                                   reached: no credentials, access denied, no connection
 
@@ -115,3 +116,9 @@ class AwsError(TierguardError):
     never contains credentials."""
 
     exit_code: ClassVar[int] = 3
+
+
+class AuditFailed(TierguardError):
+    """``tierguard audit --fail-on LEVEL`` reported findings at that level or worse."""
+
+    exit_code: ClassVar[int] = 1

@@ -136,6 +136,30 @@ class TestThroughTheServer:
             f["fingerprint"] for f in document["findings"]
         }
 
+    def test_fail_on_makes_the_audit_a_gate(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """--fail-on error exits 1 when an error is found, with one line saying how many;
+        without it the same audit exits 0."""
+        scenario(server_account)
+        assert server_account.endpoint_url is not None
+        base = [
+            "audit",
+            "--endpoint-url",
+            server_account.endpoint_url,
+            "--region",
+            server_account.region,
+        ]
+        code, _, err = invoke([*base, "--fail-on", "error"], capsys, monkeypatch)
+        assert code == 1
+        assert err.startswith("error: ")
+        assert "finding(s) at level error or worse (--fail-on error)" in err
+        code, _, err = invoke(base, capsys, monkeypatch)
+        assert (code, err) == (0, "")
+
     def test_the_text_report_lists_usage_then_findings(
         self,
         server_account: Account,

@@ -11,9 +11,10 @@ from tierguard import __version__
 from tierguard.audit import audit as run_audit
 from tierguard.audit import report_json, report_text
 from tierguard.audit.collect import collect
+from tierguard.audit.findings import Level
 from tierguard.audit.report import sarif_parts
 from tierguard.cli._stack import load
-from tierguard.errors import UsageError
+from tierguard.errors import AuditFailed, UsageError
 from tierguard.plan import NetworkPlan
 from tierguard.program import region_from
 from tierguard.report.sarif import sarif_document
@@ -52,6 +53,11 @@ from tierguard.report.sarif import sarif_document
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    help="Exit 1 when a finding of this level or worse is reported (a CI gate).",
+)
+@click.option(
     "--sarif",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the findings as SARIF 2.1.0 (GitHub code scanning).",
@@ -64,6 +70,7 @@ def audit(
     stack_file: Path | None,
     cwd: Path,
     as_json: bool,
+    fail_on: str | None,
     sarif: Path | None,
 ) -> None:
     """Audit security groups and network ACLs as they are: unused groups, real internet
@@ -90,3 +97,10 @@ def audit(
         click.echo(json.dumps(report_json(report), indent=2))
     else:
         click.echo(report_text(report))
+    if fail_on is not None:
+        threshold = Level(fail_on).rank
+        failing = [f for f in report.findings if f.level.rank <= threshold]
+        if failing:
+            raise AuditFailed(
+                f"{len(failing)} finding(s) at level {fail_on} or worse (--fail-on {fail_on})"
+            )
