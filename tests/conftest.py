@@ -6,12 +6,15 @@ recording monitor per call, so tests pass in any order (pytest-randomly checks t
 
 from __future__ import annotations
 
+import shutil
+import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tierguard.cli import main
 from tierguard.config.stackfile import StackFile
 from tierguard.offline.mocks import RecordedResource
 from tierguard.offline.runner import ProgramRun, run_program
@@ -58,3 +61,25 @@ def by_name(run: ProgramRun, type_: str) -> dict[str, RecordedResource]:
 def group_names(run: ProgramRun) -> dict[str, str]:
     """Security-group id → tier resource name, to read references back."""
     return {r.id: r.name for r in run.of_type(SG)}
+
+
+def invoke(
+    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> tuple[int, str, str]:
+    """Run the ``tierguard`` console entry point in-process: (exit code, stdout, stderr)."""
+    monkeypatch.setattr(sys, "argv", ["tierguard", *args])
+    code = 0
+    try:
+        main()
+    except SystemExit as exc:
+        code = int(exc.code or 0)
+    captured = capsys.readouterr()
+    return code, captured.out, captured.err
+
+
+@pytest.fixture(name="project")
+def _project(tmp_path: Path) -> Path:
+    """A copy of the project's program and dev stack file, to break one at a time."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    return tmp_path

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -11,30 +10,7 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import PROJECT_DIR
-from tierguard.cli import main
-
-
-def invoke(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tierguard", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture(name="project")
-def _project(tmp_path: Path) -> Path:
-    """A copy of the project's stack files, to break one at a time."""
-    shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
-    shutil.copy(PROJECT_DIR / "Pulumi.dev.yaml", tmp_path / "Pulumi.dev.yaml")
-    shutil.copy(PROJECT_DIR / "__main__.py", tmp_path / "__main__.py")
-    return tmp_path
+from tests.conftest import PROJECT_DIR, invoke
 
 
 class TestOfflinePreview:

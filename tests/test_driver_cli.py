@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import shutil
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -12,36 +11,15 @@ import boto3
 import pytest
 from botocore.config import Config
 
-from tests.conftest import PROJECT_DIR
+from tests.conftest import invoke
 from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
 from tests.moto_deploy import deploy_plan
-from tierguard.cli import main
 from tierguard.driver import session
 from tierguard.driver.backend import BackendChoice
 from tierguard.driver.operations import plan_for
 from tierguard.driver.seam import Engine
 from tierguard.driver.session import emulator_stack
 from tierguard.errors import EngineUnavailable, StackBusy
-
-
-def invoke(
-    args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> tuple[int, str, str]:
-    monkeypatch.setattr(sys, "argv", ["tierguard", *args])
-    code = 0
-    try:
-        main()
-    except SystemExit as exc:
-        code = int(exc.code or 0)
-    captured = capsys.readouterr()
-    return code, captured.out, captured.err
-
-
-@pytest.fixture(name="project")
-def _project(tmp_path: Path) -> Path:
-    for name in ("Pulumi.yaml", "Pulumi.dev.yaml", "__main__.py"):
-        shutil.copy(PROJECT_DIR / name, tmp_path / name)
-    return tmp_path
 
 
 @pytest.fixture(name="engine")

@@ -10,8 +10,7 @@ import pytest
 
 from tests.audit import example
 from tests.audit.builders import Account, deploy, from_group, tcp
-from tests.conftest import PROJECT_DIR
-from tests.test_cli import invoke
+from tests.conftest import PROJECT_DIR, invoke
 from tierguard.audit.findings import CATALOG
 from tierguard.config.stackfile import load_stack
 from tierguard.program import plan_from_raw

@@ -13,6 +13,7 @@ from typing import Any, TypeVar
 import click
 from rich.console import Console
 
+from tierguard.cli._stack import CWD_OPTION
 from tierguard.config.stackfile import find_project_dir
 from tierguard.driver import session
 from tierguard.driver.backend import choose_backend
@@ -49,13 +50,7 @@ def common_options(f: F) -> F:
                 help="State backend (file://, s3://, https://api.pulumi.com, …); default: "
                 "PULUMI_BACKEND_URL, else .tierguard/state/ in the project.",
             ),
-            click.option(
-                "-C",
-                "--cwd",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=Path(),
-                help="Run as if started in this directory (the project is found upward).",
-            ),
+            CWD_OPTION,
         ]
     ):
         f = option(f)

@@ -17,6 +17,15 @@ from tierguard.program import plan_from_raw, region_from
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+CWD_OPTION = click.option(
+    "-C",
+    "--cwd",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="Run as if started in this directory (the project is found upward).",
+)
+
+
 def stack_options(command: F) -> F:
     """``--stack``, ``--stack-file`` and ``--cwd``, as every stack-reading verb takes them."""
     for option in reversed(
@@ -27,13 +36,7 @@ def stack_options(command: F) -> F:
                 type=click.Path(dir_okay=False, path_type=Path),
                 help="Use this stack file instead of Pulumi.<stack>.yaml (e.g. examples/…).",
             ),
-            click.option(
-                "-C",
-                "--cwd",
-                type=click.Path(file_okay=False, path_type=Path),
-                default=Path(),
-                help="Run as if started in this directory (the project is found upward).",
-            ),
+            CWD_OPTION,
         ]
     ):
         command = option(command)
