@@ -10,6 +10,7 @@ JSON shape (documented in the README)::
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from typing import Any
 
@@ -25,6 +26,12 @@ SHORT_TYPES = {
 }
 
 
+def _order_key(resource: RecordedResource) -> tuple[str, list[tuple[int, str]]]:
+    """Type, then name with numbers compared as numbers (ACL rule 50 before rule 100)."""
+    parts = re.split(r"(\d+)", resource.name)
+    return resource.type, [(int(p), "") if p.isdigit() else (-1, p) for p in parts]
+
+
 def ordered(run: ProgramRun) -> list[RecordedResource]:
     """Parents before children, siblings by type then name: the same order on every run
     (the engine registers concurrently, so registration order is not stable)."""
@@ -37,7 +44,7 @@ def ordered(run: ProgramRun) -> list[RecordedResource]:
     pending: list[str | None] = [None]
     while pending:
         parent = pending.pop(0)
-        for resource in sorted(children.get(parent, []), key=lambda r: (r.type, r.name)):
+        for resource in sorted(children.get(parent, []), key=_order_key):
             result.append(resource)
             pending.append(resource.urn)
     return result
