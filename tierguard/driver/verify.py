@@ -14,35 +14,34 @@ custom ACLs have no ``*`` (32767) entries, ICMP type/code on ACL entries is drop
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any
 
+from tierguard.audit.shapes import (
+    RuleKey,
+    acl_entry_of,
+    group_rule,
+    permission_descriptions,
+    tags_of,
+    with_description,
+)
 from tierguard.plan import NetworkPlan, PlanPeer, TierPeer
 from tierguard.reach import Matrix, analyze, topology_from_deployed
 from tierguard.rules import (
-    ALL,
-    AclAction,
     AclEntry,
-    CidrPeer,
     Direction,
-    IcmpMatch,
-    PortRange,
-    PrefixListPeer,
     SecurityGroupPeer,
     SgRule,
     Traffic,
-    parse_cidr_lenient,
-    parse_protocol,
 )
-from tierguard.rules.protocols import is_icmp, protocol_has_ports
+from tierguard.rules.protocols import is_icmp
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
 
 #: AWS's implicit last entries (IPv4 and IPv6 ``*``); not part of any plan.
-IMPLICIT_ACL_RULES = frozenset({32767, 32768})
 
 
 class DifferenceKind(StrEnum):
@@ -117,26 +116,6 @@ class Verification:
 _SgKey = tuple[str, Direction, Traffic, PlanPeer]
 
 
-def _tag(tags: Sequence[Any] | None, key: str) -> str | None:
-    for tag in tags or ():
-        if tag.get("Key") == key:
-            return str(tag.get("Value"))
-    return None
-
-
-def _sg_traffic(protocol: str, from_port: int | None, to_port: int | None) -> Traffic:
-    number = parse_protocol(protocol)
-    if number == ALL:
-        return Traffic.of(ALL)
-    if protocol_has_ports(number) and from_port is not None and to_port is not None:
-        return Traffic.of(number, PortRange(from_port, to_port))
-    if is_icmp(number):
-        first = -1 if from_port is None else from_port
-        last = -1 if to_port is None or first == -1 else to_port
-        return Traffic.of(number, icmp=IcmpMatch(first, last))
-    return Traffic.of(number)
-
-
 def _peer_text(peer: PlanPeer) -> str:
     return str(peer)
 
@@ -160,7 +139,7 @@ def _compare_security_groups(
     groups = ec2.describe_security_groups(Filters=_filters(plan))["SecurityGroups"]
     by_tier: dict[str, str] = {}
     for group in groups:
-        tier = _tag(group.get("Tags"), "tierguard:tier")
+        tier = tags_of(group.get("Tags")).get("tierguard:tier")
         if tier is None or tier not in plan.tiers:
             diffs.append(
                 Difference(
@@ -172,7 +151,9 @@ def _compare_security_groups(
             continue
         by_tier[tier] = group["GroupId"]
     tier_of = {group_id: tier for tier, group_id in by_tier.items()}
-    pair_descriptions = _pair_descriptions(groups)
+    descriptions: dict[RuleKey, str] = {}
+    for group in groups:
+        descriptions.update(permission_descriptions(group))
     used_fallback = False
     for tier in plan.tiers:
         if tier not in by_tier:
@@ -186,44 +167,21 @@ def _compare_security_groups(
     actual: dict[_SgKey, str] = {}
     observed: list[SgRule] = []
     if by_tier:
-        rules = ec2.describe_security_group_rules(
+        answers = ec2.describe_security_group_rules(
             Filters=[{"Name": "group-id", "Values": list(by_tier.values())}]
         )["SecurityGroupRules"]
-        for rule in rules:
-            group_id = rule["GroupId"]
-            tier = tier_of[group_id]
-            direction = Direction.EGRESS if rule.get("IsEgress") else Direction.INGRESS
-            traffic = _sg_traffic(rule["IpProtocol"], rule.get("FromPort"), rule.get("ToPort"))
-            peer: PlanPeer
-            shared_peer: CidrPeer | SecurityGroupPeer | PrefixListPeer
-            if "CidrIpv4" in rule or "CidrIpv6" in rule:
-                peer = shared_peer = CidrPeer(
-                    parse_cidr_lenient(rule.get("CidrIpv4") or rule["CidrIpv6"])
-                )
-            elif "PrefixListId" in rule:
-                peer = shared_peer = PrefixListPeer(rule["PrefixListId"])
-            else:
-                referenced = rule["ReferencedGroupInfo"]["GroupId"]
-                shared_peer = SecurityGroupPeer(referenced, is_self=referenced == group_id)
-                peer = (
-                    TierPeer(tier_of[referenced], is_self=referenced == group_id)
-                    if referenced in tier_of
-                    else SecurityGroupPeer(referenced)
-                )
-            description = rule.get("Description", "")
-            if not description and "ReferencedGroupInfo" in rule:
-                pair_key = (
-                    group_id,
-                    bool(rule.get("IsEgress")),
-                    rule["IpProtocol"],
-                    rule.get("FromPort"),
-                    rule.get("ToPort"),
-                    rule["ReferencedGroupInfo"]["GroupId"],
-                )
-                description = pair_descriptions.get(pair_key, "")
-                used_fallback = used_fallback or bool(description)
-            actual[(tier, direction, traffic, peer)] = description
-            observed.append(SgRule(group_id, direction, traffic, shared_peer, description))
+        for answer in answers:
+            read = group_rule(answer)
+            # The emulator leaves group-reference descriptions out of this call.
+            described = with_description(read, descriptions)
+            used_fallback = used_fallback or described is not read
+            rule = described.rule
+            tier = tier_of[rule.group]
+            peer: PlanPeer = rule.peer
+            if isinstance(rule.peer, SecurityGroupPeer) and rule.peer.group in tier_of:
+                peer = TierPeer(tier_of[rule.peer.group], is_self=rule.peer.is_self)
+            actual[(tier, rule.direction, rule.traffic, peer)] = rule.description or ""
+            observed.append(rule)
     for key, description in expected.items():
         if key not in actual:
             diffs.append(Difference(DifferenceKind.MISSING, f"tier {key[0]}", _sg_key_text(key)))
@@ -248,45 +206,6 @@ def _compare_security_groups(
     return by_tier, observed
 
 
-_PairKey = tuple[str, bool, str, int | None, int | None, str]
-
-
-def _pair_descriptions(groups: Sequence[Any]) -> dict[_PairKey, str]:
-    """Descriptions of group-reference rules as ``DescribeSecurityGroups`` has them."""
-    found: dict[_PairKey, str] = {}
-    for group in groups:
-        for egress, field_name in ((False, "IpPermissions"), (True, "IpPermissionsEgress")):
-            for perm in group.get(field_name, []):
-                for pair in perm.get("UserIdGroupPairs", []):
-                    key = (
-                        group["GroupId"],
-                        egress,
-                        perm["IpProtocol"],
-                        perm.get("FromPort"),
-                        perm.get("ToPort"),
-                        pair.get("GroupId", ""),
-                    )
-                    found[key] = pair.get("Description", "")
-    return found
-
-
-def _acl_traffic(entry: Mapping[str, Any]) -> tuple[Traffic, bool]:
-    """The entry's traffic and whether an ICMP type/code was missing from the answer."""
-    number = parse_protocol(entry["Protocol"])
-    if number == ALL:
-        return Traffic.of(ALL), False
-    if protocol_has_ports(number) and "PortRange" in entry:
-        ports = entry["PortRange"]
-        return Traffic.of(number, PortRange(ports["From"], ports["To"])), False
-    if is_icmp(number):
-        icmp = entry.get("IcmpTypeCode")
-        if icmp is None:
-            return Traffic.of(number), True
-        kind, code = icmp.get("Type", -1), icmp.get("Code", -1)
-        return Traffic.of(number, icmp=IcmpMatch(kind, -1 if kind == -1 else code)), False
-    return Traffic.of(number), False
-
-
 def _compare_acls(
     ec2: EC2Client, plan: NetworkPlan, diffs: list[Difference], notes: list[str]
 ) -> tuple[dict[str, str], dict[str, tuple[AclEntry, ...]]]:
@@ -295,7 +214,7 @@ def _compare_acls(
     read: dict[str, tuple[AclEntry, ...]] = {}
     icmp_gap = False
     for acl in acls:
-        name = _tag(acl.get("Tags"), "tierguard:acl")
+        name = tags_of(acl.get("Tags")).get("tierguard:acl")
         if name is None or name not in plan.acls:
             diffs.append(
                 Difference(
@@ -309,14 +228,17 @@ def _compare_acls(
         planned = {(p.entry.egress, p.entry.number): p.entry for p in plan.acls[name].entries}
         actual: dict[tuple[bool, int], AclEntry] = {}
         for raw in acl.get("Entries", []):
-            number = raw["RuleNumber"]
-            if number in IMPLICIT_ACL_RULES:
-                continue
-            traffic, missing_icmp = _acl_traffic(raw)
-            cidr = parse_cidr_lenient(raw.get("CidrBlock") or raw["Ipv6CidrBlock"])
-            entry = AclEntry(number, raw["Egress"], AclAction(raw["RuleAction"]), traffic, cidr)
+            entry = acl_entry_of(raw)
+            if entry is None:
+                continue  # AWS's implicit '*' deny
+            number = entry.number
+            missing_icmp = is_icmp(entry.traffic.protocol) and "IcmpTypeCode" not in raw
             want = planned.get((entry.egress, number))
-            if missing_icmp and want is not None and want.traffic.protocol == traffic.protocol:
+            if (
+                missing_icmp
+                and want is not None
+                and want.traffic.protocol == entry.traffic.protocol
+            ):
                 icmp_gap = True
                 entry = replace(entry, traffic=want.traffic)
             actual[(entry.egress, number)] = entry
@@ -372,7 +294,7 @@ def _compare_associations(
     found: set[str] = set()
     if subnet_ids:
         for described in ec2.describe_subnets(SubnetIds=subnet_ids)["Subnets"]:
-            found.add(_tag(described.get("Tags"), "Name") or described["SubnetId"])
+            found.add(tags_of(described.get("Tags")).get("Name") or described["SubnetId"])
             found.add(described["SubnetId"])
     for group in plan.acls[name].subnet_groups:
         for planned in plan.subnets_in(group):
