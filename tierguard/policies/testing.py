@@ -140,6 +140,30 @@ def resource(
     }
 
 
+def _validate(
+    policy: TierguardResourcePolicy | TierguardStackPolicy,
+    args: ResourceValidationArgs | StackValidationArgs,
+    today: dt.date | None,
+) -> Outcome:
+    """Run one validate call as the engine does: violations reported, an unknown value
+    recorded as "not evaluated", the policy's clock set for exemption expiry."""
+    outcome = Outcome()
+
+    def report(message: str, urn: str | None = None) -> None:
+        outcome.violations.append(message)
+        outcome.urns.append(urn)
+
+    policy.today = today
+    try:
+        # Callers pair resource policies with resource args and stack with stack args.
+        run_sync(policy.validate(args, report))  # type: ignore[arg-type]
+    except UnknownValueError as exc:
+        outcome.not_evaluated.append(str(getattr(exc, "message", exc)))
+    finally:
+        policy.today = None
+    return outcome
+
+
 def run_resource_policy(
     policy: TierguardResourcePolicy,
     resource_type: str,
@@ -150,7 +174,6 @@ def run_resource_policy(
     today: dt.date | None = None,
 ) -> Outcome:
     """Validate one resource as ``Analyze`` does and collect what is reported."""
-    outcome = Outcome()
     urn = urn_for(resource_type, name)
     args = ResourceValidationArgs(
         resource_type=resource_type,
@@ -162,17 +185,7 @@ def run_resource_policy(
         config=dict(config) if config is not None else None,
     )
 
-    def report(message: str, urn: str | None = None) -> None:
-        outcome.violations.append(message)
-        outcome.urns.append(urn)
-
-    policy.today = today
-    try:
-        run_sync(policy.validate(args, report))
-    except UnknownValueError as exc:
-        outcome.not_evaluated.append(str(getattr(exc, "message", exc)))
-    finally:
-        policy.today = None
+    outcome = _validate(policy, args, today)
     outcome.exempted.extend(drain_notices(urn))
     return outcome
 
@@ -214,22 +227,11 @@ def run_stack_policy(
     today: dt.date | None = None,
 ) -> Outcome:
     """Validate a stack as ``AnalyzeStack`` does and collect what is reported."""
-    outcome = Outcome()
     args = StackValidationArgs(
         policy_resources(resources), config=dict(config) if config is not None else None
     )
 
-    def report(message: str, urn: str | None = None) -> None:
-        outcome.violations.append(message)
-        outcome.urns.append(urn)
-
-    policy.today = today
-    try:
-        run_sync(policy.validate(args, report))
-    except UnknownValueError as exc:
-        outcome.not_evaluated.append(str(getattr(exc, "message", exc)))
-    finally:
-        policy.today = None
+    outcome = _validate(policy, args, today)
     outcome.exempted.extend(drain_stack_notices())
     return outcome
 
