@@ -259,17 +259,22 @@ def _report_stack_notices(_args: StackValidationArgs, report: ReportViolation) -
         report(notice, None)
 
 
+#: What the two exemption reporters share: advisory, so an exempted finding never blocks.
+_REPORTER_ARGS: dict[str, Any] = {
+    "enforcement_level": EnforcementLevel.ADVISORY,
+    "severity": Severity.LOW,
+    "tags": ["tierguard", "exemptions"],
+    "remediation_steps": "Review the exemption's reason and expiry in the pack config; remove "
+    "it once the finding is fixed.",
+    "url": f"{DOCS_URL}#exemptions",
+}
+
 EXEMPTED_RESOURCE_FINDINGS = ResourceValidationPolicy(
     name="tierguard-exempted-findings",
     description="Findings of tierguard resource policies that an exemption accepts; reported so "
     "exemptions stay visible, never blocking.",
     validate=_report_resource_notices,
-    enforcement_level=EnforcementLevel.ADVISORY,
-    severity=Severity.LOW,
-    tags=["tierguard", "exemptions"],
-    remediation_steps="Review the exemption's reason and expiry in the pack config; remove it "
-    "once the finding is fixed.",
-    url=f"{DOCS_URL}#exemptions",
+    **_REPORTER_ARGS,
 )
 
 EXEMPTED_STACK_FINDINGS = StackValidationPolicy(
@@ -277,12 +282,7 @@ EXEMPTED_STACK_FINDINGS = StackValidationPolicy(
     description="Findings of tierguard stack policies that an exemption accepts; reported so "
     "exemptions stay visible, never blocking.",
     validate=_report_stack_notices,
-    enforcement_level=EnforcementLevel.ADVISORY,
-    severity=Severity.LOW,
-    tags=["tierguard", "exemptions"],
-    remediation_steps="Review the exemption's reason and expiry in the pack config; remove it "
-    "once the finding is fixed.",
-    url=f"{DOCS_URL}#exemptions",
+    **_REPORTER_ARGS,
 )
 
 
