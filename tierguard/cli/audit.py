@@ -7,17 +7,16 @@ from pathlib import Path
 
 import click
 
-from tierguard import __version__
 from tierguard.audit import audit as run_audit
 from tierguard.audit import report_json, report_text
 from tierguard.audit.collect import collect
 from tierguard.audit.findings import Level
 from tierguard.audit.report import sarif_parts
-from tierguard.cli._stack import load
+from tierguard.cli._stack import CWD_OPTION, load
 from tierguard.errors import AuditFailed, UsageError
 from tierguard.plan import NetworkPlan
 from tierguard.program import region_from
-from tierguard.report.sarif import sarif_document
+from tierguard.report.sarif import write_sarif
 
 
 @click.command()
@@ -44,13 +43,7 @@ from tierguard.report.sarif import sarif_document
     type=click.Path(dir_okay=False, path_type=Path),
     help="With --stack: use this stack file instead of Pulumi.<stack>.yaml.",
 )
-@click.option(
-    "-C",
-    "--cwd",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    help="Run as if started in this directory (the project is found upward).",
-)
+@CWD_OPTION
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--fail-on",
@@ -90,9 +83,7 @@ def audit(
     report = run_audit(inventory, plan, plan_region=plan_region)
     if sarif is not None:
         rules, results = sarif_parts(report)
-        sarif.write_text(
-            json.dumps(sarif_document("tierguard", __version__, rules, results), indent=2)
-        )
+        write_sarif(sarif, rules, results)
     if as_json:
         click.echo(json.dumps(report_json(report), indent=2))
     else:

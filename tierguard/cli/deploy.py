@@ -18,6 +18,7 @@ from tierguard.cli._shared import (
     require_yes,
     stack_option,
 )
+from tierguard.cli._stack import CWD_OPTION
 from tierguard.cli.preview import offline_preview
 from tierguard.driver import session
 from tierguard.driver.backend import validate_stack_name
@@ -206,13 +207,7 @@ def cancel(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path)
 
 @click.command()
 @stack_option
-@click.option(
-    "-C",
-    "--cwd",
-    type=click.Path(file_okay=False, path_type=Path),
-    default=Path(),
-    help="Run as if started in this directory (the project is found upward).",
-)
+@CWD_OPTION
 def demo(stack: str, cwd: Path) -> None:
     """up --emulator --yes, outputs and verification, destroy (offline preview without a CLI)."""
     ctx = context(cwd, as_json=False)

@@ -13,7 +13,6 @@ from pathlib import Path
 
 import click
 
-from tierguard import __version__
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import load
 from tierguard.driver import session
@@ -31,7 +30,7 @@ from tierguard.offline.render import print_tree, to_document
 from tierguard.offline.runner import run_program
 from tierguard.reach import analyze, topology_from_plan
 from tierguard.reach.render import dot, matrix_json, mermaid, print_matrix
-from tierguard.report.sarif import sarif_document
+from tierguard.report.sarif import write_sarif
 
 
 def offline_preview(
@@ -56,9 +55,7 @@ def offline_preview(
     matrix = analyze(topology_from_plan(loaded.plan))
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
-        sarif.write_text(
-            json.dumps(sarif_document("tierguard", __version__, rules, results), indent=2)
-        )
+        write_sarif(sarif, rules, results)
     if diagram is not None:
         diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))
     if as_json:

@@ -8,9 +8,13 @@ logical location naming the resource instead.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any, Literal
+
+from tierguard import __version__
 
 SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 Level = Literal["error", "warning", "note"]
@@ -103,3 +107,8 @@ def sarif_document(
             }
         ],
     }
+
+
+def write_sarif(path: Path, rules: Sequence[SarifRule], results: Iterable[SarifResult]) -> None:
+    """Write tierguard's SARIF log for ``results`` to ``path``."""
+    path.write_text(json.dumps(sarif_document("tierguard", __version__, rules, results), indent=2))
