@@ -34,10 +34,6 @@ def console() -> Console:
     return Console(highlight=False, width=400, soft_wrap=True)
 
 
-def stack_option(f: F) -> F:
-    return click.option("-s", "--stack", default="dev", show_default=True, help="Stack name.")(f)
-
-
 def common_options(f: F) -> F:
     """``--yes``, ``--json``, ``--backend``, ``--cwd``: shared by every deployment verb."""
     for option in reversed(

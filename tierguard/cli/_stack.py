@@ -17,6 +17,7 @@ from tierguard.program import plan_from_raw, region_from
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+STACK_OPTION = click.option("-s", "--stack", default="dev", show_default=True, help="Stack name.")
 CWD_OPTION = click.option(
     "-C",
     "--cwd",
@@ -30,7 +31,7 @@ def stack_options(command: F) -> F:
     """``--stack``, ``--stack-file`` and ``--cwd``, as every stack-reading verb takes them."""
     for option in reversed(
         [
-            click.option("-s", "--stack", default="dev", show_default=True, help="Stack name."),
+            STACK_OPTION,
             click.option(
                 "--stack-file",
                 type=click.Path(dir_okay=False, path_type=Path),

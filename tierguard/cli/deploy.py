@@ -16,9 +16,8 @@ from tierguard.cli._shared import (
     deployer,
     print_outcome,
     require_yes,
-    stack_option,
 )
-from tierguard.cli._stack import CWD_OPTION
+from tierguard.cli._stack import CWD_OPTION, STACK_OPTION
 from tierguard.cli.preview import offline_preview
 from tierguard.driver import session
 from tierguard.driver.backend import validate_stack_name
@@ -39,7 +38,7 @@ def parse_stacks(value: str) -> list[str]:
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @click.option("--stacks", "stack_list", metavar="A,B,C", help="Roll out to several stacks.")
 @click.option(
     "--parallel",
@@ -137,7 +136,7 @@ def up(
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @common_options
 def refresh(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
     """Read the stack's resources from AWS into its state."""
@@ -148,7 +147,7 @@ def refresh(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @common_options
 def destroy(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
     """Delete every resource of the stack."""
@@ -159,7 +158,7 @@ def destroy(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @common_options
 def outputs(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
     """Print the stack's outputs (secrets masked)."""
@@ -193,7 +192,7 @@ def stacks(yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @common_options
 def cancel(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
     """Clear a stack's update lock (after a crashed or killed run)."""
@@ -206,7 +205,7 @@ def cancel(stack: str, yes: bool, as_json: bool, backend: str | None, cwd: Path)
 
 
 @click.command()
-@stack_option
+@STACK_OPTION
 @CWD_OPTION
 def demo(stack: str, cwd: Path) -> None:
     """up --emulator --yes, outputs and verification, destroy (offline preview without a CLI)."""

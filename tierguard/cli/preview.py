@@ -14,7 +14,7 @@ from pathlib import Path
 import click
 
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
-from tierguard.cli._stack import load
+from tierguard.cli._stack import STACK_OPTION, load
 from tierguard.driver import session
 from tierguard.driver.backend import validate_stack_name
 from tierguard.driver.operations import plan_for, region_of
@@ -78,7 +78,7 @@ def offline_preview(
 
 @click.command()
 @click.option("--offline", is_flag=True, help="Run on the mock engine: no CLI, no cloud.")
-@click.option("-s", "--stack", default="dev", show_default=True, help="Stack name.")
+@STACK_OPTION
 @click.option(
     "--stack-file",
     type=click.Path(dir_okay=False, path_type=Path),
