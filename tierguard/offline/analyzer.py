@@ -12,8 +12,10 @@ Python, cwd ``policy/``), reads the port the pack prints, and speaks to it with
 4. ``AnalyzeStack`` once with every resource and the graph (parent, dependencies,
    property dependencies).
 
-Resources are given in the offline preview's JSON shape: ``{"urn", "type", "name", "id",
-"parent", "dependencies", "propertyDependencies", "inputs"}``. A value unknown until apply
+Resources are given either exactly as the engine would send them (``EngineCalls`` from
+``tierguard.offline.engine``: ``"properties"`` and ``"provider"`` as sent), or in the
+offline preview's JSON shape ``{"urn", "type", "name", "id", "parent", "dependencies",
+"propertyDependencies", "inputs"}`` (hand-built test data). A value unknown until apply
 is spelled as the engine spells it, ``pulumi_policy.proxy.UNKNOWN_STRING_VALUE``.
 
 The process is always terminated when the ``with`` block ends, however it ends.
@@ -38,6 +40,7 @@ from google.protobuf import empty_pb2, json_format, struct_pb2
 from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tierguard.errors import TierguardError
+from tierguard.offline.engine import EngineCalls
 
 #: ``policy/`` next to the ``tierguard`` package (a source checkout or editable install).
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
@@ -317,12 +320,14 @@ class PolicyPackClient:
 
     def analyze(self, resource: Mapping[str, Any]) -> list[Diagnostic]:
         """``Analyze`` one resource's inputs, as the engine does before each step."""
+        properties = resource.get("properties", resource.get("inputs")) or {}
         request = analyzer_pb2.AnalyzeRequest(
             type=resource["type"],
-            properties=_struct(resource.get("inputs") or {}),
+            properties=_struct(properties),
             urn=resource["urn"],
             name=resource["name"],
             options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.get("parent") or ""),
+            provider=_provider(resource.get("provider")),
         )
         response = self._call("Analyze", request)
         return _diagnostics(response, default_urn=resource["urn"])
@@ -347,6 +352,24 @@ class PolicyPackClient:
         )
         response = self._call("AnalyzeStack", request)
         return _diagnostics(response, default_urn=None)
+
+    def run_calls(
+        self, calls: EngineCalls, config: Mapping[str, Any] | None = None
+    ) -> list[Diagnostic]:
+        """Configure, then ``Analyze`` and ``AnalyzeStack`` exactly as ``calls`` spell them."""
+        self.configure(config)
+        found: list[Diagnostic] = []
+        for resource in calls.analyze:
+            found.extend(self.analyze(resource))
+        found.extend(self.analyze_stack(calls.stack))
+        return found
+
+    def stack_diagnostics(
+        self, calls: EngineCalls, config: Mapping[str, Any] | None = None
+    ) -> list[Diagnostic]:
+        """Only ``AnalyzeStack``: what the stack policies report once ``calls.phase`` ran."""
+        self.configure(config)
+        return self.analyze_stack(calls.stack)
 
     def run(
         self,
@@ -387,10 +410,25 @@ def _root_stack(
     }
 
 
+def _provider(provider: Mapping[str, Any] | None) -> Any:
+    """An ``AnalyzerProviderResource``; ``None`` (the field unset) for a component."""
+    if not provider:
+        return None
+    return analyzer_pb2.AnalyzerProviderResource(
+        type=provider["type"],
+        properties=_struct(provider.get("properties") or {}),
+        urn=provider["urn"],
+        name=provider["name"],
+    )
+
+
 def _stack_resource(resource: Mapping[str, Any]) -> Any:
-    properties = dict(resource.get("inputs") or {})
-    if resource.get("id") and "id" not in properties:
-        properties["id"] = resource["id"]
+    if "properties" in resource:
+        properties = dict(resource["properties"] or {})
+    else:
+        properties = dict(resource.get("inputs") or {})
+        if resource.get("id") and "id" not in properties:
+            properties["id"] = resource["id"]
     dependencies: Mapping[str, Iterable[str]] = resource.get("propertyDependencies") or {}
     return analyzer_pb2.AnalyzerResource(
         type=resource["type"],
@@ -404,6 +442,7 @@ def _stack_resource(resource: Mapping[str, Any]) -> Any:
             key: analyzer_pb2.AnalyzerPropertyDependencies(urns=list(urns))
             for key, urns in dependencies.items()
         },
+        provider=_provider(resource.get("provider")),
     )
 
 

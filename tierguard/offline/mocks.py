@@ -86,6 +86,9 @@ class RecordedResource:
     dependencies: tuple[str, ...]
     property_dependencies: dict[str, tuple[str, ...]]
     inputs: dict[str, Any]
+    outputs: dict[str, Any]
+    """The provider's answer (inputs plus computed attributes) for a custom resource; what
+    ``register_outputs`` was given for a component (filled in when it is called)."""
 
 
 class RecordingMonitor(MockMonitor):
@@ -97,6 +100,7 @@ class RecordingMonitor(MockMonitor):
         self.recorded: list[RecordedResource] = []
         self.stack_urn: str | None = None
         self.stack_outputs: dict[str, Any] = {}
+        self._by_urn: dict[str, RecordedResource] = {}
 
     def RegisterResource(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
@@ -117,13 +121,21 @@ class RecordingMonitor(MockMonitor):
                 key: tuple(value.urns) for key, value in request.propertyDependencies.items()
             },
             inputs=dict(inputs),
+            outputs=dict(rpc.deserialize_properties(response.object)) if request.custom else {},
         )
         with self._lock:
             self.recorded.append(record)
+            self._by_urn[record.urn] = record
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
+        _ensure_event_loop()  # type: ignore[no-untyped-call]
+        outputs = dict(rpc.deserialize_properties(request.outputs))
         if request.urn == self.stack_urn:
-            _ensure_event_loop()  # type: ignore[no-untyped-call]
-            self.stack_outputs = dict(rpc.deserialize_properties(request.outputs))
+            self.stack_outputs = outputs
+        else:
+            with self._lock:
+                record = self._by_urn.get(request.urn)
+            if record is not None:
+                record.outputs.update(outputs)
         return super().RegisterResourceOutputs(request)  # type: ignore[no-untyped-call]

@@ -17,7 +17,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
 from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
-from tierguard.policies.graph import AclView, StackView
+from tierguard.policies.graph import AclView, LocatedEntry, StackView
 from tierguard.rules import ALL, TCP, UDP, AclAction, AclEntry, Packet, PortRange, evaluate_acl
 from tierguard.rules.acl import allowed_ports, representative_address, uncovered
 from tierguard.rules.addresses import IPNetwork, contains
@@ -78,6 +78,7 @@ def _port_findings(
         if address is None:
             continue
         by_entry: dict[str, list[str]] = {}
+        sources: dict[str, LocatedEntry | None] = {}
         for protocol in protocols:
             if protocol not in (TCP, UDP):
                 continue
@@ -94,17 +95,19 @@ def _port_findings(
                     continue
                 located = acl.located(decision.entry)
                 label = located.where if located else "an entry"
+                sources[label] = located
                 by_entry.setdefault(label, []).append(
                     f"{protocol_name(protocol).upper()} {port_label(port)}"
                 )
         for label, hits in by_entry.items():
             shown = ", ".join(hits[:8]) + (f" and {len(hits) - 8} more" if len(hits) > 8 else "")
+            urn, name = acl.subject(sources[label])
             yield Finding(
                 f"network ACL {acl.name}: {label} allows {kind} {shown} in from {space} (the "
                 f"whole internet). {why} Fix: add a lower-numbered deny for these ports from "
-                f"{space}, or narrow the allow to the CIDRs that need them.",
-                urn=acl.key,
-                name=acl.name,
+                f"{space}, or narrow the allow to the CIDRs that need them.{acl.unseen_note}",
+                urn=urn,
+                name=name,
             )
 
 
@@ -163,13 +166,15 @@ def check_acl_all_traffic(ctx: StackContext) -> Iterator[Finding]:
             located = acl.located(decision.entry)
             label = located.where if located else "an entry"
             default = " (the default ACL's allow-all rule)" if acl.is_default else ""
+            urn, name = acl.subject(located)
             yield Finding(
                 f"network ACL {acl.name}: {label}{default} allows {what} in from {space} (the "
                 "whole internet), so the subnet has no network-level boundary at all. Fix: "
                 "replace it with allows for the ports the subnet serves (plus return traffic "
-                "on the ephemeral range) and let the implicit deny close the rest.",
-                urn=acl.key,
-                name=acl.name,
+                f"on the ephemeral range) and let the implicit deny close the rest."
+                f"{acl.unseen_note}",
+                urn=urn,
+                name=name,
             )
 
 
@@ -177,6 +182,8 @@ def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
     view = StackView(ctx)
     ephemeral = ctx.settings.port_range("ephemeralPorts")
     for acl in view.acls.values():
+        if acl.external:
+            continue  # the replies may be allowed by entries the stack does not see
         entries = acl.acl_entries
         for located in acl.entries:
             entry = located.entry
@@ -235,7 +242,7 @@ def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
 def check_acl_attached(ctx: StackContext) -> Iterator[Finding]:
     view = StackView(ctx)
     for acl in view.acls.values():
-        if acl.is_default or acl.subnets:
+        if acl.is_default or acl.subnets or acl.external:
             continue
         if acl.subnets_unknown:
             ctx.unknown(f"{acl.name}: subnetIds is unknown")
@@ -278,8 +285,8 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
                         "the first match, so the rule misleads readers about what the ACL "
                         "does. Fix: remove it, or give it a lower number than the broader rule "
                         "if it was meant to win.",
-                        urn=acl.key,
-                        name=acl.name,
+                        urn=acl.subject(later)[0],
+                        name=acl.subject(later)[1],
                     )
                     break
 

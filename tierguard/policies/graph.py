@@ -1,25 +1,41 @@
 """The stack as a network: groups with all their rules, ACLs with all their entries, and
 what is attached to which subnet.
 
-Built once per stack check from the engine's ``PolicyResource`` list. References between
-resources are resolved through ``property_dependencies`` first (the only reliable signal
-at preview, when ids are unknown), then through ids the stack knows, and otherwise kept
-as literal ids of things outside the stack. Whatever cannot be resolved is recorded on
-the context as "could not be evaluated at preview".
+Built once per stack check from the engine's ``PolicyResource`` list (``AnalyzeStack``:
+outputs at preview, at up and after a refresh). The model, pure over that list:
+
+* ``groups``: each security group (by URN) with every rule that applies to it — its
+  inline ``ingress``/``egress`` and the separate rule resources linked to it;
+* ``acls``: each network ACL (by URN) with its entries, inline and separate, and the
+  subnets it is associated with; an ACL the stack does not manage but adds
+  ``NetworkAclRule`` entries to is an ``external`` view keyed by its literal id;
+* ``attachments`` / ``subnets_of``: which placed AWS resources use which groups, in
+  which subnets.
+
+References between resources are resolved through ``property_dependencies`` first (the
+only reliable signal at preview, when ids are unknown), then through ids the stack knows,
+and otherwise kept as literal ids of things outside the stack. After a refresh a group's
+or ACL's outputs list the separate rules too (the provider's Read is inline-shaped):
+those mirrors are recognised as the same rule and counted once, on the separate
+resource. Components, the root stack and providers are not AWS resources: they are never
+consumers of a group nor placed in a subnet, whatever ids their outputs hold. Whatever
+cannot be resolved is recorded on the context as "could not be evaluated at preview".
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections import Counter
+from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import Any, TypeVar
 
 from pulumi_policy import PolicyResource
 
 from tierguard.policies.base import ENGINE_READER, StackContext
 from tierguard.rules import AclEntry, IPNetwork, SecurityGroupPeer, SgRule
+from tierguard.rules.model import PrefixListPeer
 from tierguard.rules.normalize import (
     ACL_TYPES,
     DEFAULT_NETWORK_ACL,
@@ -30,6 +46,7 @@ from tierguard.rules.normalize import (
     NETWORK_ACL_RULE,
     RULE_TYPES,
     SECURITY_GROUP_RULE,
+    SG_TYPES,
     SUBNET,
     UNKNOWN_REF,
     VPC,
@@ -42,6 +59,9 @@ from tierguard.rules.normalize import (
 )
 
 _UNKNOWN = ENGINE_READER.unknown_errors
+
+#: The root stack resource; its outputs are the stack's exports.
+ROOT_STACK = "pulumi:pulumi:Stack"
 
 
 def read(props: Mapping[str, Any], key: str) -> object:
@@ -75,6 +95,37 @@ def strings_in(value: object) -> Iterator[str]:
             except _UNKNOWN:
                 continue
             yield from strings_in(inner)
+
+
+def has_unknown(value: object) -> bool:
+    """Whether a props value holds an unknown anywhere inside it."""
+    if isinstance(value, Mapping):
+        keys = list(value)
+        for key in keys:
+            try:
+                inner = value[key]
+            except _UNKNOWN:
+                return True
+            if has_unknown(inner):
+                return True
+    elif isinstance(value, Sequence) and not isinstance(value, str):
+        for index in range(len(value)):
+            try:
+                inner = value[index]
+            except _UNKNOWN:
+                return True
+            if has_unknown(inner):
+                return True
+    return False
+
+
+def is_aws_resource(resource: PolicyResource) -> bool:
+    """A resource a provider manages: the engine names its provider; a component, the root
+    stack and provider resources have none (``aws:`` types count when no provider is given,
+    as in hand-built test data)."""
+    if resource.resource_type.startswith("pulumi:"):
+        return False
+    return resource.provider is not None or resource.resource_type.startswith("aws:")
 
 
 @dataclass(frozen=True)
@@ -132,7 +183,9 @@ class GroupView:
 @dataclass
 class AclView:
     key: str
+    """The ACL's URN; for an ``external`` ACL, its literal id."""
     resource: PolicyResource
+    """The ACL; for an ``external`` ACL, the first rule resource that names it."""
     entries: list[LocatedEntry] = field(default_factory=list)
     separate: list[PolicyResource] = field(default_factory=list)
     inline: dict[str, int] = field(default_factory=dict)
@@ -141,14 +194,16 @@ class AclView:
     pending_unknowns: list[Unresolved] = field(default_factory=list)
     subnets_unknown: bool = False
     """``subnetIds`` is unknown (preview) and no association names a subnet either."""
+    external: bool = False
+    """The stack adds entries to an ACL it does not manage: only those entries are seen."""
 
     @property
     def name(self) -> str:
-        return self.resource.name
+        return self.key if self.external else self.resource.name
 
     @property
     def is_default(self) -> bool:
-        return self.resource.resource_type == DEFAULT_NETWORK_ACL
+        return not self.external and self.resource.resource_type == DEFAULT_NETWORK_ACL
 
     @property
     def acl_entries(self) -> list[AclEntry]:
@@ -156,6 +211,25 @@ class AclView:
 
     def located(self, entry: AclEntry | None) -> LocatedEntry | None:
         return next((e for e in self.entries if e.entry is entry), None)
+
+    def subject(self, located: LocatedEntry | None) -> tuple[str, str]:
+        """The URN and name a finding about ``located`` belongs to: the ACL, or — for an
+        ACL outside the stack — the rule resource that declared the entry."""
+        if not self.external:
+            return self.key, self.name
+        resource = located.resource if located is not None else self.resource
+        return resource.urn, resource.name
+
+    @property
+    def unseen_note(self) -> str:
+        """What a finding on an external ACL must say: the verdict is on a partial view."""
+        if not self.external:
+            return ""
+        return (
+            f" The ACL {self.key} is not managed by this stack, so its other entries were not "
+            "seen: judged on the visible entries only (fail-closed: a lower-numbered deny "
+            "elsewhere in the ACL would not be known)."
+        )
 
 
 class StackView:
@@ -223,7 +297,25 @@ class StackView:
                 continue
             owner.separate.append(rule_resource)
             self._add_rules(owner, rule_resource)
+        for group in groups.values():
+            if group.separate:
+                group.rules = _without_mirrors(group.rules, self._rule_key)
         return groups
+
+    def _rule_key(self, located: LocatedRule) -> tuple[object, ...]:
+        """What makes two rules the same AWS rule: direction, traffic and the resolved peer
+        (AWS refuses a second rule that differs only in its description)."""
+        rule, peer = located.rule, located.rule.peer
+        target: object
+        if isinstance(peer, SecurityGroupPeer):
+            target = located.peer_groups or (peer.group,)
+            if UNKNOWN_REF in target:
+                return (id(located),)  # an unresolved peer matches no other rule
+        elif isinstance(peer, PrefixListPeer):
+            target = self.by_id.get(peer.prefix_list, peer.prefix_list)
+        else:
+            target = str(peer)
+        return (rule.direction, rule.traffic, type(peer).__name__, target)
 
     def _add_rules(self, group: GroupView, resource: PolicyResource) -> None:
         result = normalize_security_group(
@@ -256,7 +348,9 @@ class StackView:
         if resource.resource_type in GROUP_TYPES:
             prop = path.split("[", 1)[0]
         deps = resource.property_dependencies.get(prop) or []
-        return tuple(d.urn for d in deps if d.resource_type in GROUP_TYPES and d.urn != group.key)
+        # A separate rule that references its own group (``self`` at preview, when the
+        # id is unknown) depends on that group: the peer is the group itself.
+        return tuple(dict.fromkeys(d.urn for d in deps if d.resource_type in GROUP_TYPES))
 
     def group_of(self, key: str) -> GroupView | None:
         return self.groups.get(key)
@@ -279,11 +373,19 @@ class StackView:
             if target is None:
                 self.ctx.unknown(f"{rule_resource.name}: the network ACL it belongs to is unknown")
                 continue
+            if not target:
+                continue
             owner = acls.get(target[0])
-            if owner is not None:
-                owner.separate.append(rule_resource)
-                self._add_entries(owner, rule_resource)
+            if owner is None:
+                # An existing ACL the stack only adds entries to: judged on what is visible.
+                owner = acls[target[0]] = AclView(target[0], rule_resource, external=True)
+            owner.separate.append(rule_resource)
+            self._add_entries(owner, rule_resource)
         for acl in acls.values():
+            if acl.separate and not acl.external:
+                acl.entries = _without_mirrors(
+                    acl.entries, lambda e: (e.entry.egress, e.entry.number)
+                )
             for item in acl.pending_unknowns:
                 if acl.separate and "[" not in item.path:
                     continue  # computed list of an ACL whose entries are separate resources
@@ -351,20 +453,16 @@ class StackView:
 
     # ------------------------------------------------------------------------ attachments
 
-    def _consumer(self, resource: PolicyResource) -> bool:
-        return not (
-            resource.resource_type in GROUP_TYPES
-            or resource.resource_type in RULE_TYPES
-            or resource.resource_type.startswith("pulumi:")
-        )
-
     @cached_property
     def attachments(self) -> dict[str, set[str]]:
-        """For each consumer resource URN, the same-stack groups its properties name."""
+        """For each placed AWS resource's URN, the same-stack groups its properties name.
+
+        Groups and rules are not consumers; neither are components, the root stack or
+        providers, whose outputs merely repeat the ids of what they created."""
         groups = self.groups
         found: dict[str, set[str]] = {}
         for resource in self.resources:
-            if not self._consumer(resource):
+            if not is_aws_resource(resource) or resource.resource_type in SG_TYPES:
                 continue
             named: set[str] = set()
             for deps in resource.property_dependencies.values():
@@ -377,28 +475,89 @@ class StackView:
                 found[resource.urn] = named
         return found
 
+    @cached_property
+    def _root_stacks(self) -> list[PolicyResource]:
+        return [r for r in self.resources if r.resource_type == ROOT_STACK]
+
+    @cached_property
+    def exported(self) -> set[str]:
+        """Groups the stack's outputs (the root ``pulumi:pulumi:Stack``) name by id."""
+        found: set[str] = set()
+        for root in self._root_stacks:
+            found.update(d.urn for d in root.dependencies if d.urn in self.groups)
+            found.update(
+                urn for t in strings_in(root.props) if (urn := self.by_id.get(t)) in self.groups
+            )
+        return found
+
+    @cached_property
+    def _outputs_unknown(self) -> bool:
+        """At preview, stack outputs that are ids of new resources are unknown."""
+        return any(has_unknown(root.props) for root in self._root_stacks)
+
+    def may_be_exported(self, group: GroupView) -> bool:
+        """Named by a stack output, or — at preview — possibly among its unknown outputs,
+        since the group's own id is unknown too (the up-time check sees the real ids)."""
+        if group.key in self.exported:
+            return True
+        try:
+            read(group.resource.props, "id")
+        except _UNKNOWN:
+            return self._outputs_unknown
+        return False
+
+    @cached_property
+    def _referenced(self) -> set[str]:
+        """Groups another group's rule references."""
+        found: set[str] = set()
+        for group in self.groups.values():
+            for rule in group.rules:
+                found.update(g for g in rule.peer_groups if g != group.key)
+        return found
+
     def users(self, group: GroupView) -> list[PolicyResource]:
         """Everything in the stack that uses the group: consumers, outputs, other rules."""
         used: list[PolicyResource] = [
             self.by_urn[urn] for urn, named in self.attachments.items() if group.key in named
         ]
-        for other in self.groups.values():
-            if any(group.key in r.peer_groups for r in other.rules if other is not group):
-                used.append(other.resource)
-        for resource in self.resources:
-            if resource.resource_type.startswith("pulumi:pulumi:Stack") and (
-                group.resource.urn in {d.urn for d in resource.dependencies}
-                or any(self.by_id.get(t) == group.key for t in strings_in(resource.props))
-            ):
-                used.append(resource)
+        if group.key in self._referenced:
+            used.extend(
+                other.resource
+                for other in self.groups.values()
+                if other is not group and any(group.key in r.peer_groups for r in other.rules)
+            )
+        if self.may_be_exported(group):
+            used.extend(self._root_stacks)
         return used
 
     def subnets_of(self, resource: PolicyResource) -> set[str]:
-        """Subnet keys a resource is placed in (URNs, or literal subnet ids)."""
+        """Subnet keys a placed AWS resource is in (URNs, or literal subnet ids); none for a
+        component, the root stack or a provider."""
         found: set[str] = set()
+        if not is_aws_resource(resource):
+            return found
         for deps in resource.property_dependencies.values():
             found.update(d.urn for d in deps if d.resource_type == SUBNET)
         for text in strings_in(resource.props):
             if text.startswith("subnet-"):
                 found.add(self.by_id.get(text, text))
         return found
+
+
+_Item = TypeVar("_Item", LocatedRule, LocatedEntry)
+
+
+def _without_mirrors(items: list[_Item], key: Callable[[_Item], Hashable]) -> list[_Item]:
+    """Drop the inline copies of separate rules from a group's or ACL's outputs.
+
+    After a refresh the provider's Read lists every rule of the group (every entry of the
+    ACL) inline-shaped, separate resources included; each such copy is the same rule as
+    the separate resource, which keeps it (one copy per separate item)."""
+    pending = Counter(key(i) for i in items if not i.inline)
+    kept: list[_Item] = []
+    for item in items:
+        if item.inline and pending[key(item)] > 0:
+            pending[key(item)] -= 1
+            continue
+        kept.append(item)
+    return kept
