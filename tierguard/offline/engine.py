@@ -41,7 +41,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from importlib import metadata
-from typing import Any, Literal
+from typing import Any, Literal, cast
 
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE
 
@@ -235,7 +235,7 @@ def _outputs(
             for key in ("ingress", "egress"):
                 state.setdefault(key, UNKNOWN)
         return state
-    state: dict[str, Any] = _copy(resource.outputs)
+    state = cast(dict[str, Any], _copy(resource.outputs))
     state["id"] = resource.id
     if resource.type in GROUP_TYPES | ACL_TYPES:
         for key in ("ingress", "egress"):
