@@ -163,3 +163,72 @@ def test_diagram_option_writes_mermaid(tmp_path: Path) -> None:
     out = tmp_path / "reach.mmd"
     assert tierguard("--diagram", str(out), cwd=PROJECT_DIR).returncode == 0
     assert out.read_text().startswith("flowchart LR\n")
+
+
+EXISTING_ACL_SSH = """
+import pulumi_aws as aws
+
+# A rule added to the default ACL of a VPC created in the same update: the ACL's id is
+# unknown until the VPC exists, so only the stack check at the end of `up` can judge it.
+edge = aws.ec2.Vpc("edge", cidr_block="10.99.0.0/16")
+aws.ec2.NetworkAclRule(
+    "edge-ssh",
+    network_acl_id=edge.default_network_acl_id,
+    rule_number=100,
+    egress=False,
+    protocol="tcp",
+    rule_action="allow",
+    cidr_block="0.0.0.0/0",
+    from_port=22,
+    to_port=22,
+)
+"""
+
+
+@pytest.fixture(name="after_up_only")
+def _after_up_only(tmp_path: Path) -> Path:
+    """The dev stack plus SSH opened on an ACL whose id is known only after `up`."""
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        shutil.copy(PROJECT_DIR / name, tmp_path / name)
+    program = (PROJECT_DIR / "__main__.py").read_text()
+    (tmp_path / "__main__.py").write_text(program + EXISTING_ACL_SSH)
+    return tmp_path
+
+
+class TestAfterUp:
+    """What the stack policies report at the end of `up`, shown before anything is applied."""
+
+    POLICY = "aws-ec2-nacl-no-admin-ports-from-internet"
+
+    def test_text_has_a_labelled_after_up_section(self, after_up_only: Path) -> None:
+        """The preview itself is clean; the after-up section has the mandatory finding,
+        and the run exits 1 saying it only shows after `up`."""
+        result = tierguard(cwd=after_up_only)
+        assert result.returncode == 1
+        preview, after = result.stdout.split("After `up` (stack policies on the applied state):")
+        assert "✓ tierguard@v0.1.0: 0 mandatory" in preview
+        assert "✗ tierguard@v0.1.0: 1 mandatory" in after
+        assert f"- [mandatory] {self.POLICY}  (edge-ssh)" in after
+        assert "other entries were not seen" in after
+        assert "(1 of them only after `up`)" in result.stderr
+
+    def test_json_carries_after_up_apart(self, after_up_only: Path) -> None:
+        """--json: policies.mandatory is the preview's, policies.afterUp the up's."""
+        doc = json.loads(tierguard("--json", cwd=after_up_only).stdout)
+        assert doc["policies"]["mandatory"] == []
+        [finding] = doc["policies"]["afterUp"]["mandatory"]
+        assert (finding["policy"], finding["resource"]) == (self.POLICY, "edge-ssh")
+
+    def test_sarif_marks_the_phase(self, after_up_only: Path, tmp_path: Path) -> None:
+        """SARIF results say which phase reported them."""
+        out = tmp_path / "policy.sarif"
+        tierguard("--sarif", str(out), cwd=after_up_only)
+        results = json.loads(out.read_text())["runs"][0]["results"]
+        phases = {
+            r["properties"]["tierguard/phase"]: r for r in results if r["ruleId"] == self.POLICY
+        }
+        # At preview the ACL's id is unknown: the pack can only say so (advisory).
+        assert phases["preview"]["level"] == "warning"
+        assert "could not be evaluated at preview" in phases["preview"]["message"]["text"]
+        assert phases["after-up"]["level"] == "error"
+        assert phases["after-up"]["message"]["text"].startswith("After `up`")

@@ -45,13 +45,14 @@ def offline_preview(
 ) -> None:
     """The plan on the mock engine, judged by the policy pack, with who could reach what.
 
-    Raises ``PolicyViolation`` (exit 1) after reporting when a mandatory policy fails.
+    Raises ``PolicyViolation`` (exit 1) after reporting when a mandatory policy fails at
+    preview or — on the applied state — after ``up``.
     """
     loaded = load(cwd, stack, stack_file)
     pack_config = read_policy_config(policy_config)
     run = run_program(loaded.project_dir, loaded.stack)
     document = to_document(run)
-    report = judge(document["resources"], document["outputs"], pack_config)
+    report = judge(run, loaded.stack.config, pack_config)
     matrix = analyze(topology_from_plan(loaded.plan))
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
@@ -69,10 +70,12 @@ def offline_preview(
         print_report(report, out)
         out.print()
         print_matrix(matrix, out, title="Who could reach what once this is deployed")
-    if report.mandatory:
+    later = report.mandatory_only_after_up
+    if report.mandatory or later:
+        extra = f" ({len(later)} of them only after `up`)" if later else ""
         raise PolicyViolation(
-            f"{len(report.mandatory)} mandatory policy violation(s) in stack "
-            f"{loaded.stack.stack!r}: nothing should be deployed until they are fixed"
+            f"{len(report.mandatory) + len(later)} mandatory policy violation(s){extra} in "
+            f"stack {loaded.stack.stack!r}: nothing should be deployed until they are fixed"
         )
 
 

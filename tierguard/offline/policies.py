@@ -1,9 +1,11 @@
 """The policy pack at preview time, offline: run it, group its verdicts, report them.
 
 The real pack runs as its own process and is driven over the analyzer protocol
-(``tierguard.offline.analyzer``); this module turns its diagnostics into what a person
-reads after ``pulumi preview --policy-pack`` (mandatory, advisory, exempted), into JSON,
-and into SARIF results located at the stack-file line that declared the offending rule.
+(``tierguard.offline.analyzer``) with what the engine sends (``tierguard.offline.engine``);
+this module turns its diagnostics into what a person reads after ``pulumi preview
+--policy-pack`` (mandatory, advisory, exempted), into JSON, and into SARIF results located
+at the stack-file line that declared the offending rule. A separate, labelled section
+holds what the stack policies report at the end of ``up``, on the applied outputs.
 """
 
 from __future__ import annotations
@@ -26,37 +28,58 @@ from tierguard.offline.analyzer import (
     Diagnostic,
     PolicyPackClient,
 )
+from tierguard.offline.engine import engine_calls
+from tierguard.offline.runner import ProgramRun
 from tierguard.plan import NetworkPlan
 from tierguard.report.sarif import Level, SarifResult, SarifRule
 
 EXEMPTION_POLICIES = frozenset({"tierguard-exempted-findings", "tierguard-exempted-stack-findings"})
 
 
+def _split(
+    diagnostics: tuple[Diagnostic, ...],
+) -> tuple[tuple[Diagnostic, ...], tuple[Diagnostic, ...], tuple[Diagnostic, ...]]:
+    """(mandatory, advisory, exempted), exemption hand-overs apart from both levels."""
+    exempted = tuple(d for d in diagnostics if d.policy_name in EXEMPTION_POLICIES)
+    rest = [d for d in diagnostics if d.policy_name not in EXEMPTION_POLICIES]
+    return (
+        tuple(d for d in rest if d.mandatory),
+        tuple(d for d in rest if not d.mandatory),
+        exempted,
+    )
+
+
 @dataclass(frozen=True)
 class PolicyReport:
-    """One preview's verdicts from the pack."""
+    """One preview's verdicts from the pack, and the stack policies' verdicts after ``up``."""
 
     info: AnalyzerInfo
     diagnostics: tuple[Diagnostic, ...]
+    """What ``pulumi preview`` reports: ``Analyze`` per resource and ``AnalyzeStack``."""
     version: str
     """From ``PulumiPolicy.yaml``, as the CLI reports it (the SDK itself says 0.0.1)."""
+    after_up: tuple[Diagnostic, ...] = ()
+    """What ``AnalyzeStack`` reports at the end of ``pulumi up``, on the applied outputs —
+    after the changes exist, so a mandatory one there fails an update already applied."""
 
     @property
     def exempted(self) -> tuple[Diagnostic, ...]:
-        return tuple(d for d in self.diagnostics if d.policy_name in EXEMPTION_POLICIES)
+        return _split(self.diagnostics)[2]
 
     @property
     def mandatory(self) -> tuple[Diagnostic, ...]:
-        return tuple(
-            d for d in self.diagnostics if d.mandatory and d.policy_name not in EXEMPTION_POLICIES
-        )
+        return _split(self.diagnostics)[0]
 
     @property
     def advisory(self) -> tuple[Diagnostic, ...]:
+        return _split(self.diagnostics)[1]
+
+    @property
+    def mandatory_only_after_up(self) -> tuple[Diagnostic, ...]:
+        """Mandatory after ``up`` and not already reported by the preview."""
+        seen = {(d.policy_name, d.urn, d.message) for d in self.mandatory}
         return tuple(
-            d
-            for d in self.diagnostics
-            if not d.mandatory and d.policy_name not in EXEMPTION_POLICIES
+            d for d in _split(self.after_up)[0] if (d.policy_name, d.urn, d.message) not in seen
         )
 
 
@@ -79,15 +102,22 @@ def read_policy_config(path: Path | None) -> dict[str, Any] | None:
 
 
 def judge(
-    resources: Sequence[Mapping[str, Any]],
-    outputs: Mapping[str, Any],
-    config: Mapping[str, Any] | None,
+    run: ProgramRun, stack_config: Mapping[str, Any], config: Mapping[str, Any] | None
 ) -> PolicyReport:
-    """Start the pack, configure it, analyze every resource and the stack, stop it."""
+    """Start the pack and send it what the engine would: a preview's ``Analyze`` and
+    ``AnalyzeStack`` calls, then the ``AnalyzeStack`` call that ends an ``up``."""
+    preview = engine_calls(run, "preview", stack_config)
+    up = engine_calls(run, "up", stack_config)
     with PolicyPackClient() as client:
         info = client.analyzer_info()
-        diagnostics = client.run(resources, config, outputs=outputs)
-    return PolicyReport(info, tuple(diagnostics), pack_version(DEFAULT_PACK_DIR) or info.version)
+        diagnostics = client.run_calls(preview, config)
+        after_up = client.analyze_stack(up.stack)
+    return PolicyReport(
+        info,
+        tuple(diagnostics),
+        pack_version(DEFAULT_PACK_DIR) or info.version,
+        tuple(after_up),
+    )
 
 
 def pack_version(pack_dir: Path) -> str | None:
@@ -117,8 +147,15 @@ def _print_group(console: Console, title: str, diagnostics: Sequence[Diagnostic]
             console.print(f"        {escape(line)}")
 
 
+AFTER_UP_TITLE = "After `up` (stack policies on the applied state)"
+AFTER_UP_NOTE = (
+    "pulumi runs these once every change is applied: a mandatory one fails the update "
+    "only after the resources exist."
+)
+
+
 def print_report(report: PolicyReport, console: Console) -> None:
-    """Grouped as ``pulumi preview`` groups policy output."""
+    """Grouped as ``pulumi preview`` groups policy output, then the after-``up`` section."""
     verdict = "✗" if report.mandatory else "✓"
     console.print("Policies:")
     console.print(
@@ -128,6 +165,18 @@ def print_report(report: PolicyReport, console: Console) -> None:
     _print_group(console, "mandatory violations", report.mandatory)
     _print_group(console, "advisory", report.advisory)
     _print_group(console, "exempted", report.exempted)
+    mandatory, advisory, exempted = _split(report.after_up)
+    console.print()
+    console.print(f"{escape(AFTER_UP_TITLE)}:")
+    console.print(f"  {escape(AFTER_UP_NOTE)}")
+    verdict = "✗" if mandatory else "✓"
+    console.print(
+        f"  {verdict} {report.info.name}@v{report.version}: {len(mandatory)} mandatory, "
+        f"{len(advisory)} advisory, {len(exempted)} exempted"
+    )
+    _print_group(console, "mandatory violations", mandatory)
+    _print_group(console, "advisory", advisory)
+    _print_group(console, "exempted", exempted)
 
 
 def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
@@ -142,12 +191,20 @@ def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
 
 
 def report_json(report: PolicyReport) -> dict[str, Any]:
+    """The preview's verdicts; ``afterUp`` holds the stack policies' verdicts after up."""
+    mandatory, advisory, exempted = _split(report.after_up)
     return {
         "pack": report.info.name,
         "version": report.version,
         "mandatory": [_diagnostic_json(d) for d in report.mandatory],
         "advisory": [_diagnostic_json(d) for d in report.advisory],
         "exempted": [_diagnostic_json(d) for d in report.exempted],
+        "afterUp": {
+            "note": AFTER_UP_NOTE,
+            "mandatory": [_diagnostic_json(d) for d in mandatory],
+            "advisory": [_diagnostic_json(d) for d in advisory],
+            "exempted": [_diagnostic_json(d) for d in exempted],
+        },
     }
 
 
@@ -171,7 +228,8 @@ def sarif_parts(
     except ValueError:
         uri = stack.path.as_posix()
     results = []
-    for d in report.diagnostics:
+    phased = [(d, False) for d in report.diagnostics] + [(d, True) for d in report.after_up]
+    for d, after_up in phased:
         name = _resource_name(d.urn)
         origin = origins.get(name or "")
         place = locate(stack.path, CONFIG_KEY, origin) if origin else None
@@ -184,11 +242,12 @@ def sarif_parts(
             SarifResult(
                 rule_id=d.policy_name,
                 level=level,
-                message=d.message,
+                message=f"{AFTER_UP_TITLE}: {d.message}" if after_up else d.message,
                 uri=uri,
                 line=place[0] if place else 1,
                 column=place[1] if place else None,
                 logical=d.urn,
+                properties={"tierguard/phase": "after-up" if after_up else "preview"},
             )
         )
     return rules, results

@@ -9,7 +9,7 @@ logical location naming the resource instead.
 from __future__ import annotations
 
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Literal
@@ -42,6 +42,8 @@ class SarifResult:
     """A resource name, URN or id when there is no file to point at."""
     fingerprint: str | None = None
     """Stable across runs for the same problem (GitHub matches alerts and dismissals by it)."""
+    properties: Mapping[str, str] | None = None
+    """SARIF's property bag (e.g. which phase of a deployment reported the result)."""
 
 
 def _location(result: SarifResult) -> dict[str, Any]:
@@ -69,6 +71,8 @@ def _result(result: SarifResult, rule_index: int) -> dict[str, Any]:
     }
     if result.fingerprint is not None:
         doc["partialFingerprints"] = {"tierguard/v1": result.fingerprint}
+    if result.properties:
+        doc["properties"] = dict(result.properties)
     return doc
 
 
