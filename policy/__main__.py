@@ -2,11 +2,15 @@
 
 The engine starts this file with the Python of the virtualenv named in
 ``PulumiPolicy.yaml`` (the repository's ``.venv``), where ``tierguard`` is installed.
+Its ``Configure`` refuses config the policies do not declare (``tierguard.policies.serve``).
 """
 
 from pulumi_policy import EnforcementLevel, PolicyPack
 
 from tierguard.policies import ALL_POLICIES, PACK_NAME
+from tierguard.policies.serve import install_config_check
+
+install_config_check(ALL_POLICIES)
 
 PolicyPack(
     name=PACK_NAME,

@@ -22,6 +22,7 @@ from pulumi.automation import (
     OutputMap,
     OutputValue,
     PluginInfo,
+    PolicyEvent,
     PreviewResult,
     RefreshResult,
     StackSummary,
@@ -104,8 +105,8 @@ class FakeStack:
         if failure is not None:
             raise failure
 
-    def _events(self, on_event: OnEvent | None) -> None:
-        for event in self.engine.events:
+    def _events(self, on_event: OnEvent | None, verb: str) -> None:
+        for event in [*self.engine.events, *self.engine.verb_events.get(verb, [])]:
             if on_event is not None:
                 on_event(event)
 
@@ -126,7 +127,7 @@ class FakeStack:
         on_event: OnEvent | None = None,
         show_secrets: bool = True,
     ) -> UpResult:
-        self._events(on_event)
+        self._events(on_event, "up")
         self._record(
             "up",
             parallel=parallel,
@@ -153,7 +154,7 @@ class FakeStack:
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
     ) -> PreviewResult:
-        self._events(on_event)
+        self._events(on_event, "preview")
         self._record(
             "preview",
             policy_packs=policy_packs,
@@ -214,6 +215,8 @@ class FakeEngine:
         self.failures: dict[tuple[str, str], BaseException] = {}
         self.hooks: dict[str, Hook] = {}
         self.events: list[EngineEvent] = []
+        self.verb_events: dict[str, list[EngineEvent]] = {}
+        """Events only one verb's run emits (``"preview"`` → …)."""
         self.config: dict[str, dict[str, Any]] = {}
         self._workspace = FakeWorkspace(self)
 
@@ -231,6 +234,27 @@ class FakeEngine:
         self.calls.append(Call("create_or_select", stack))
         self.stacks.setdefault(stack, (0, False))
         return FakeStack(stack, self)
+
+    def reject_at_preview(self, policy: str, resource: str, message: str) -> None:
+        """Make every preview fail as the CLI's does on a mandatory policy violation: the
+        policy event on the stream, then a failed command."""
+        self.verb_events.setdefault("preview", []).append(
+            EngineEvent(
+                sequence=1,
+                timestamp=0,
+                policy_event=PolicyEvent(
+                    message=message,
+                    color="never",
+                    policy_name=policy,
+                    policy_pack_name="tierguard",
+                    policy_pack_version="0.1.0",
+                    policy_pack_version_tag="v0.1.0",
+                    enforcement_level="mandatory",
+                    resource_urn=f"urn:pulumi:dev::tierguard::aws:vpc/x:X::{resource}",
+                ),
+            )
+        )
+        self.failures[("preview", "*")] = engine_failure("error: preview failed")
 
     def verbs(self) -> list[tuple[str, str]]:
         return [(c.what, c.stack) for c in self.calls]

@@ -205,13 +205,17 @@ class TestDemo:
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
         """With an engine (here: the fake, creating the plan in moto as the provider would),
-        demo sets the emulator config, reads back a verified deployment, destroys, drops the
+        demo sets the emulator config, passes the policy gate (offline check and a
+        policy-checked preview), reads back a verified deployment, destroys, drops the
         throw-away stack keeping the stack file, and leaves that file as it was."""
         before = (project / "Pulumi.dev.yaml").read_text()
         code, out, err = invoke(["demo", "-C", str(project)], capsys, monkeypatch)
         assert code == 0, err
         engine = provisioning
-        assert [v for v, _ in engine.verbs() if v in ("set_all_config", "up", "destroy")] == [
+        verbs = ("set_all_config", "preview", "up", "destroy")
+        assert [v for v, _ in engine.verbs() if v in verbs] == [
+            "set_all_config",
+            "preview",  # the policy gate, on the emulator
             "set_all_config",
             "up",
             "set_all_config",

@@ -7,6 +7,7 @@ import signal
 import subprocess
 import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +16,19 @@ from pulumi.automation import EngineEvent
 
 from tests.conftest import PROJECT_DIR
 from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
+from tests.test_preview_policies import SSH_FROM_ADMINS, SSH_FROM_ANYWHERE
 from tierguard.driver.backend import choose_backend
+from tierguard.driver.demo import run_demo
 from tierguard.driver.emulator import running_emulator
 from tierguard.driver.failures import engine_children, forward_interrupt
+from tierguard.driver.gate import offline_findings
 from tierguard.driver.operations import Deployer, StackStatus, Ui, expected_steps
 from tierguard.driver.progress import Mode
 from tierguard.errors import (
     ConfigError,
     EngineError,
     Interrupted,
+    PolicyViolation,
     StackBusy,
     StackNotFound,
     TierguardError,
@@ -75,7 +80,9 @@ def make(
     yes: bool = True,
     interactive: bool = False,
     policy_config: Path | None = None,
+    offline_findings: Callable[[Path, str, Path | None], list[str]] = lambda *_: [],
 ) -> Deployer:
+    """A Deployer over the fake engine; the gate's offline check is ``offline_findings``."""
     backend = choose_backend(project, backend=None, environ={})
     return Deployer(
         project_dir=project,
@@ -85,6 +92,7 @@ def make(
         yes=yes,
         policy_config=policy_config,
         estimate_steps=lambda _project, _stack: 43,
+        policy_check=offline_findings,
     )
 
 
@@ -139,10 +147,17 @@ class TestPreview:
 
 class TestUp:
     def test_up_with_yes_attaches_policies_and_masks_secret_outputs(self, project: Path) -> None:
-        """up --yes: no preview, policies attached, secrets neither shown nor returned."""
+        """up --yes: the gate's preview, then up; policies attached to both; secrets
+        neither shown nor returned."""
         engine = FakeEngine()
         outcome = make(project, engine, Recorder()).up("dev")
-        assert engine.verbs() == [("create_or_select", "dev"), ("up", "dev")]
+        assert engine.verbs() == [
+            ("create_or_select", "dev"),
+            ("preview", "dev"),
+            ("create_or_select", "dev"),
+            ("up", "dev"),
+        ]
+        assert engine.call("preview").kwargs["policy_packs"] == [str(project / "policy")]
         assert engine.call("up").kwargs["policy_packs"] == [str(project / "policy")]
         assert engine.call("up").kwargs["show_secrets"] is False
         assert outcome.outputs == {"vpc_id": "vpc-123", "db_password": "[secret]"}
@@ -323,7 +338,7 @@ class TestFailures:
             )
         ]
         engine.failures[("preview", "dev")] = engine_failure("", stdout="error: preview failed")
-        with pytest.raises(EngineError) as caught:
+        with pytest.raises(PolicyViolation) as caught:
             make(project, engine, Recorder()).preview("dev")
         assert "tierguard/no-ssh-from-internet on dev-web-in: SSH is open to the internet" in str(
             caught.value
@@ -409,6 +424,115 @@ class TestForwardedInterrupt:
             assert child.wait(timeout=5) == -signal.SIGINT
         finally:
             child.kill()
+
+
+SSH_FINDING = "aws-ec2-sg-no-admin-ports-from-internet on web-ssh: port 22 open to 0.0.0.0/0"
+
+
+class TestPolicyGate:
+    """Every path that applies changes is judged first; a mandatory finding means no `up`
+    call at all (``Stack.up()`` skips the engine's preview, and stack policies only run
+    after the steps: engine-protocol.md)."""
+
+    def test_a_mandatory_finding_at_the_engines_preview_stops_up_with_yes(
+        self, project: Path
+    ) -> None:
+        engine = FakeEngine()
+        engine.reject_at_preview(
+            "aws-ec2-nacl-no-admin-ports-from-internet", "dev-public-acl", "port 22 is open"
+        )
+        with pytest.raises(PolicyViolation) as info:
+            make(project, engine, Recorder()).up("dev")
+        assert info.value.exit_code == 1
+        assert "up" not in [verb for verb, _ in engine.verbs()]
+        assert str(info.value).splitlines() == [
+            "nothing was applied to stack 'dev': 1 mandatory policy violation(s) in the "
+            "engine's preview:",
+            "  tierguard/aws-ec2-nacl-no-admin-ports-from-internet on dev-public-acl: "
+            "port 22 is open",
+        ]
+
+    def test_on_a_terminal_the_violation_stops_before_the_question(self, project: Path) -> None:
+        engine, recorder = FakeEngine(), Recorder()
+        engine.reject_at_preview("p", "r", "no")
+        with pytest.raises(PolicyViolation):
+            make(project, engine, recorder, yes=False, interactive=True).up("dev")
+        assert recorder.questions == []
+        assert "up" not in [verb for verb, _ in engine.verbs()]
+
+    def test_an_offline_finding_stops_up_before_the_engine_is_touched(self, project: Path) -> None:
+        """The after-up view (stack policies on resources with ids) is judged offline first."""
+        engine = FakeEngine()
+        seen: list[tuple[str, Path | None]] = []
+
+        def findings(_project: Path, stack: str, config: Path | None) -> list[str]:
+            seen.append((stack, config))
+            return [SSH_FINDING]
+
+        with pytest.raises(PolicyViolation, match="offline policy check"):
+            make(project, engine, Recorder(), offline_findings=findings).up("dev")
+        assert seen == [("dev", None)]
+        assert engine.calls == []
+
+    def test_the_emulator_path_of_up_and_demo_is_gated_too(self, project: Path) -> None:
+        """`up --emulator` and `demo` call ``Deployer.up`` with an emulator: same gate."""
+        engine = FakeEngine()
+        engine.reject_at_preview("p", "r", "no")
+        with running_emulator("us-east-1") as emulator, pytest.raises(PolicyViolation):
+            make(project, engine, Recorder()).up("dev", emulator=emulator, verify_strict=False)
+        assert "up" not in [verb for verb, _ in engine.verbs()]
+        assert ("preview", "dev") in engine.verbs()
+
+    def test_demo_applies_nothing_on_a_mandatory_finding(self, project: Path) -> None:
+        """run_demo: the gate refuses, nothing is deployed (destroy of the empty throw-away
+        stack is the demo's cleanup)."""
+        engine = FakeEngine()
+        engine.reject_at_preview("p", "r", "no")
+        with pytest.raises(PolicyViolation):
+            run_demo(project, make(project, engine, Recorder()), "dev")
+        assert "up" not in [verb for verb, _ in engine.verbs()]
+
+    def test_a_rollout_applies_nothing_when_one_stack_is_refused(self, project: Path) -> None:
+        """Every stack passes the gate before any is changed: prod's finding stops dev too."""
+        engine = FakeEngine()
+
+        def findings(_project: Path, stack: str, _config: Path | None) -> list[str]:
+            return [SSH_FINDING] if stack == "prod" else []
+
+        results = make(project, engine, Recorder(), offline_findings=findings).up_many(
+            ["dev", "staging", "prod"], parallel=2
+        )
+        assert [(r.stack, r.status) for r in results] == [
+            ("dev", StackStatus.SKIPPED),
+            ("staging", StackStatus.SKIPPED),
+            ("prod", StackStatus.FAILED),
+        ]
+        assert results[2].exit_code == 1
+        assert "policy gate refused prod" in results[0].error
+        assert "up" not in [verb for verb, _ in engine.verbs()]
+
+    def test_a_rollout_previews_each_stack_once(self, project: Path) -> None:
+        engine = FakeEngine()
+        make(project, engine, Recorder()).up_many(["dev", "staging"])
+        assert [(v, s) for v, s in engine.verbs() if v in ("preview", "up")] == [
+            ("preview", "dev"),
+            ("preview", "staging"),
+            ("up", "dev"),
+            ("up", "staging"),
+        ]
+
+    def test_the_real_offline_check_refuses_ssh_open_to_the_world(self, project: Path) -> None:
+        """The default check runs the real program and pack: SSH from anywhere on the dev
+        stack is mandatory, so `up --yes` never reaches the engine."""
+        stack = project / "Pulumi.dev.yaml"
+        stack.write_text(stack.read_text().replace(SSH_FROM_ADMINS, SSH_FROM_ANYWHERE))
+        engine = FakeEngine()
+        with pytest.raises(PolicyViolation) as info:
+            make(project, engine, Recorder(), offline_findings=offline_findings).up("dev")
+        assert "aws-ec2-sg-no-admin-ports-from-internet on dev-web-in-tcp-22-internet-ipv4" in str(
+            info.value
+        )
+        assert engine.calls == []
 
 
 class TestManyStacks:

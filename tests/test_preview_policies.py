@@ -157,6 +157,49 @@ class TestPolicyConfig:
         assert result.stderr.startswith(f"error: {path}:1:20: invalid JSON:")
         assert "Traceback" not in result.stderr
 
+    @pytest.mark.parametrize(
+        ("config", "expected"),
+        [
+            # The finding of issue 9: a string read as the port set {2} let SSH through.
+            (
+                {"aws-ec2-sg-no-admin-ports-from-internet": {"adminPorts": "22"}},
+                "aws-ec2-sg-no-admin-ports-from-internet.adminPorts: '22' is not of type "
+                "'array'; valid: a list of integers from 0 to 65535",
+            ),
+            (
+                {"aws-ec2-sg-too-many-rules": {"maxRules": "lots"}},
+                "aws-ec2-sg-too-many-rules.maxRules: 'lots' is not of type 'integer'",
+            ),
+            (
+                {
+                    "aws-ec2-sg-no-admin-ports-from-internet": {
+                        "exemptions": [{"resource": "x", "reason": "r", "expires": "2024-02-30"}]
+                    }
+                },
+                "exemptions[0].expires: '2024-02-30' is not a valid date",
+            ),
+        ],
+    )
+    def test_config_the_schema_refuses_is_an_error_before_judging(
+        self, violating: Path, config: dict[str, Any], expected: str
+    ) -> None:
+        """Exit 2 naming the policy, the field and what is valid; no verdict, no traceback."""
+        result = tierguard("--policy-config", str(self.write(violating, config)), cwd=violating)
+        assert result.returncode == 2, result.stdout
+        assert expected in result.stderr
+        assert "Traceback" not in result.stderr
+        assert "mandatory" not in result.stdout
+
+    def test_the_esc_environments_key_is_accepted(self, violating: Path) -> None:
+        """`environments` is the engine's ESC key, not a policy: it is not refused offline."""
+        config = self.write(
+            violating,
+            {"environments": ["team/policy-env"], "aws-ec2-sg-no-admin-ports-from-internet": {}},
+        )
+        result = tierguard("--policy-config", str(config), cwd=violating)
+        assert result.returncode == 1, result.stderr  # judged: SSH to the world is mandatory
+        assert "1 mandatory" in result.stdout
+
 
 def test_diagram_option_writes_mermaid(tmp_path: Path) -> None:
     """--diagram on the preview writes the same flowchart as `tierguard reach`."""

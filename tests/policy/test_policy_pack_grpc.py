@@ -12,6 +12,7 @@ from pathlib import Path
 import pulumi_policy
 import pytest
 
+from tierguard.errors import ConfigError
 from tierguard.offline.analyzer import (
     DEFAULT_PACK_DIR,
     Diagnostic,
@@ -164,8 +165,8 @@ class TestAnalyze:
         assert effective[ADMIN]["adminPorts"] == [22, 3389, 5985, 5986]
 
     def test_unknown_policy_names_are_refused(self, pack: PolicyPackClient) -> None:
-        """A config naming a policy the pack lacks is an error, as with the CLI."""
-        with pytest.raises(PolicyPackError, match="unknown policies"):
+        """A config naming a policy the pack lacks is a config error (the pack refuses it)."""
+        with pytest.raises(ConfigError, match="is not a policy of this pack"):
             pack.configure({"aws-ec2-sg-no-such-policy": "mandatory"})
 
 

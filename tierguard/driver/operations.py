@@ -4,7 +4,9 @@
 talk to the user) and each method is one verb: ``preview``, ``up`` (one stack or many),
 ``refresh``, ``destroy``, ``outputs``, ``stacks``, ``cancel``. Config is validated before
 the engine is touched, so bad input never half-applies anything; the policy pack is
-attached on every ``preview`` and ``up``; changes need ``--yes`` or a confirmation.
+attached on every ``preview`` and ``up``, and every ``up`` (one stack, many, the demo)
+passes the policy gate first (``tierguard.driver.gate``): mandatory findings stop it before
+any change; changes need ``--yes`` or a confirmation.
 """
 
 from __future__ import annotations
@@ -26,11 +28,14 @@ from tierguard.driver.failures import (
     mapped_errors,
     run_interruptibly,
 )
+from tierguard.driver.gate import offline_findings
 from tierguard.driver.progress import Echo, Mode, Progress
 from tierguard.driver.seam import Engine, StackApi
 from tierguard.driver.verify import Verification, verify_deployment
 from tierguard.errors import (
+    EngineError,
     Interrupted,
+    PolicyViolation,
     TierguardError,
     UsageError,
     VerificationFailed,
@@ -144,9 +149,12 @@ class Deployer:
         yes: bool = False,
         policy_config: Path | None = None,
         estimate_steps: Callable[[Path, str], int] = expected_steps,
+        policy_check: Callable[[Path, str, Path | None], list[str]] = offline_findings,
     ) -> None:
         self.project_dir = project_dir
         self.estimate_steps = estimate_steps
+        self.policy_check = policy_check
+        """The offline judgement of the gate (mandatory findings, one line each)."""
         self.engine = engine
         self.backend = backend
         self.ui = ui
@@ -242,6 +250,28 @@ class Deployer:
 
     # -- verbs -------------------------------------------------------------------------
 
+    @staticmethod
+    def _violation(stack: str, source: str, lines: Sequence[str]) -> PolicyViolation:
+        return PolicyViolation(
+            "\n".join(
+                [
+                    f"nothing was applied to stack {stack!r}: {len(lines)} mandatory policy "
+                    f"violation(s) in {source}:",
+                    *(f"  {line}" for line in lines),
+                ]
+            )
+        )
+
+    def check_policies(self, stack: str, *, emulator: Emulator | None = None) -> Outcome:
+        """The gate before ``up``: the offline judgement, then the engine's policy-checked
+        preview; ``PolicyViolation`` (exit 1) on a mandatory finding of either."""
+        findings = self.policy_check(self.project_dir, stack, self.policy_config)
+        if findings:
+            raise self._violation(
+                stack, "the offline policy check (resources as after up)", findings
+            )
+        return self.preview(stack, emulator=emulator)
+
     def preview(
         self, stack: str, *, emulator: Emulator | None = None, expect_no_changes: bool = False
     ) -> Outcome:
@@ -250,26 +280,34 @@ class Deployer:
         progress = self.progress(
             stack, "preview", total=self.estimate_steps(self.project_dir, stack)
         )
-        with mapped_errors(
-            stack,
-            self.engine.workspace,
-            verb="preview",
-            backend=self.backend.description,
-            collected=lambda: progress.errors + progress.violations,
-        ):
-            handle = self.engine.create_or_select(stack)
-            if emulator is not None:
-                handle.set_all_config(emulator.provider_config(), path=True)
-            started = time.monotonic()
-            packs, configs = self.policy_args()
-            result = handle.preview(
-                policy_packs=packs,
-                policy_pack_configs=configs,
-                expect_no_changes=expect_no_changes or None,
-                color="never",
-                on_event=progress,
-            )
-        progress.finish()
+        try:
+            with mapped_errors(
+                stack,
+                self.engine.workspace,
+                verb="preview",
+                backend=self.backend.description,
+                collected=lambda: progress.errors + progress.violations,
+            ):
+                handle = self.engine.create_or_select(stack)
+                if emulator is not None:
+                    handle.set_all_config(emulator.provider_config(), path=True)
+                started = time.monotonic()
+                packs, configs = self.policy_args()
+                result = handle.preview(
+                    policy_packs=packs,
+                    policy_pack_configs=configs,
+                    expect_no_changes=expect_no_changes or None,
+                    color="never",
+                    on_event=progress,
+                )
+        except EngineError:
+            if progress.violations:
+                raise self._violation(stack, "the engine's preview", progress.violations) from None
+            raise
+        finally:
+            progress.finish()
+        if progress.violations:  # a preview never succeeds with them; fail closed if it did
+            raise self._violation(stack, "the engine's preview", progress.violations)
         return Outcome(
             stack,
             "preview",
@@ -286,18 +324,21 @@ class Deployer:
         progress: Progress | None = None,
         interruptible: bool = True,
         verify_strict: bool = True,
+        checked: bool = False,
     ) -> Outcome:
         """Create or update the stack's resources (created if missing), policies enforced.
 
-        On the emulator the result is read back and verified; differences raise
+        The policy gate (``check_policies``) runs first unless ``checked`` says the caller
+        ran it. On the emulator the result is read back and verified; differences raise
         ``VerificationFailed`` unless ``verify_strict`` is off (the outcome carries them).
         """
         plan = self.plan(stack)
         if not self.yes and self.ui.confirm is None:
             raise UsageError("`up` changes AWS: pass --yes (stdin is not a terminal, cannot ask)")
-        if not self.yes:
-            shown = self.preview(stack, emulator=emulator)
+        if not checked:
+            shown = self.check_policies(stack, emulator=emulator)
             self.ui.note(f"preview of {stack}: {shown.change_text()}")
+        if not self.yes:
             self.require_consent(f"Apply these changes to stack {stack!r}?", "`up` changes AWS")
         reporter = progress or self.progress(
             stack, "up", total=self.estimate_steps(self.project_dir, stack)
@@ -344,11 +385,15 @@ class Deployer:
         self, stacks: Sequence[str], *, parallel: int = 1, keep_going: bool = False
     ) -> list[StackResult]:
         """Roll out to several stacks in order (or ``parallel`` at a time); stop at the first
-        failure unless ``keep_going``. Every stack's config is validated first."""
+        failure unless ``keep_going``. Every stack's config is validated and every stack
+        passes the policy gate before any is changed: one refusal changes none."""
         for stack in stacks:
             self.plan(stack)
         if not self.yes:
             raise UsageError("`up --stacks` changes several stacks: pass --yes")
+        refused = self._gate_all(stacks)
+        if refused:
+            return refused
         results: dict[str, StackResult] = {}
         stop = False
         # Estimated here, one after the other: the mock engine is process-global.
@@ -364,7 +409,7 @@ class Deployer:
             if reporter.mode is Mode.TTY:
                 reporter.mode = Mode.PLAIN  # several stacks at once cannot share a status line
             try:
-                outcome = self.up(stack, progress=reporter, interruptible=False)
+                outcome = self.up(stack, progress=reporter, interruptible=False, checked=True)
             except TierguardError as exc:
                 return StackResult(
                     stack, StackStatus.FAILED, error=str(exc), exit_code=exc.exit_code
@@ -408,6 +453,32 @@ class Deployer:
             ),
         )
         return [results[s] for s in stacks]
+
+    def _gate_all(self, stacks: Sequence[str]) -> list[StackResult]:
+        """Every stack through the policy gate; the summary rows if any is refused (then
+        nothing is applied anywhere), else ``[]``."""
+        failed: dict[str, TierguardError] = {}
+        for stack in stacks:
+            try:
+                self.check_policies(stack)
+            except TierguardError as exc:
+                failed[stack] = exc
+        if not failed:
+            return []
+        names = ", ".join(failed)
+        return [
+            StackResult(
+                stack,
+                StackStatus.FAILED,
+                error=str(failed[stack]),
+                exit_code=failed[stack].exit_code,
+            )
+            if stack in failed
+            else StackResult(
+                stack, StackStatus.SKIPPED, error=f"not applied: the policy gate refused {names}"
+            )
+            for stack in stacks
+        ]
 
     def refresh(self, stack: str) -> Outcome:
         """Adopt what really exists into the state (the stack must exist)."""

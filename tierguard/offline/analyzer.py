@@ -5,9 +5,9 @@ Python, cwd ``policy/``), reads the port the pack prints, and speaks to it with
 ``AnalyzerStub`` exactly as ``pulumi preview --policy-pack`` does:
 
 1. ``GetPluginInfo`` and ``GetAnalyzerInfo`` (policies, levels, config schemas);
-2. ``Configure`` with one ``PolicyConfig`` per policy: the level and properties from the
-   user's ``--policy-pack-config`` object (an ``"all"`` key sets every level), the
-   schema's defaults for the rest, as the engine reconciles them;
+2. ``Configure`` with one ``PolicyConfig`` per policy: the schema's defaults, then the
+   ``"all"`` level, then the user's ``--policy-pack-config`` entries, validated against each
+   policy's schema as the engine does (``tierguard.policies.pack_config``);
 3. ``Analyze`` once per resource (its inputs);
 4. ``AnalyzeStack`` once with every resource and the graph (parent, dependencies,
    property dependencies).
@@ -41,6 +41,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tierguard.errors import TierguardError
 from tierguard.offline.engine import EngineCalls
+from tierguard.policies.pack_config import LEVEL_KEY, PolicySchema, reconcile
 
 #: ``policy/`` next to the ``tierguard`` package (a source checkout or editable install).
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
@@ -94,9 +95,6 @@ class PolicyInfo:
     """``resource`` or ``stack``."""
     config_schema: Mapping[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
-
-    def defaults(self) -> dict[str, Any]:
-        return {k: v["default"] for k, v in self.config_schema.items() if "default" in v}
 
 
 @dataclass(frozen=True)
@@ -278,45 +276,29 @@ class PolicyPackClient:
     def configure(self, config: Mapping[str, Any] | None = None) -> dict[str, dict[str, Any]]:
         """``Configure`` as the engine does from a ``--policy-pack-config`` object.
 
-        Returns the effective per-policy config sent. Raises ``PolicyPackError`` for a
-        policy name the pack does not have or an unknown enforcement level.
+        The config is reconciled and validated as the engine and the pack do it
+        (``tierguard.policies.pack_config``); ``ConfigError`` names every problem. Returns
+        the effective per-policy config sent.
         """
         info = self.analyzer_info()
-        names = {p.name for p in info.policies}
-        user = dict(config or {})
-        unknown = sorted(set(user) - names - {"all"})
-        if unknown:
-            raise PolicyPackError(
-                f"policy pack config names unknown policies: {', '.join(unknown)}; the pack "
-                f"has: {', '.join(sorted(names))}"
-            )
-        all_level = user.get("all")
-        if isinstance(all_level, Mapping):
-            all_level = all_level.get("enforcementLevel")
-        effective: dict[str, dict[str, Any]] = {}
+        effective = reconcile(
+            [
+                PolicySchema(p.name, p.enforcement_level, p.config_schema, p.required)
+                for p in info.policies
+            ],
+            config,
+        ).policies
         request = analyzer_pb2.ConfigureAnalyzerRequest()
-        for policy in info.policies:
-            value = user.get(policy.name)
-            level = all_level or policy.enforcement_level
-            properties = policy.defaults()
-            if isinstance(value, str):
-                level = value
-            elif isinstance(value, Mapping):
-                level = value.get("enforcementLevel", level)
-                properties.update({k: v for k, v in value.items() if k != "enforcementLevel"})
-            if level not in _LEVEL_VALUES:
-                raise PolicyPackError(
-                    f"{policy.name}: enforcement level {level!r} is not one of "
-                    f"{', '.join(_LEVEL_VALUES)}"
-                )
-            effective[policy.name] = {"enforcementLevel": level, **properties}
-            request.policyConfig[policy.name].CopyFrom(
+        for name, values in effective.items():
+            properties = {k: v for k, v in values.items() if k != LEVEL_KEY}
+            request.policyConfig[name].CopyFrom(
                 analyzer_pb2.PolicyConfig(
-                    enforcementLevel=_LEVEL_VALUES[level], properties=_struct(properties)
+                    enforcementLevel=_LEVEL_VALUES[values[LEVEL_KEY]],
+                    properties=_struct(properties),
                 )
             )
         self._call("Configure", request)
-        return effective
+        return {name: dict(values) for name, values in effective.items()}
 
     def analyze(self, resource: Mapping[str, Any]) -> list[Diagnostic]:
         """``Analyze`` one resource's inputs, as the engine does before each step."""

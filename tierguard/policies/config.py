@@ -41,6 +41,7 @@ EXEMPTIONS_SCHEMA: dict[str, Any] = {
             "expires": {
                 "type": "string",
                 "pattern": r"^\d{4}-\d{2}-\d{2}$",
+                "format": "date",
                 "description": "The last day (UTC) the exemption applies.",
             },
         },
