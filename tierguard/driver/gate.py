@@ -6,8 +6,9 @@ executed, so at ``up`` a mandatory stack finding fails the update once the resou
 (``engine-protocol.md``). The driver therefore judges first, twice:
 
 1. offline, here: the real program on the mock engine and the real pack over the analyzer
-   protocol, as ``tierguard preview --offline`` runs them — resources with their ids
-   known, as the stack policies see them after an ``up``;
+   protocol, sent what the engine sends during ``up`` (``tierguard.offline.engine``, phase
+   ``up``: Analyze with every input known, AnalyzeStack with the outputs after apply) —
+   the verdicts the stack policies would otherwise give only once the resources exist;
 2. through the engine: a preview with the pack attached (``Deployer.preview``).
 
 Either one's mandatory findings raise ``PolicyViolation`` (exit 1) before ``up`` is called.
@@ -18,23 +19,29 @@ from __future__ import annotations
 from pathlib import Path
 
 from tierguard.config.stackfile import load_stack
-from tierguard.offline.policies import judge, read_policy_config
-from tierguard.offline.render import to_document
+from tierguard.offline.analyzer import PolicyPackClient
+from tierguard.offline.engine import engine_calls
+from tierguard.offline.policies import EXEMPTION_POLICIES, read_policy_config
 from tierguard.offline.runner import run_program
 
 
 def offline_findings(project_dir: Path, stack: str, policy_config: Path | None) -> list[str]:
-    """The pack's mandatory findings on the stack, one line each (``policy on name: why``).
+    """The pack's mandatory findings on the stack as ``up`` would apply it, one line each
+    (``policy on name: why``).
 
     Invalid pack config raises ``ConfigError`` (exit 2), as the engine would refuse it.
     """
     config = read_policy_config(policy_config)
-    run = run_program(project_dir, load_stack(project_dir, stack.rsplit("/", 1)[-1]))
-    document = to_document(run)
-    report = judge(document["resources"], document["outputs"], config)
+    stack_file = load_stack(project_dir, stack.rsplit("/", 1)[-1])
+    run = run_program(project_dir, stack_file)
+    calls = engine_calls(run, "up", stack_file.config)
+    with PolicyPackClient() as client:
+        diagnostics = client.run_calls(calls, config)
     lines = []
-    for d in report.mandatory:
+    for d in diagnostics:
+        if not d.mandatory or d.policy_name in EXEMPTION_POLICIES:
+            continue
         where = f" on {d.urn.rsplit('::', 1)[-1]}" if d.urn else " on the stack"
         detail = next((line for line in d.message.splitlines()[1:] if line.strip()), "")
         lines.append(f"{d.policy_name}{where}: {detail or d.message.splitlines()[0]}")
-    return lines
+    return list(dict.fromkeys(lines))
