@@ -10,6 +10,7 @@ A rule is the same rule in all three, so the verdicts must be too.
 from __future__ import annotations
 
 import sys
+from collections import Counter
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,12 +22,14 @@ from tierguard.config.stackfile import StackFile, load_stack, load_yaml
 from tierguard.offline.analyzer import Diagnostic, PolicyPackClient
 from tierguard.offline.engine import PHASES, UNKNOWN, EngineCalls, Phase, engine_calls
 from tierguard.offline.runner import ProgramRun, run_program
-from tierguard.policies.testing import acl_block, resource, urn_for
+from tierguard.policies.graph import StackResources, StackView
+from tierguard.policies.testing import acl_block, policy_resources, resource, urn_for
 from tierguard.rules.normalize import (
     NETWORK_ACL,
     NETWORK_ACL_RULE,
     SECURITY_GROUP,
     SUBNET,
+    VPC_EGRESS_RULE,
     VPC_INGRESS_RULE,
 )
 
@@ -393,3 +396,125 @@ def test_a_self_rule_resolves_at_preview(pack: PolicyPackClient) -> None:
 def test_stacks_cover_every_example() -> None:
     """The parametrised stacks are the dev stack and every file in examples/."""
     assert len(STACKS) == 1 + len(list(Path(PROJECT_DIR / "examples").glob("Pulumi.*.yaml")))
+
+
+# ------------------------------------------------------------- the model the pack builds
+
+
+def separate_rules(calls: EngineCalls, types: set[str], prop: str) -> Counter[tuple[str, bool]]:
+    """(owner URN, egress?) -> how many separate rule resources the engine data links to it
+    through propertyDependencies: counted from the data, not by the pack."""
+    found: Counter[tuple[str, bool]] = Counter()
+    for r in calls.stack:
+        if r["type"] in types:
+            [owner] = r["propertyDependencies"][prop]
+            egress = r["type"].endswith("EgressRule") or bool(r["properties"].get("egress"))
+            found[owner, egress] += 1
+    return found
+
+
+@pytest.mark.parametrize("phase", PHASES)
+@pytest.mark.parametrize("name", STACKS)
+def test_the_stack_view_counts_each_rule_once(
+    name: str, phase: Phase, runs: dict[str, tuple[ProgramRun, StackFile]]
+) -> None:
+    """Built from engine data in any phase, every group holds exactly its separate rules
+    (a refresh mirror is not a second rule), every ACL its NetworkAclRule entries, nothing is
+    left unresolved, and no component is a consumer of a group."""
+    calls = calls_for(runs, name, phase)
+    source = StackResources(policy_resources(list(calls.stack)))
+    view = StackView(source)
+    expected = separate_rules(calls, {VPC_INGRESS_RULE, VPC_EGRESS_RULE}, "securityGroupId")
+    for group in view.groups.values():
+        for egress in (False, True):
+            rules = [r for r in group.rules if (r.rule.direction.value == "egress") == egress]
+            assert len(rules) == expected[group.key, egress], (group.name, egress)
+    acl_expected = separate_rules(calls, {NETWORK_ACL_RULE}, "networkAclId")
+    for acl in view.acls.values():
+        for egress in (False, True):
+            entries = [e for e in acl.entries if e.entry.egress == egress]
+            assert len(entries) == acl_expected[acl.key, egress], (acl.name, egress)
+    components = {r["urn"] for r in calls.stack if r["provider"] is None}
+    assert not components & set(view.attachments)
+    assert source.unknowns == []
+
+
+def test_rule_counts_are_the_same_after_a_refresh(
+    pack: PolicyPackClient, runs: dict[str, tuple[ProgramRun, StackFile]]
+) -> None:
+    """aws-ec2-sg-too-many-rules at the dev stack's largest group: at its exact rule count
+    nothing is reported in any phase, one below it the same group is reported in all."""
+    up = calls_for(runs, "dev", "up")
+    counts = separate_rules(up, {VPC_INGRESS_RULE, VPC_EGRESS_RULE}, "securityGroupId")
+    (largest, _), most = counts.most_common(1)[0]
+    policy = "aws-ec2-sg-too-many-rules"
+    try:
+        for limit, expected in ((most, set()), (most - 1, {largest})):
+            pack.configure({policy: {"maxRules": limit}})
+            for phase in PHASES:
+                found = pack.analyze_stack(calls_for(runs, "dev", phase).stack)
+                assert {d.urn for d in found if d.policy_name == policy} == expected, phase
+    finally:
+        pack.configure({})
+
+
+LEGACY_RULES = """
+import pulumi
+import pulumi_aws as aws
+
+# The older rule resource: one SecurityGroupRule with two CIDRs is two AWS rules, and a
+# `self` rule; a refresh lists them in the group's ingress as the provider gathers them.
+legacy = aws.ec2.SecurityGroup("legacy", description="legacy app", vpc_id=network.vpc_id)
+aws.ec2.SecurityGroupRule(
+    "legacy-https",
+    type="ingress",
+    security_group_id=legacy.id,
+    protocol="tcp",
+    from_port=8443,
+    to_port=8443,
+    cidr_blocks=["10.20.0.0/24", "10.20.1.0/24"],
+    description="HTTPS from the office subnets",
+)
+aws.ec2.SecurityGroupRule(
+    "legacy-peers",
+    type="ingress",
+    security_group_id=legacy.id,
+    protocol="tcp",
+    from_port=7946,
+    to_port=7946,
+    self=True,
+    description="cluster peers",
+)
+pulumi.export("legacy_sg_id", legacy.id)
+"""
+
+
+@pytest.fixture(name="legacy", scope="module")
+def _legacy(tmp_path_factory: pytest.TempPathFactory) -> tuple[ProgramRun, StackFile]:
+    """The dev stack plus a group managed with aws.ec2.SecurityGroupRule resources."""
+    directory = tmp_path_factory.mktemp("legacy")
+    for name in ("Pulumi.yaml", "Pulumi.dev.yaml"):
+        (directory / name).write_text((PROJECT_DIR / name).read_text())
+    program = (PROJECT_DIR / "__main__.py").read_text() + LEGACY_RULES
+    (directory / "__main__.py").write_text(program)
+    stack = load_stack(directory, "dev")
+    return run_program(directory, stack), stack
+
+
+def test_security_group_rule_mirrors_are_gathered_and_not_duplicates(
+    pack: PolicyPackClient, legacy: tuple[ProgramRun, StackFile]
+) -> None:
+    """After a refresh the two-CIDR rule and the self rule appear once in the group's
+    ingress (one block per protocol, ports and description; the group itself as self),
+    and the pack's verdicts are those of preview and up."""
+    run, stack = legacy
+    refresh = engine_calls(run, "refresh", stack.config)
+    group = by_name(refresh, "legacy")
+    blocks = {b["fromPort"]: b for b in group["properties"]["ingress"]}
+    assert blocks[8443]["cidrBlocks"] == ["10.20.0.0/24", "10.20.1.0/24"]
+    assert blocks[7946]["self"] is True
+    assert blocks[7946]["securityGroups"] == []
+    found = {phase: pack.run_calls(engine_calls(run, phase, stack.config)) for phase in PHASES}
+    assert verdicts(found["preview"]) == verdicts(found["up"]) == verdicts(found["refresh"])
+    legacy_urns = {r["urn"] for r in refresh.stack if r["name"].startswith("legacy")}
+    assert [d for d in found["refresh"] if d.urn in legacy_urns] == []

@@ -19,7 +19,10 @@ or ACL's outputs list the separate rules too (the provider's Read is inline-shap
 those mirrors are recognised as the same rule and counted once, on the separate
 resource. Components, the root stack and providers are not AWS resources: they are never
 consumers of a group nor placed in a subnet, whatever ids their outputs hold. Whatever
-cannot be resolved is recorded on the context as "could not be evaluated at preview".
+cannot be resolved is recorded on the source as "could not be evaluated at preview".
+
+Outside a policy run the same model is built from engine-shaped resources:
+``StackView(StackResources(policy_resources(engine_calls(run, phase, config).stack)))``.
 """
 
 from __future__ import annotations
@@ -29,11 +32,11 @@ from collections import Counter
 from collections.abc import Callable, Hashable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any, TypeVar
+from typing import Any, Protocol, TypeVar
 
 from pulumi_policy import PolicyResource
 
-from tierguard.policies.base import ENGINE_READER, StackContext
+from tierguard.policies.base import ENGINE_READER
 from tierguard.rules import AclEntry, IPNetwork, SecurityGroupPeer, SgRule
 from tierguard.rules.model import PrefixListPeer
 from tierguard.rules.normalize import (
@@ -232,10 +235,33 @@ class AclView:
         )
 
 
+class StackSource(Protocol):
+    """What a view reads: the stack's resources, and where to note what cannot be known.
+    A policy's ``StackContext`` is one; ``StackResources`` is one outside the pack."""
+
+    @property
+    def resources(self) -> Sequence[PolicyResource]: ...
+
+    def unknown(self, detail: str) -> None: ...
+
+
+@dataclass
+class StackResources:
+    """A stack's resources outside a policy run (e.g. ``policy_resources(calls.stack)``
+    from ``tierguard.offline.engine``), collecting what could not be resolved."""
+
+    resources: Sequence[PolicyResource]
+    unknowns: list[str] = field(default_factory=list)
+
+    def unknown(self, detail: str) -> None:
+        if detail not in self.unknowns:
+            self.unknowns.append(detail)
+
+
 class StackView:
     """Indexes over one stack's resources; every property is computed on first use."""
 
-    def __init__(self, ctx: StackContext) -> None:
+    def __init__(self, ctx: StackSource) -> None:
         self.ctx = ctx
         self.resources = ctx.resources
         self.by_urn = {r.urn: r for r in self.resources}

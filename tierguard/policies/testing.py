@@ -16,6 +16,7 @@ from typing import Any
 
 from pulumi_policy import (
     PolicyCustomTimeouts,
+    PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
     ResourceValidationArgs,
@@ -191,19 +192,33 @@ def run_resource_policy(
 
 
 def policy_resources(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
-    """``PolicyResource`` objects with parent and dependencies linked, as ``AnalyzeStack``."""
+    """``PolicyResource`` objects with parent and dependencies linked, as ``AnalyzeStack``.
+
+    Takes the offline preview's JSON shape (``inputs``, ``id``) or the engine's
+    (``properties``, ``provider``) that ``tierguard.offline.engine`` builds."""
     built: dict[str, PolicyResource] = {}
     for item in resources:
-        props = dict(item.get("inputs") or {})
-        if item.get("id") is not None and "id" not in props:
-            props["id"] = item["id"]
+        if "properties" in item:  # exactly as the engine sends it (tierguard.offline.engine)
+            props = dict(item["properties"] or {})
+        else:
+            props = dict(item.get("inputs") or {})
+            if item.get("id") is not None and "id" not in props:
+                props["id"] = item["id"]
+        provider = item.get("provider")
         built[item["urn"]] = PolicyResource(
             resource_type=item["type"],
             props=unknown_checking_proxy(props),
             urn=item["urn"],
             name=item["name"],
             opts=_opts(item.get("parent")),
-            provider=None,
+            provider=PolicyProviderResource(
+                provider["type"],
+                unknown_checking_proxy(dict(provider.get("properties") or {})),
+                provider["urn"],
+                provider["name"],
+            )
+            if provider
+            else None,
             parent=None,
             dependencies=[],
             property_dependencies={},
