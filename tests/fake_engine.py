@@ -10,12 +10,12 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
+from pathlib import Path
 from typing import Any
 
 from pulumi.automation import (
     CommandError,
     CommandResult,
-    ConfigMap,
     DestroyResult,
     EngineEvent,
     OpType,
@@ -110,9 +110,11 @@ class FakeStack:
             if on_event is not None:
                 on_event(event)
 
-    def set_all_config(self, config: ConfigMap, *, path: bool = False) -> None:
-        self._record("set_all_config", config=dict(config), path=path)
-        self.engine.config[self.name] = dict(config)
+    def _config_file(self, config_file: str | None) -> dict[str, Any]:
+        """What the engine would read from ``--config-file`` (its text at call time)."""
+        if config_file is None:
+            return {"config_file": None}
+        return {"config_file": config_file, "config_text": Path(config_file).read_text()}
 
     def up(
         self,
@@ -126,6 +128,7 @@ class FakeStack:
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
         show_secrets: bool = True,
+        config_file: str | None = None,
     ) -> UpResult:
         self._events(on_event, "up")
         self._record(
@@ -134,6 +137,7 @@ class FakeStack:
             policy_packs=policy_packs,
             policy_pack_configs=policy_pack_configs,
             show_secrets=show_secrets,
+            **self._config_file(config_file),
         )
         self.engine.stacks[self.name] = (34, False)
         outputs: OutputMap = {
@@ -153,6 +157,7 @@ class FakeStack:
         on_output: OnOutput | None = None,
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
+        config_file: str | None = None,
     ) -> PreviewResult:
         self._events(on_event, "preview")
         self._record(
@@ -160,6 +165,7 @@ class FakeStack:
             policy_packs=policy_packs,
             policy_pack_configs=policy_pack_configs,
             expect_no_changes=expect_no_changes,
+            **self._config_file(config_file),
         )
         return PreviewResult("", "", change_summary={OpType.CREATE: 34})
 
@@ -185,8 +191,9 @@ class FakeStack:
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
         show_secrets: bool = True,
+        config_file: str | None = None,
     ) -> DestroyResult:
-        self._record("destroy", show_secrets=show_secrets)
+        self._record("destroy", show_secrets=show_secrets, **self._config_file(config_file))
         self.engine.stacks[self.name] = (0, False)
         return DestroyResult("", "", summary=_summary({"delete": 34}))
 
@@ -217,7 +224,6 @@ class FakeEngine:
         self.events: list[EngineEvent] = []
         self.verb_events: dict[str, list[EngineEvent]] = {}
         """Events only one verb's run emits (``"preview"`` → …)."""
-        self.config: dict[str, dict[str, Any]] = {}
         self._workspace = FakeWorkspace(self)
 
     @property

@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+import yaml
 from botocore.config import Config
 
 from tests.conftest import invoke
@@ -19,7 +20,7 @@ from tierguard.driver.backend import BackendChoice
 from tierguard.driver.operations import plan_for
 from tierguard.driver.seam import Engine
 from tierguard.driver.session import emulator_stack
-from tierguard.errors import EngineUnavailable, StackBusy
+from tierguard.errors import ConfigError, EngineUnavailable, StackBusy
 
 
 @pytest.fixture(name="engine")
@@ -175,22 +176,20 @@ class TestVerbs:
 
 @pytest.fixture(name="provisioning")
 def _provisioning(project: Path, engine: FakeEngine) -> FakeEngine:
-    """The fake engine, whose `up` creates the plan in the emulator it was configured for."""
-    stack_file = project / "Pulumi.dev.yaml"
-    before = stack_file.read_text()
+    """The fake engine, whose `up` creates the plan in the emulator named by the config file
+    it is handed (as the provider would)."""
 
-    def provision(stack: FakeStack, _kwargs: dict[str, Any]) -> None:
-        config = engine.config[stack.name]
+    def provision(stack: FakeStack, kwargs: dict[str, Any]) -> None:
+        config = yaml.safe_load(kwargs["config_text"])["config"]
         ec2 = boto3.client(
             "ec2",
-            region_name=config["aws:region"].value,
-            endpoint_url=config["aws:endpoints[0].ec2"].value,
+            region_name=config["aws:region"],
+            endpoint_url=config["aws:endpoints"][0]["ec2"],
             aws_access_key_id="test",
             aws_secret_access_key="test",
             config=Config(retries={"max_attempts": 1}),
         )
         deploy_plan(ec2, plan_for(project, stack.name))
-        stack_file.write_text(before + "  aws:endpoints: []\n")  # what set-all would do
 
     engine.hooks["up"] = provision
     return engine
@@ -212,15 +211,14 @@ class TestDemo:
         code, out, err = invoke(["demo", "-C", str(project)], capsys, monkeypatch)
         assert code == 0, err
         engine = provisioning
-        verbs = ("set_all_config", "preview", "up", "destroy")
+        verbs = ("preview", "up", "destroy")
         assert [v for v, _ in engine.verbs() if v in verbs] == [
-            "set_all_config",
             "preview",  # the policy gate, on the emulator
-            "set_all_config",
             "up",
-            "set_all_config",
             "destroy",
         ]
+        scratch = str(project / ".tierguard" / "emulator" / "Pulumi.dev.yaml")
+        assert all(engine.call(verb).kwargs["config_file"] == scratch for verb in verbs)
         assert "verified: 4 security groups, 8 rules, 1 network ACLs, 7 ACL entries match" in out
         assert "destroy dev: 34 delete" in out
         assert (project / "Pulumi.dev.yaml").read_text() == before
@@ -273,25 +271,38 @@ class TestDemo:
 
 class TestEmulatorSession:
     def test_a_second_emulator_run_on_the_project_is_refused(self, project: Path) -> None:
-        """While one emulator session holds the project, another gets StackBusy (exit 4)
-        and the first one's stack file backup is left alone."""
+        """While one emulator session holds the project, another gets StackBusy (exit 4)."""
         engine = FakeEngine()
-        with emulator_stack(project, engine, "dev", region="us-east-1"):
-            with (
-                pytest.raises(StackBusy, match="another emulator run is using"),
-                emulator_stack(project, engine, "dev", region="us-east-1"),
-            ):
-                pass  # pragma: no cover - never entered
-            assert (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
-        assert not (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig").exists()
+        with (
+            emulator_stack(project, engine, "dev", region="us-east-1"),
+            pytest.raises(StackBusy, match="another emulator run is using"),
+            emulator_stack(project, engine, "dev", region="us-east-1"),
+        ):
+            pass  # pragma: no cover - never entered
 
-    def test_a_crashed_runs_stack_file_is_restored_first(self, project: Path) -> None:
-        """A backup left by a killed run is put back before the next run starts."""
-        original = (project / "Pulumi.dev.yaml").read_text()
+    def test_a_leftover_backup_that_differs_is_refused_not_restored(self, project: Path) -> None:
+        """A `.orig` from an older version's killed run plus an edit made since: refused with
+        what to do, and neither file is touched."""
+        stack_file = project / "Pulumi.dev.yaml"
+        original = stack_file.read_text()
         backup = project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig"
         backup.parent.mkdir(parents=True)
         backup.write_text(original)
-        (project / "Pulumi.dev.yaml").write_text(original + "  aws:accessKey: test\n")
+        edited = original + "  aws:profile: mine\n"
+        stack_file.write_text(edited)
+        with (
+            pytest.raises(ConfigError, match=r"differs from .*Pulumi\.dev\.yaml.*then delete"),
+            emulator_stack(project, FakeEngine(), "dev", region="us-east-1"),
+        ):
+            pass  # pragma: no cover - never entered
+        assert stack_file.read_text() == edited
+        assert backup.read_text() == original
+
+    def test_a_leftover_backup_equal_to_the_file_is_dropped(self, project: Path) -> None:
+        """A `.orig` identical to the stack file carries nothing: it is removed."""
+        backup = project / ".tierguard" / "emulator" / "Pulumi.dev.yaml.orig"
+        backup.parent.mkdir(parents=True)
+        backup.write_bytes((project / "Pulumi.dev.yaml").read_bytes())
         with emulator_stack(project, FakeEngine(), "dev", region="us-east-1"):
-            assert (project / "Pulumi.dev.yaml").read_text() == original
-        assert (project / "Pulumi.dev.yaml").read_text() == original
+            pass
+        assert not backup.exists()

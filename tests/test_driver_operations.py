@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from pulumi.automation import EngineEvent
 
 from tests.conftest import PROJECT_DIR
@@ -24,6 +25,7 @@ from tierguard.driver.failures import engine_children, forward_interrupt
 from tierguard.driver.gate import offline_findings
 from tierguard.driver.operations import Deployer, StackStatus, Ui, expected_steps
 from tierguard.driver.progress import Mode
+from tierguard.driver.session import emulator_stack
 from tierguard.errors import (
     ConfigError,
     EngineError,
@@ -189,11 +191,12 @@ class TestUp:
             make(project, engine, recorder, yes=False, interactive=True).up("dev")
         assert "up" not in [v for v, _ in engine.verbs()]
 
-    def test_emulator_config_is_set_with_paths_and_only_needed_endpoints(
+    def test_emulator_config_has_test_keys_skips_and_only_needed_endpoints(
         self, project: Path
     ) -> None:
-        """--emulator: provider config set with path=True, test keys, skips, ec2/sts only;
-        afterwards the emulator is read back (here nothing was deployed: all missing)."""
+        """--emulator: the engine gets a config file with the stack's own config plus test
+        keys, every AWS check skipped and ec2/sts endpoints only; afterwards the emulator is
+        read back (here nothing was deployed: all missing)."""
         engine = FakeEngine()
         with running_emulator("us-east-1") as emulator:
             outcome = make(project, engine, Recorder()).up(
@@ -202,10 +205,8 @@ class TestUp:
         assert outcome.verification is not None
         assert not outcome.verification.ok
         url = emulator.url
-        call = engine.call("set_all_config")
-        assert call.kwargs["path"] is True
-        config = call.kwargs["config"]
-        assert {k: v.value for k, v in config.items()} == {
+        config = yaml.safe_load(engine.call("up").kwargs["config_text"])["config"]
+        assert {k: v for k, v in config.items() if k.startswith("aws:")} == {
             "aws:region": "us-east-1",
             "aws:accessKey": "test",
             "aws:secretKey": "test",
@@ -213,11 +214,42 @@ class TestUp:
             "aws:skipRequestingAccountId": "true",
             "aws:skipMetadataApiCheck": "true",
             "aws:skipRegionValidation": "true",
-            "aws:endpoints[0].ec2": url,
-            "aws:endpoints[0].sts": url,
+            "aws:endpoints": [{"ec2": url, "sts": url}],
         }
-        assert config["aws:secretKey"].secret
-        assert engine.verbs().index(("set_all_config", "dev")) < engine.verbs().index(("up", "dev"))
+        assert "tierguard:network" in config
+
+
+class TestEmulatorStackFile:
+    def test_the_users_stack_file_is_never_written(self, project: Path) -> None:
+        """The emulator's provider config reaches the engine through a scratch copy: the
+        user's file keeps its bytes and its inode, and the copy is gone afterwards."""
+        engine = FakeEngine()
+        stack_file = project / "Pulumi.dev.yaml"
+        before, inode = stack_file.read_bytes(), stack_file.stat().st_ino
+        with emulator_stack(project, engine, "dev", region="us-east-1") as emulator:
+            make(project, engine, Recorder()).up("dev", emulator=emulator, verify_strict=False)
+        sent = yaml.safe_load(engine.call("up").kwargs["config_text"])["config"]
+        assert sent["tierguard:network"] == yaml.safe_load(before)["config"]["tierguard:network"]
+        assert sent["aws:endpoints"] == [{"ec2": emulator.url, "sts": emulator.url}]
+        assert stack_file.read_bytes() == before
+        assert stack_file.stat().st_ino == inode
+        assert not (project / ".tierguard" / "emulator" / "Pulumi.dev.yaml").exists()
+
+    def test_an_edit_after_a_killed_run_is_kept(self, project: Path) -> None:
+        """A run killed with its scratch copy left behind, then an edit: the next run reads
+        the edit (a fresh copy), and the file still holds it afterwards."""
+        engine = FakeEngine()
+        scratch = project / ".tierguard" / "emulator" / "Pulumi.dev.yaml"
+        scratch.parent.mkdir(parents=True)
+        scratch.write_text("config:\n  aws:region: us-west-2\n")  # the killed run's copy
+        stack_file = project / "Pulumi.dev.yaml"
+        edited = stack_file.read_text().replace("cidr: 10.20.0.0/16", "cidr: 10.21.0.0/16")
+        stack_file.write_text(edited)
+        with emulator_stack(project, engine, "dev", region="us-east-1") as emulator:
+            make(project, engine, Recorder()).up("dev", emulator=emulator, verify_strict=False)
+        sent = yaml.safe_load(engine.call("up").kwargs["config_text"])["config"]
+        assert sent["tierguard:network"]["vpc"]["cidr"] == "10.21.0.0/16"
+        assert stack_file.read_text() == edited
 
 
 class TestProgressTotals:

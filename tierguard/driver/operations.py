@@ -21,7 +21,7 @@ from typing import Any
 
 from tierguard.config.stackfile import load_stack
 from tierguard.driver.backend import BackendChoice
-from tierguard.driver.emulator import Emulator
+from tierguard.driver.emulator import Emulator, scratch_stack_file
 from tierguard.driver.failures import (
     busy_message,
     forward_interrupt,
@@ -248,6 +248,15 @@ class Deployer:
             ),
         )
 
+    def _emulator_config(self, stack: str, emulator: Emulator | None) -> str | None:
+        """On the emulator, the scratch stack file the engine reads instead of the user's
+        (written after ``stack init``, which may add the encryption salt to the user's)."""
+        if emulator is None:
+            return None
+        name = stack.rsplit("/", 1)[-1]
+        scratch = scratch_stack_file(self.project_dir, stack)
+        return str(emulator.write_stack_config(self.project_dir / f"Pulumi.{name}.yaml", scratch))
+
     # -- verbs -------------------------------------------------------------------------
 
     @staticmethod
@@ -289,8 +298,6 @@ class Deployer:
                 collected=lambda: progress.errors + progress.violations,
             ):
                 handle = self.engine.create_or_select(stack)
-                if emulator is not None:
-                    handle.set_all_config(emulator.provider_config(), path=True)
                 started = time.monotonic()
                 packs, configs = self.policy_args()
                 result = handle.preview(
@@ -299,6 +306,7 @@ class Deployer:
                     expect_no_changes=expect_no_changes or None,
                     color="never",
                     on_event=progress,
+                    config_file=self._emulator_config(stack, emulator),
                 )
         except EngineError:
             if progress.violations:
@@ -353,8 +361,6 @@ class Deployer:
                 collected=lambda: reporter.errors + reporter.violations,
             ):
                 handle = self.engine.create_or_select(stack)
-                if emulator is not None:
-                    handle.set_all_config(emulator.provider_config(), path=True)
                 started = time.monotonic()
                 packs, configs = self.policy_args()
                 result = handle.up(
@@ -364,6 +370,7 @@ class Deployer:
                     color="never",
                     on_event=reporter,
                     show_secrets=False,
+                    config_file=self._emulator_config(stack, emulator),
                 )
             reporter.finish()
             verification = verify_deployment(emulator.ec2(), plan) if emulator is not None else None
@@ -520,10 +527,13 @@ class Deployer:
                 collected=lambda: progress.errors,
             ):
                 handle = self.engine.select(stack)
-                if emulator is not None:
-                    handle.set_all_config(emulator.provider_config(), path=True)
                 started = time.monotonic()
-                result = handle.destroy(color="never", on_event=progress, show_secrets=False)
+                result = handle.destroy(
+                    color="never",
+                    on_event=progress,
+                    show_secrets=False,
+                    config_file=self._emulator_config(stack, emulator),
+                )
             progress.finish()
             return Outcome(
                 stack,

@@ -12,7 +12,6 @@ from pathlib import Path
 from typing import Any, Protocol
 
 from pulumi.automation import (
-    ConfigMap,
     DestroyResult,
     EngineEvent,
     LocalWorkspace,
@@ -49,8 +48,6 @@ class StackApi(Protocol):
 
     name: str
 
-    def set_all_config(self, config: ConfigMap, *, path: bool = False) -> None: ...
-
     def up(
         self,
         parallel: int | None = None,
@@ -63,6 +60,7 @@ class StackApi(Protocol):
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
         show_secrets: bool = True,
+        config_file: str | None = None,
     ) -> UpResult: ...
 
     def preview(
@@ -76,6 +74,7 @@ class StackApi(Protocol):
         on_output: OnOutput | None = None,
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
+        config_file: str | None = None,
     ) -> PreviewResult: ...
 
     def refresh(
@@ -98,6 +97,7 @@ class StackApi(Protocol):
         on_error: OnOutput | None = None,
         on_event: OnEvent | None = None,
         show_secrets: bool = True,
+        config_file: str | None = None,
     ) -> DestroyResult: ...
 
     def outputs(self) -> OutputMap: ...

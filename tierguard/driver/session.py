@@ -5,18 +5,18 @@ the chosen backend, and makes sure the AWS plugin is there; each failure is one
 ``EngineUnavailable`` line.
 
 ``emulator_stack`` brackets an emulator run. Its resources die with the emulator, so its
-state lives in its own backend folder and is removed before and after the run; the
-provider config written for the emulator goes into ``Pulumi.<stack>.yaml`` (that is where
-``set_all_config`` writes), so the file is backed up first and restored afterwards —
-also at the start of the next run if a crash skipped the restore. One emulator run per
-project at a time: a second one gets ``StackBusy`` instead of removing the first one's
-stack under it.
+state lives in its own backend folder and is removed before and after the run. The
+provider config for the emulator goes into a scratch copy of the stack file
+(``Emulator.write_stack_config``), never into the user's ``Pulumi.<stack>.yaml``: nothing
+has to be restored, so a killed run cannot undo an edit. A backup left by an older
+version that restored the file is compared with the file and refused when they differ.
+One emulator run per project at a time: a second one gets ``StackBusy`` instead of
+removing the first one's stack under it.
 """
 
 from __future__ import annotations
 
 import fcntl
-import shutil
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -24,12 +24,15 @@ from pathlib import Path
 from pulumi.automation import CommandError, PulumiCommand
 
 from tierguard.driver.backend import BackendChoice
-from tierguard.driver.emulator import Emulator, running_emulator
+from tierguard.driver.emulator import (
+    EMULATOR_DIR,
+    Emulator,
+    running_emulator,
+    scratch_stack_file,
+)
 from tierguard.driver.seam import Engine, LocalEngine, WorkspaceApi
 from tierguard.driver.tools import ensure_aws_plugin, find_cli
-from tierguard.errors import StackBusy
-
-BACKUP_DIR = Path(".tierguard") / "emulator"
+from tierguard.errors import ConfigError, Problem, StackBusy
 
 
 def open_engine(
@@ -55,16 +58,37 @@ def _forget(workspace: WorkspaceApi, stack: str) -> None:
         pass  # nothing to forget, or the folder is gone: either way nothing is left
 
 
+def _check_leftover_backup(stack_file: Path, backup: Path) -> None:
+    """A ``.orig`` copy from an older tierguard: dropped if it matches the file, else refused."""
+    if not backup.exists():
+        return
+    try:
+        same = backup.read_bytes() == stack_file.read_bytes()
+    except OSError:
+        same = False
+    if not same:
+        raise ConfigError(
+            [
+                Problem(
+                    str(backup),
+                    f"a backup of {stack_file.name} left by an interrupted emulator run differs "
+                    f"from {stack_file}; tierguard restores nothing: keep the version you want "
+                    f"in {stack_file.name}, then delete {backup}",
+                )
+            ]
+        )
+    backup.unlink()
+
+
 @contextmanager
 def emulator_stack(
     project_dir: Path, engine: Engine, stack: str, *, region: str
 ) -> Iterator[Emulator]:
     """A running emulator and a fresh ``stack`` in the emulator backend; cleaned up after."""
     name = stack.rsplit("/", 1)[-1]
-    stack_file = project_dir / f"Pulumi.{name}.yaml"
-    backup = project_dir / BACKUP_DIR / f"Pulumi.{name}.yaml.orig"
-    backup.parent.mkdir(parents=True, exist_ok=True)
-    with (project_dir / BACKUP_DIR / "lock").open("w") as lock:
+    scratch = scratch_stack_file(project_dir, stack)
+    scratch.parent.mkdir(parents=True, exist_ok=True)
+    with (project_dir / EMULATOR_DIR / "lock").open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
@@ -72,14 +96,13 @@ def emulator_stack(
                 f"another emulator run is using {project_dir}; wait for it to finish (the "
                 "emulator lives only as long as that command)"
             ) from None
-        if backup.exists():  # a previous run crashed before restoring
-            shutil.copy2(backup, stack_file)
-        shutil.copy2(stack_file, backup)
+        _check_leftover_backup(
+            project_dir / f"Pulumi.{name}.yaml", scratch.with_name(f"{scratch.name}.orig")
+        )
         try:
             _forget(engine.workspace, stack)
             with running_emulator(region) as emulator:
                 yield emulator
         finally:
             _forget(engine.workspace, stack)
-            shutil.copy2(backup, stack_file)
-            backup.unlink()
+            scratch.unlink(missing_ok=True)
