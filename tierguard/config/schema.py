@@ -83,9 +83,11 @@ SubnetId = Annotated[str, Field(pattern=r"^subnet-[0-9a-f]{8,17}$")]
 
 
 class Strict(BaseModel):
-    """Frozen, and unknown keys are errors (a typo must never silently open or close a port)."""
+    """Frozen, unknown keys are errors (a typo must never silently open or close a port),
+    and values are taken as typed: ``true`` is not rule 1, ``"0100"`` is not 100, ``"yes"``
+    is not a boolean (pydantic's strict mode)."""
 
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, strict=True)
 
 
 class _TrafficFields(Strict):

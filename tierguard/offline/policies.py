@@ -21,6 +21,7 @@ from rich.markup import escape
 
 from tierguard.config.parse import CONFIG_KEY
 from tierguard.config.stackfile import StackFile, load_yaml, locate
+from tierguard.config.textfile import read_text
 from tierguard.errors import ConfigError, Problem
 from tierguard.offline.analyzer import (
     DEFAULT_PACK_DIR,
@@ -87,10 +88,13 @@ def read_policy_config(path: Path | None) -> dict[str, Any] | None:
     """A ``--policy-pack-config`` JSON file, as the Pulumi CLI reads it."""
     if path is None:
         return None
+    text = read_text(path, what="policy config")
     try:
-        value = json.loads(path.read_text(encoding="utf-8"))
-    except OSError as exc:
-        raise ConfigError([Problem(str(path), f"cannot be read: {exc.strerror}")]) from None
+        value = json.loads(text)
+    except RecursionError:
+        raise ConfigError(
+            [Problem(str(path), "is nested too deeply to be a policy config")]
+        ) from None
     except json.JSONDecodeError as exc:
         where = f"{path}:{exc.lineno}:{exc.colno}"
         raise ConfigError([Problem(where, f"invalid JSON: {exc.msg}")]) from None

@@ -36,8 +36,8 @@ def description_problem(text: str) -> str | None:
         return f"{text!r} is a placeholder, not a description; say what the rule is for"
     if len(text) > MAX_DESCRIPTION_LENGTH:
         return f"is {len(text)} characters long; EC2 allows at most {MAX_DESCRIPTION_LENGTH}"
-    if not _AWS_DESCRIPTION.match(text):
-        bad = sorted({c for c in text if not _AWS_DESCRIPTION.match(c)})
+    if not _AWS_DESCRIPTION.fullmatch(text):
+        bad = sorted({c for c in text if not _AWS_DESCRIPTION.fullmatch(c)})
         return (
             f"{text!r} contains {''.join(bad)!r}, which EC2 rejects; use letters, digits, "
             "spaces and ._-:/()#,@[]+=&;{}!$*"

@@ -1,0 +1,328 @@
+"""Hostile stack files: refused in one line naming the file, place and value, fast.
+
+Expected readings of YAML come from the reader the Pulumi CLI uses, go-yaml v3
+(``resolve.go``): booleans are only ``true``/``false`` in three spellings, ``on``/``yes`` are
+text, there are no base-60 numbers, and integers go through ``strconv.ParseInt(s, 0, 64)``
+after removing ``_`` — so ``0443`` is octal 291 and ``8_080`` is 8080 there, while YAML 1.2's
+core schema reads 443 and the text ``8_080``. Where the two disagree tierguard refuses.
+"""
+
+from __future__ import annotations
+
+import time
+import tracemalloc
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import invoke
+from tierguard.config.stackfile import load_stack
+
+Run = tuple[int, str, str]
+
+
+def preview(project: Path, capsys: pytest.CaptureFixture[str], mp: pytest.MonkeyPatch) -> Run:
+    return invoke(["preview", "--offline", "--cwd", str(project)], capsys, mp)
+
+
+def edit(project: Path, old: str, new: str) -> None:
+    stack = project / "Pulumi.dev.yaml"
+    text = stack.read_text()
+    assert old in text
+    stack.write_text(text.replace(old, new, 1))
+
+
+def one_error(run: Run) -> str:
+    code, out, err = run
+    assert code == 2, err
+    assert out == ""
+    assert "Traceback" not in err
+    assert err.count("\n") == 1, err
+    return err
+
+
+class TestResourceBounds:
+    def test_a_billion_laughs_is_refused_in_bounded_time_and_memory(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """Nine levels of nine aliases (9**9 values, ~1 KB of text): refused naming the
+        aliases, in well under a second and a few MB (go-yaml refuses "excessive aliasing")."""
+        lines = ["lol0: &l0 [lol, lol, lol, lol, lol, lol, lol, lol, lol]"]
+        lines += [f"lol{i}: &l{i} [{', '.join([f'*l{i - 1}'] * 9)}]" for i in range(1, 10)]
+        (project / "Pulumi.dev.yaml").write_text(
+            "config:\n  aws:region: us-east-1\n  x:\n" + "".join(f"    {x}\n" for x in lines)
+        )
+        tracemalloc.start()
+        started = time.monotonic()
+        err = one_error(preview(project, capsys, monkeypatch))
+        seconds = time.monotonic() - started
+        _, peak = tracemalloc.get_traced_memory()
+        tracemalloc.stop()
+        assert "expands to more than 100,000 values through its aliases" in err
+        assert "Pulumi.dev.yaml:" in err
+        assert seconds < 5
+        assert peak < 50 * 2**20
+
+    @pytest.mark.parametrize(
+        "body",
+        ["[" * 3000 + "]" * 3000, "{a: " * 3000 + "1" + "}" * 3000],
+        ids=["lists", "mappings"],
+    )
+    def test_deep_nesting_is_refused_not_a_recursion_error(
+        self,
+        body: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """3,000 levels: one line with the depth limit and the place it was passed."""
+        (project / "Pulumi.dev.yaml").write_text(f"config:\n  x: {body}\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "nested more than 64 levels deep" in err
+
+    def test_an_alias_that_contains_itself_is_refused(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (project / "Pulumi.dev.yaml").write_text("config:\n  x: &a [1, *a]\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "an alias refers to a value that contains it" in err
+
+    def test_a_huge_file_is_refused_without_reading_it_all(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (project / "Pulumi.dev.yaml").write_text("config: {}\n" + "#" * (2 << 20))
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "is larger than 1024 KiB" in err
+
+
+class TestEncodings:
+    @pytest.mark.parametrize(
+        ("data", "says"),
+        [
+            ("config: {}\n".encode("utf-16"), "is UTF-16 text; save the YAML file as UTF-8"),
+            ("config: {}\n".encode("utf-16-le"), "contains NUL bytes"),
+            (b"\x7fELF\x02\x01\x01\x00\x00", "contains NUL bytes"),
+            ("config: {x: caf\u00e9}\n".encode("latin-1"), "is not UTF-8 text (byte 0xe9 at"),
+        ],
+        ids=["utf-16-bom", "utf-16-no-bom", "binary", "latin-1"],
+    )
+    def test_a_stack_file_that_is_not_utf8_text(
+        self,
+        data: bytes,
+        says: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        (project / "Pulumi.dev.yaml").write_bytes(data)
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert f"Pulumi.dev.yaml: {says}" in err
+
+    def test_the_same_through_stack_file(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`--stack-file` reads through the same door."""
+        other = project / "Pulumi.other.yaml"
+        other.write_bytes(b"\xff\xfe\x00\x00garbage")
+        err = one_error(
+            invoke(
+                ["preview", "--offline", "--cwd", str(project), "--stack-file", str(other)],
+                capsys,
+                monkeypatch,
+            )
+        )
+        assert "is UTF-32 text" in err
+
+
+class TestYamlAsThePulumiCliReadsIt:
+    @pytest.mark.parametrize(
+        ("old", "new", "says"),
+        [
+            (
+                "ports: 8080",
+                "ports: 0443",
+                "'0443' is ambiguous (the Pulumi CLI reads it as octal 291",
+            ),
+            ("ports: 8080", "ports: 20:21", "'20:21' is a base-60 number to YAML 1.1 readers"),
+            ("ports: 8080", "ports: 8_080", "'8_080' is ambiguous (the Pulumi CLI reads 8080"),
+            ("ports: 8080", "ports: +8080", "'+8080' is ambiguous"),
+            ("ports: 8080", "ports: 0x1F90", "'0x1F90' is ambiguous (the Pulumi CLI reads 8080"),
+            ("rule: 50", "rule: 0100", "'0100' is ambiguous (the Pulumi CLI reads it as octal 64"),
+        ],
+    )
+    def test_numbers_yaml_readers_disagree_on_are_refused_at_their_place(
+        self,
+        old: str,
+        new: str,
+        says: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        edit(project, old, new)
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "Pulumi.dev.yaml:" in err
+        assert says in err
+
+    @pytest.mark.parametrize(
+        ("old", "new", "path", "says"),
+        [
+            (
+                "rule: 50",
+                "rule: true",
+                "network_acls.public.ingress[0].rule",
+                "Input should be a valid integer (got True)",
+            ),
+            (
+                "rule: 50",
+                'rule: "50"',
+                "network_acls.public.ingress[0].rule",
+                "Input should be a valid integer (got '50')",
+            ),
+            (
+                "ports: 8080",
+                'ports: "8_080"',
+                "tiers.app.ingress[0].ports",
+                "'8_080' is not a port; use a number 0-65535, 'FROM-TO' or 'all'",
+            ),
+            (
+                "ports: 8080",
+                'ports: "+8080"',
+                "tiers.app.ingress[0].ports",
+                "'+8080' is not a port; use a number 0-65535, 'FROM-TO' or 'all'",
+            ),
+            (
+                "ports: 8080",
+                'ports: "\u0668\u0660\u0668\u0660"',
+                "tiers.app.ingress[0].ports",
+                "'\u0668\u0660\u0668\u0660' is not a port; use a number 0-65535, 'FROM-TO' or 'all'",
+            ),
+            (
+                "ports: 8080",
+                'ports: "08080"',
+                "tiers.app.ingress[0].ports",
+                "'08080' is not a port; use a number 0-65535, 'FROM-TO' or 'all'",
+            ),
+            (
+                "public: true",
+                "public: yes",
+                "subnet_groups.public.public",
+                "Input should be a valid boolean (got 'yes')",
+            ),
+        ],
+    )
+    def test_values_that_only_look_like_the_type_are_refused(
+        self,
+        old: str,
+        new: str,
+        path: str,
+        says: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`rule: true` is not rule 1 (it would sort before the deny at 50); quoted or
+        non-ASCII digits are not numbers; YAML 1.1's `yes` is text to the CLI."""
+        edit(project, old, new)
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err == f"error: tierguard:network.{path}: {says}\n"
+
+    def test_a_merge_followed_by_an_override_is_accepted(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """`<<: *base` then a key of its own: the own key wins, as go-yaml merges."""
+        edit(
+            project,
+            "    subnet_groups:\n      public:\n        public: true\n",
+            "    subnet_groups:\n      public: &pub\n        public: true\n"
+            "      edge:\n        <<: *pub\n        public: false\n",
+        )
+        code, _, err = preview(project, capsys, monkeypatch)
+        assert code == 0, err
+        groups = load_stack(project, "dev").config["tierguard:network"]["subnet_groups"]
+        assert groups["edge"] == {"public": False}
+        assert groups["public"] == {"public": True}
+
+    def test_a_tier_named_on_is_a_name_not_a_boolean(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """YAML 1.1 reads the key `on` as True; the CLI reads the name 'on': a tier of that
+        name works, and a problem in it is reported under tiers.on."""
+        edit(project, "      alb:\n", "      on:\n")
+        edit(project, "tier: alb", "tier: on")
+        code, out, err = invoke(
+            ["preview", "--offline", "--json", "--cwd", str(project)], capsys, monkeypatch
+        )
+        assert code == 0, err
+        assert '"name": "dev-on"' in out
+        edit(project, "            internet: ipv4\n", "            internet: ipv5\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith("error: tierguard:network.tiers.on.ingress[0].internet: ")
+
+    def test_a_list_as_a_key_is_refused(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (project / "Pulumi.dev.yaml").write_text("config:\n  ? [a, b]\n  : 1\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "Pulumi.dev.yaml:2:5: YAML error: a list cannot be a key" in err
+
+    def test_explicit_tags_other_than_the_core_ones_are_refused(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        (project / "Pulumi.dev.yaml").write_text("config:\n  x: !!binary aGVsbG8=\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert "could not determine a constructor for the tag" in err
+
+
+class TestPolicyConfigFile:
+    @pytest.mark.parametrize(
+        ("data", "says"),
+        [
+            (b"\x00\x01\x02binary", "contains NUL bytes"),
+            (b"[" * 100_000 + b"]" * 100_000, "is nested too deeply to be a policy config"),
+            ('{"all": "mandatory"}'.encode("utf-16"), "is UTF-16 text"),
+        ],
+        ids=["binary", "nested", "utf-16"],
+    )
+    def test_an_unreadable_policy_config_is_one_line(
+        self,
+        data: bytes,
+        says: str,
+        project: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        config = tmp_path / "policy.json"
+        config.write_bytes(data)
+        err = one_error(
+            invoke(
+                ["preview", "--offline", "--cwd", str(project), "--policy-config", str(config)],
+                capsys,
+                monkeypatch,
+            )
+        )
+        assert err.startswith(f"error: {config}: {says}")
+
+
+class TestDescriptions:
+    @pytest.mark.parametrize(
+        "text", ["SSH from admins\n", "SSH from admins\r", "tab\there", "caf\u00e9 access"]
+    )
+    def test_characters_ec2_rejects_are_refused_at_their_path(
+        self,
+        text: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """EC2's set for group and rule descriptions is a-zA-Z0-9. _-:/()#,@[]+=&;{}!$*
+        (AWS::EC2::SecurityGroup GroupDescription); a trailing newline is not in it."""
+        edit(
+            project,
+            "description: SSH from the admin range only",
+            f"description: {text!r}".replace("'", '"'),
+        )
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith("error: tierguard:network.tiers.web.ingress[1].description: ")
+        assert "which EC2 rejects" in err
