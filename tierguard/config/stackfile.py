@@ -36,10 +36,11 @@ class _StrictLoader(yaml.SafeLoader):
 
     The CLI reads stack files with go-yaml v3 (YAML 1.2 rules, ``resolve.go``): only
     ``true``/``false`` (any case style) are booleans, ``yes``/``on``/``off`` are text, there
-    are no base-60 numbers (dates stay text: no tierguard key takes one). Where YAML readers disagree on a
-    number (go-yaml still reads ``0443`` as octal and ``8_080`` as 8080; YAML 1.1 reads
-    ``20:21`` as 1221) the value is refused, named, with the spelling to use. Duplicated
-    keys are errors, never "last one wins"; a merge (``<<:``) may be overridden.
+    are no base-60 numbers (dates stay text: no tierguard key takes one). Where YAML
+    readers disagree on a number (go-yaml still reads ``0443`` as octal and ``8_080`` as
+    8080; YAML 1.1 reads ``20:21`` as 1221) the value is refused, named, with the spelling
+    to use. Duplicated keys are errors, never "last one wins"; a merge (``<<:``) may be
+    overridden.
     """
 
 
