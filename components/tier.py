@@ -88,6 +88,8 @@ class SecurityTier(pulumi.ComponentResource):
                 stack=args.stack,
                 network=args.network,
                 tier=args.plan.name,
+                # Where the tier's members go: reachability reads it from the resources.
+                **({"subnet-group": args.plan.subnet_group} if args.plan.subnet_group else {}),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -10,25 +10,26 @@ ACLs are keyed by subnet id.
 
 from __future__ import annotations
 
-from collections import Counter
 from collections.abc import Iterable
 
 from tierguard.audit.inventory import TAG_TIER, NetworkInterface, RegionInventory, SecurityGroup
-from tierguard.reach.topology import AclNode, LabeledRule, TierNode, Topology
+from tierguard.reach.network import GroupFacts, NetworkFacts, Site, build_topology, unique_names
+from tierguard.reach.topology import AclNode, LabeledRule, Topology
 
 
-def _base_name(group: SecurityGroup) -> str:
-    return group.tags.get(TAG_TIER) or group.name or group.id
+def _facts(group: SecurityGroup, sites: tuple[Site, ...] = ()) -> GroupFacts:
+    return GroupFacts(
+        key=group.id,
+        name=group.tags.get(TAG_TIER) or group.name or group.id,
+        qualifier=group.id,
+        rules=tuple(LabeledRule(r.id, r.rule) for r in group.rules),
+        sites=sites,
+    )
 
 
 def tier_names(groups: Iterable[SecurityGroup]) -> dict[str, str]:
     """Group id → a unique tier name."""
-    chosen = list(groups)
-    counts = Counter(_base_name(g) for g in chosen)
-    return {
-        g.id: _base_name(g) if counts[_base_name(g)] == 1 else f"{_base_name(g)} ({g.id})"
-        for g in chosen
-    }
+    return unique_names(_facts(g) for g in groups)
 
 
 def topology_from_inventory(
@@ -42,19 +43,22 @@ def topology_from_inventory(
             first.setdefault(group_id, interface)
     if not include_unused:
         groups = [g for g in groups if g.id in first]
-    names = tier_names(groups)
-    tiers: dict[str, TierNode] = {}
+    blocks = {s.id: s.cidr for s in inventory.subnets}
+    acls = {acl.id: AclNode(acl.label, acl.entries) for acl in inventory.acl_by_subnet.values()}
+    acl_of = {subnet: acl.id for subnet, acl in inventory.acl_by_subnet.items()}
+    facts = []
     for group in groups:
         eni = first.get(group.id)
-        rules = tuple(LabeledRule(r.id, r.rule) for r in group.rules)
-        tiers[names[group.id]] = TierNode(
-            name=names[group.id],
-            group=group.id,
-            subnet_group=eni.subnet_id if eni is not None else None,
-            address=eni.private_address if eni is not None else None,
-            rules=rules,
-        )
-    acls = {
-        subnet: AclNode(acl.label, acl.entries) for subnet, acl in inventory.acl_by_subnet.items()
-    }
-    return Topology(tiers=tiers, acls=acls)
+        sites: tuple[Site, ...] = ()
+        if eni is not None:
+            subnet = eni.subnet_id
+            sites = (
+                Site(
+                    subnet=subnet,
+                    block=blocks.get(subnet) if subnet else None,
+                    acl=acl_of.get(subnet) if subnet else None,
+                    address=eni.private_address,
+                ),
+            )
+        facts.append(_facts(group, sites))
+    return build_topology(NetworkFacts(groups=facts, acls=acls))

@@ -9,7 +9,15 @@ from typing import Any, TypeVar
 
 import click
 
-from tierguard.config.stackfile import StackFile, find_project_dir, load_stack, load_yaml
+from tierguard.config.parse import CONFIG_KEY
+from tierguard.config.stackfile import (
+    StackFile,
+    available_stacks,
+    find_project_dir,
+    load_project,
+    load_stack,
+    load_yaml,
+)
 from tierguard.errors import ConfigError, Problem
 from tierguard.plan import NetworkPlan
 from tierguard.program import plan_from_raw, region_from
@@ -51,6 +59,15 @@ class LoadedStack:
     plan: NetworkPlan
 
 
+@dataclass(frozen=True)
+class LoadedProgram:
+    """Any Pulumi Python project's stack; ``plan`` only when it configures tierguard."""
+
+    project_dir: Path
+    stack: StackFile
+    plan: NetworkPlan | None
+
+
 def _stack_from_file(path: Path, project_dir: Path) -> StackFile:
     """A stack file given by path: its stack name is the file's middle part."""
     doc = load_yaml(path)
@@ -64,18 +81,35 @@ def _stack_from_file(path: Path, project_dir: Path) -> StackFile:
     )
 
 
+def _read_stack(cwd: Path, stack: str, stack_file: Path | None) -> tuple[Path, StackFile]:
+    project_dir = find_project_dir(cwd.resolve())
+    if stack_file:
+        return project_dir, _stack_from_file(stack_file, project_dir)
+    if not available_stacks(project_dir) and not (project_dir / f"Pulumi.{stack}.yaml").exists():
+        # A project whose stacks have no config yet has no stack files: Pulumi runs it so.
+        return project_dir, load_project(project_dir, stack)
+    return project_dir, load_stack(project_dir, stack)
+
+
+def _plan(doc: StackFile) -> NetworkPlan:
+    return plan_from_raw(
+        doc.config.get(CONFIG_KEY),
+        region=region_from(doc.config.get("aws:region")),
+        stack=doc.stack,
+    )
+
+
 def load(cwd: Path, stack: str, stack_file: Path | None) -> LoadedStack:
     """Find the project, read the stack file and validate its network into a plan.
 
     Validation happens here, before anything runs, so bad config is reported by path.
     """
-    project_dir = find_project_dir(cwd.resolve())
-    doc = (
-        _stack_from_file(stack_file, project_dir) if stack_file else load_stack(project_dir, stack)
-    )
-    plan = plan_from_raw(
-        doc.config.get("tierguard:network"),
-        region=region_from(doc.config.get("aws:region")),
-        stack=doc.stack,
-    )
-    return LoadedStack(project_dir, doc, plan)
+    project_dir, doc = _read_stack(cwd, stack, stack_file)
+    return LoadedStack(project_dir, doc, _plan(doc))
+
+
+def load_program(cwd: Path, stack: str, stack_file: Path | None) -> LoadedProgram:
+    """Like ``load``, for any Pulumi project: the plan only where ``tierguard:network`` is
+    set (and then validated as strictly), so a program that is not tierguard's runs too."""
+    project_dir, doc = _read_stack(cwd, stack, stack_file)
+    return LoadedProgram(project_dir, doc, _plan(doc) if CONFIG_KEY in doc.config else None)

@@ -14,7 +14,8 @@ from pathlib import Path
 import click
 
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
-from tierguard.cli._stack import STACK_OPTION, load
+from tierguard.cli._stack import STACK_OPTION, load_program
+from tierguard.cli.reach import print_notes, program_topology
 from tierguard.driver import session
 from tierguard.driver.backend import validate_stack_name
 from tierguard.driver.operations import plan_for, region_of
@@ -28,7 +29,7 @@ from tierguard.offline.policies import (
 )
 from tierguard.offline.render import print_tree, to_document
 from tierguard.offline.runner import run_program
-from tierguard.reach import analyze, topology_from_plan
+from tierguard.reach import analyze
 from tierguard.reach.render import dot, matrix_json, mermaid, print_matrix
 from tierguard.report.sarif import write_sarif
 
@@ -48,12 +49,13 @@ def offline_preview(
     Raises ``PolicyViolation`` (exit 1) after reporting when a mandatory policy fails at
     preview or — on the applied state — after ``up``.
     """
-    loaded = load(cwd, stack, stack_file)
+    loaded = load_program(cwd, stack, stack_file)
     pack_config = read_policy_config(policy_config)
     run = run_program(loaded.project_dir, loaded.stack)
     document = to_document(run)
     report = judge(run, loaded.stack.config, pack_config)
-    matrix = analyze(topology_from_plan(loaded.plan))
+    found = program_topology(loaded, document["resources"])
+    matrix = analyze(found.topology)
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
         write_sarif(sarif, rules, results)
@@ -70,6 +72,7 @@ def offline_preview(
         print_report(report, out)
         out.print()
         print_matrix(matrix, out, title="Who could reach what once this is deployed")
+        print_notes(found.notes, out)
     later = report.mandatory_only_after_up
     if report.mandatory or later:
         extra = f" ({len(later)} of them only after `up`)" if later else ""

@@ -1,16 +1,28 @@
-"""``tierguard reach``: who can reach what, or one question with its explanation."""
+"""``tierguard reach``: who can reach what, or one question with its explanation.
+
+The answer is computed from resources: those the project's program registers on the
+mock engine (any Pulumi Python project, tierguard's or not), or those a state file
+(``pulumi stack export``) records with ``--state``.
+"""
 
 from __future__ import annotations
 
 import json
+from collections.abc import Mapping, Sequence
 from pathlib import Path
+from typing import Any
 
 import click
+from rich.console import Console
+from rich.markup import escape
 
 from tierguard.cli._shared import console
-from tierguard.cli._stack import load, stack_options
+from tierguard.cli._stack import LoadedProgram, load_program, stack_options
 from tierguard.errors import UsageError
-from tierguard.reach import analyze, explain, source_named, topology_from_plan
+from tierguard.offline.render import to_document
+from tierguard.offline.runner import run_program
+from tierguard.offline.state import read_state
+from tierguard.reach import analyze, explain, source_named
 from tierguard.reach.render import (
     dot,
     explanation_json,
@@ -19,12 +31,39 @@ from tierguard.reach.render import (
     print_explanation,
     print_matrix,
 )
+from tierguard.reach.resources import ResourceTopology, topology_from_resources
 from tierguard.rules import parse_protocol
 from tierguard.rules.protocols import VALID_SPELLINGS, protocol_has_ports
 
 
+def program_topology(
+    loaded: LoadedProgram, resources: Sequence[Mapping[str, Any]]
+) -> ResourceTopology:
+    """The network a program's resources describe; a tierguard stack's named CIDRs are
+    sources and its tiers keep their configured order."""
+    plan = loaded.plan
+    return topology_from_resources(
+        resources,
+        named_cidrs=plan.named_cidrs if plan is not None else None,
+        order=tuple(plan.tiers) if plan is not None else (),
+    )
+
+
+def print_notes(notes: Sequence[str], out: Console) -> None:
+    if notes:
+        out.print("Not known from the resources (answers assume nothing about them):")
+        for note in notes:
+            out.print(f"  - {escape(note)}")
+
+
 @click.command()
 @stack_options
+@click.option(
+    "--state",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Read resources from a state file (`pulumi stack export` output) instead of "
+    "running the program.",
+)
 @click.option(
     "--from",
     "source",
@@ -47,6 +86,7 @@ def reach(
     stack: str,
     stack_file: Path | None,
     cwd: Path,
+    state: Path | None,
     source: str | None,
     target: str | None,
     port: int | None,
@@ -54,9 +94,15 @@ def reach(
     as_json: bool,
     diagram: Path | None,
 ) -> None:
-    """Who can reach which tier on which ports, through security groups and network ACLs."""
-    loaded = load(cwd, stack, stack_file)
-    topology = topology_from_plan(loaded.plan)
+    """Who can reach which tier on which ports, through security groups and network ACLs,
+    computed from the resources of the project's program (or of a state file)."""
+    if state is not None:
+        found = topology_from_resources(read_state(state).resources)
+    else:
+        loaded = load_program(cwd, stack, stack_file)
+        run = run_program(loaded.project_dir, loaded.stack)
+        found = program_topology(loaded, to_document(run)["resources"])
+    topology = found.topology
     if target is not None and target not in topology.tiers:
         raise UsageError(f"--to {target!r} is not a tier; tiers: {', '.join(topology.tiers)}")
     try:
@@ -82,7 +128,9 @@ def reach(
         if as_json:
             click.echo(json.dumps(explanation_json(explanation), indent=2))
         else:
-            print_explanation(explanation, console())
+            out = console()
+            print_explanation(explanation, out)
+            print_notes(found.notes, out)
         return
     matrix = analyze(topology, [chosen] if chosen is not None else None)
     if target is not None:
@@ -94,4 +142,6 @@ def reach(
     if as_json:
         click.echo(json.dumps(matrix_json(matrix), indent=2))
     else:
-        print_matrix(matrix, console())
+        out = console()
+        print_matrix(matrix, out)
+        print_notes(found.notes, out)

@@ -276,9 +276,12 @@ class StackFile:
     config: dict[str, Any]
 
     def engine_config(self) -> dict[str, str]:
-        """Config as the engine passes it to a program: ``ns:key`` → string (objects as JSON)."""
+        """Config as the engine passes it to a program: ``ns:key`` → string (objects as
+        JSON); a key without a namespace belongs to the project, as the CLI reads it."""
         return {
-            key: value if isinstance(value, str) else json.dumps(value)
+            key if ":" in key else f"{self.project}:{key}": (
+                value if isinstance(value, str) else json.dumps(value)
+            )
             for key, value in self.config.items()
         }
 
@@ -297,11 +300,22 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def load_stack(project_dir: Path, stack: str) -> StackFile:
-    """Read the project name and the stack's config, with actionable errors."""
+def _project_name(project_dir: Path) -> str:
     project_doc = load_yaml(project_dir / PROJECT_FILE)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
         raise ConfigError([Problem(str(project_dir / PROJECT_FILE), "needs a 'name:' string")])
+    return str(project_doc["name"])
+
+
+def load_project(project_dir: Path, stack: str) -> StackFile:
+    """A stack with no stack file (no config set yet), as Pulumi runs it."""
+    path = project_dir / f"Pulumi.{stack}.yaml"
+    return StackFile(project=_project_name(project_dir), stack=stack, path=path, config={})
+
+
+def load_stack(project_dir: Path, stack: str) -> StackFile:
+    """Read the project name and the stack's config, with actionable errors."""
+    project = _project_name(project_dir)
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         stacks = available_stacks(project_dir)
@@ -317,4 +331,4 @@ def load_stack(project_dir: Path, stack: str) -> StackFile:
     config = doc.get("config") or {}
     if not isinstance(config, dict):
         raise ConfigError([Problem(f"{path}: config", "must be a mapping of key: value")])
-    return StackFile(project=project_doc["name"], stack=stack, path=path, config=config)
+    return StackFile(project=project, stack=stack, path=path, config=config)

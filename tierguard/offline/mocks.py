@@ -14,6 +14,7 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
+from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.sync_await import _ensure_event_loop
@@ -91,6 +92,17 @@ class RecordedResource:
     ``register_outputs`` was given for a component (filled in when it is called)."""
 
 
+def engine_value(value: Any) -> Any:
+    """A deserialized value as the engine sends it on: an unknown is the sentinel string."""
+    if isinstance(value, Unknown):
+        return rpc.UNKNOWN
+    if isinstance(value, dict):
+        return {key: engine_value(inner) for key, inner in value.items()}
+    if isinstance(value, list):
+        return [engine_value(inner) for inner in value]
+    return value
+
+
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, keeping every registration and the stack's outputs."""
 
@@ -120,8 +132,10 @@ class RecordingMonitor(MockMonitor):
             property_dependencies={
                 key: tuple(value.urns) for key, value in request.propertyDependencies.items()
             },
-            inputs=dict(inputs),
-            outputs=dict(rpc.deserialize_properties(response.object)) if request.custom else {},
+            inputs=engine_value(dict(inputs)),
+            outputs=engine_value(dict(rpc.deserialize_properties(response.object)))
+            if request.custom
+            else {},
         )
         with self._lock:
             self.recorded.append(record)
@@ -130,7 +144,7 @@ class RecordingMonitor(MockMonitor):
 
     def RegisterResourceOutputs(self, request: Any) -> Any:
         _ensure_event_loop()  # type: ignore[no-untyped-call]
-        outputs = dict(rpc.deserialize_properties(request.outputs))
+        outputs = engine_value(dict(rpc.deserialize_properties(request.outputs)))
         if request.urn == self.stack_urn:
             self.stack_outputs = outputs
         else:

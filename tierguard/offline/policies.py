@@ -213,9 +213,10 @@ def report_json(report: PolicyReport) -> dict[str, Any]:
 
 
 def sarif_parts(
-    report: PolicyReport, plan: NetworkPlan, stack: StackFile, root: Path
+    report: PolicyReport, plan: NetworkPlan | None, stack: StackFile, root: Path
 ) -> tuple[list[SarifRule], list[SarifResult]]:
-    """Rules from the pack's metadata; each result at the line that declared its resource."""
+    """Rules from the pack's metadata; each result at the line that declared its resource
+    (for a program that is not tierguard's, at the stack file's first line)."""
     rules = [
         SarifRule(
             id=p.name,
@@ -226,7 +227,7 @@ def sarif_parts(
         )
         for p in report.info.policies
     ]
-    origins = plan.origins()
+    origins = plan.origins() if plan is not None else {}
     try:
         uri = stack.path.resolve().relative_to(root.resolve()).as_posix()
     except ValueError:

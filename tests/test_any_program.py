@@ -1,0 +1,205 @@
+"""Any Pulumi Python program, not only tierguard's: ``preview --offline -C`` and ``reach -C``
+run hand-written programs from ``examples/`` (no tierguard components, no tierguard
+config) as a user would, each in its own process.
+
+Expected answers are worked out by hand from AWS's documented behaviour, written next to
+each assertion:
+
+* a security group is stateful and allows only what a rule names; a group created by the
+  AWS provider has no egress unless the program declares it (the provider removes the
+  allow-all rule AWS adds);
+* a network ACL is stateless and first-match by rule number with an implicit deny; a
+  subnet the program associates with no ACL uses the VPC's default ACL, which allows all;
+* the internet is the public address space: private ranges such as 10.0.0.0/8 are not in
+  it.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from tests.conftest import PROJECT_DIR
+
+EXAMPLES = PROJECT_DIR / "examples"
+
+
+def tierguard(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "tierguard", *args],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+
+
+def open_ports(reachability: dict[str, Any], source: str, target: str) -> set[str]:
+    """The open findings of one cell, as ``tcp 443``-style labels."""
+    return _labels(reachability, source, target, "open")
+
+
+def blocked_ports(reachability: dict[str, Any], source: str, target: str) -> set[str]:
+    return _labels(reachability, source, target, "blocked")
+
+
+def _labels(reachability: dict[str, Any], source: str, target: str, verdict: str) -> set[str]:
+    (cell,) = [c for c in reachability["reach"] if c["from"] == source and c["to"] == target]
+    return {
+        f"{f['protocol']} {ports}" if ports else f["protocol"]
+        for f in cell[verdict]
+        for ports in (f.get("ports") or "").split(", ")
+    }
+
+
+@pytest.fixture(name="ssh_open", scope="module")
+def _ssh_open() -> tuple[subprocess.CompletedProcess[str], dict[str, Any]]:
+    result = tierguard("preview", "--offline", "--json", "-C", str(EXAMPLES / "ssh-open-instance"))
+    return result, json.loads(result.stdout)
+
+
+class TestInlineRulesOpeningSshToTheWorld:
+    """A VPC, a group whose inline rules open SSH and 6443 to 0.0.0.0/0, an instance."""
+
+    def test_the_preview_runs_and_stops_on_the_mandatory_finding(
+        self, ssh_open: tuple[subprocess.CompletedProcess[str], dict[str, Any]]
+    ) -> None:
+        result, _ = ssh_open
+        assert result.returncode == 1, result.stderr
+        assert "tierguard:network" not in result.stderr
+        assert "mandatory policy violation" in result.stderr
+
+    def test_the_pack_finds_the_open_ssh_on_the_group(
+        self, ssh_open: tuple[subprocess.CompletedProcess[str], dict[str, Any]]
+    ) -> None:
+        _, doc = ssh_open
+        admin = [
+            d
+            for d in doc["policies"]["mandatory"]
+            if d["policy"] == "aws-ec2-sg-no-admin-ports-from-internet"
+        ]
+        assert [d["resource"] for d in admin] == ["k8s-node"]
+        assert "TCP 22 from 0.0.0.0/0" in admin[0]["message"]
+
+    def test_the_internet_reaches_the_instance_on_ssh_and_the_kubernetes_api(
+        self, ssh_open: tuple[subprocess.CompletedProcess[str], dict[str, Any]]
+    ) -> None:
+        # ingress tcp 22 and tcp 6443 from 0.0.0.0/0; no ACL in the program, so the VPC's
+        # default ACL (allow all) applies both ways; nothing else is allowed in.
+        _, doc = ssh_open
+        reach = doc["reachability"]
+        assert reach["targets"] == ["k8s-node"]
+        assert open_ports(reach, "internet-ipv4", "k8s-node") == {"tcp 22", "tcp 6443"}
+        # No rule names ::/0: IPv6 clients get nothing.
+        assert open_ports(reach, "internet-ipv6", "k8s-node") == set()
+
+
+def reach_json(example: str) -> dict[str, Any]:
+    result = tierguard("reach", "--json", "-C", str(EXAMPLES / example))
+    assert result.returncode == 0, result.stderr
+    return dict(json.loads(result.stdout))
+
+
+@pytest.fixture(name="group_rules", scope="module")
+def _group_rules() -> dict[str, Any]:
+    return reach_json("group-rules")
+
+
+@pytest.fixture(name="acl_preview", scope="module")
+def _acl_preview() -> tuple[int, dict[str, Any]]:
+    result = tierguard("preview", "--offline", "--json", "-C", str(EXAMPLES / "existing-acl-rule"))
+    return result.returncode, json.loads(result.stdout)
+
+
+@pytest.fixture(name="acl_rules", scope="module")
+def _acl_rules(acl_preview: tuple[int, dict[str, Any]]) -> dict[str, Any]:
+    return dict(acl_preview[1]["reachability"])
+
+
+class TestRulesAsResourcesBetweenGroups:
+    """``aws.ec2.SecurityGroupRule`` and ``aws.vpc`` rule resources chaining lb → app → db,
+    members placed by a load balancer, a network interface and an RDS subnet group."""
+
+    def test_each_hop_is_open_only_where_both_ends_allow_it(
+        self, group_rules: dict[str, Any]
+    ) -> None:
+        # lb-https-in: tcp 443 from 0.0.0.0/0 (SecurityGroupRule with cidr_blocks).
+        assert open_ports(group_rules, "internet-ipv4", "lb") == {"tcp 443"}
+        # lb-to-app egress and app-from-lb ingress, both by group reference: tcp 8080.
+        assert open_ports(group_rules, "lb", "app") == {"tcp 8080"}
+        # app-to-db egress (aws.vpc EgressRule) and db-from-app ingress: the config's port.
+        assert open_ports(group_rules, "app", "db") == {"tcp 5432"}
+
+    def test_nothing_skips_a_hop(self, group_rules: dict[str, Any]) -> None:
+        # The internet is not in 10.1.0.0/16 (db-from-vpc) nor in any group.
+        assert open_ports(group_rules, "internet-ipv4", "app") == set()
+        assert open_ports(group_rules, "internet-ipv4", "db") == set()
+        # db-from-vpc admits the lb's addresses, but the lb's egress allows only tcp 8080
+        # to the app group: a connection needs the source group's egress too.
+        assert open_ports(group_rules, "lb", "db") == set()
+        # Groups created without egress rules have none (the provider removes AWS's default).
+        assert open_ports(group_rules, "db", "app") == set()
+
+    def test_an_address_inside_the_vpc_reaches_the_database_through_the_legacy_rule(
+        self,
+    ) -> None:
+        # 10.1.5.7 is in 10.1.0.0/16 (db-from-vpc); no ACL in the program.
+        result = tierguard(
+            "reach", "--json", "-C", str(EXAMPLES / "group-rules"),
+            "--from", "10.1.5.7", "--to", "db", "--port", "5432",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        answer = json.loads(result.stdout)
+        assert answer["reachable"] is True
+        assert any("db-from-vpc" in step["detail"] for step in answer["steps"])
+
+
+class TestAclEntriesInlineAndAsResources:
+    """A managed ACL with inline entries, an association and a ``NetworkAclRule``; another
+    ``NetworkAclRule`` on an ACL the program does not manage."""
+
+    def test_https_is_open_and_ssh_is_stopped_by_the_separate_deny_entry(
+        self, acl_rules: dict[str, Any]
+    ) -> None:
+        # The group allows tcp 443 and tcp 22 from 0.0.0.0/0. The web subnet's ACL: ingress
+        # #90 deny tcp 22 (NetworkAclRule), #100 allow tcp 443, #110 allow tcp 22 (inline);
+        # egress #100 allows tcp 1024-65535, the clients' ephemeral ports, for the replies.
+        # First match: 443 → #100 allow; 22 → #90 deny.
+        assert open_ports(acl_rules, "internet-ipv4", "web") == {"tcp 443"}
+        assert blocked_ports(acl_rules, "internet-ipv4", "web") == {"tcp 22"}
+
+    def test_the_explanation_names_the_deny_entry(self) -> None:
+        result = tierguard(
+            "reach", "-C", str(EXAMPLES / "existing-acl-rule"),
+            "--from", "internet-ipv4", "--to", "web", "--port", "22",
+        )  # fmt: skip
+        assert result.returncode == 0, result.stderr
+        assert "#90" in result.stdout
+
+    def test_the_preview_runs_the_pack_on_it(self, acl_preview: tuple[int, dict[str, Any]]) -> None:
+        code, doc = acl_preview
+        policies = {d["policy"] for d in doc["policies"]["mandatory"]}
+        # The group itself opens SSH to the world: the pack judges the group, not the ACL.
+        assert "aws-ec2-sg-no-admin-ports-from-internet" in policies
+        assert code == 1
+
+
+def test_a_stack_without_a_stack_file_runs_with_empty_config(tmp_path: Path) -> None:
+    """Pulumi runs a stack that has no config yet; so does the offline preview."""
+    for name in ("Pulumi.yaml", "__main__.py"):
+        (tmp_path / name).write_text((EXAMPLES / "existing-acl-rule" / name).read_text())
+    result = tierguard("reach", "--json", "-C", str(tmp_path), "--stack", "prod")
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["targets"] == ["web"]
+
+
+def test_a_missing_stack_file_is_named_when_others_exist() -> None:
+    result = tierguard("reach", "-C", str(EXAMPLES / "ssh-open-instance"), "--stack", "prod")
+    assert result.returncode == 2
+    assert "Pulumi.prod.yaml" in result.stderr
+    assert "stacks here: dev" in result.stderr
+    assert "Traceback" not in result.stderr
