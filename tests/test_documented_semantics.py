@@ -66,7 +66,8 @@ def _ask(
     """``ask(raw, *flags)``: the JSON ``tierguard reach`` prints for a stack of ``raw``."""
 
     def run(raw: dict[str, Any], *flags: str) -> dict[str, Any]:
-        shutil.copy(PROJECT_DIR / "Pulumi.yaml", tmp_path / "Pulumi.yaml")
+        for name in ("Pulumi.yaml", "__main__.py"):  # reach runs the program
+            shutil.copy(PROJECT_DIR / name, tmp_path / name)
         stack = {"config": {"aws:region": "us-east-1", "tierguard:network": raw}}
         (tmp_path / "Pulumi.dev.yaml").write_text(yaml.safe_dump(stack))
         code, out, err = invoke(
