@@ -54,7 +54,7 @@ def offline_preview(
     run = run_program(loaded.project_dir, loaded.stack)
     document = to_document(run)
     report = judge(run, loaded.stack.config, pack_config)
-    found = program_topology(loaded, document["resources"])
+    found = program_topology(loaded, run)
     matrix = analyze(found.topology)
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)

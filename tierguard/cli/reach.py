@@ -8,9 +8,8 @@ mock engine (any Pulumi Python project, tierguard's or not), or those a state fi
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
 
 import click
 from rich.console import Console
@@ -19,8 +18,8 @@ from rich.markup import escape
 from tierguard.cli._shared import console
 from tierguard.cli._stack import LoadedProgram, load_program, stack_options
 from tierguard.errors import UsageError
-from tierguard.offline.render import to_document
-from tierguard.offline.runner import run_program
+from tierguard.offline.engine import engine_calls
+from tierguard.offline.runner import ProgramRun, run_program
 from tierguard.offline.state import read_state
 from tierguard.reach import analyze, explain, source_named
 from tierguard.reach.render import (
@@ -36,14 +35,13 @@ from tierguard.rules import parse_protocol
 from tierguard.rules.protocols import VALID_SPELLINGS, protocol_has_ports
 
 
-def program_topology(
-    loaded: LoadedProgram, resources: Sequence[Mapping[str, Any]]
-) -> ResourceTopology:
-    """The network a program's resources describe; a tierguard stack's named CIDRs are
-    sources and its tiers keep their configured order."""
+def program_topology(loaded: LoadedProgram, run: ProgramRun) -> ResourceTopology:
+    """The network the program's resources describe once deployed (what the engine hands
+    the pack after ``up``); a tierguard stack's named CIDRs are sources and its tiers keep
+    their configured order."""
     plan = loaded.plan
     return topology_from_resources(
-        resources,
+        engine_calls(run, "up", loaded.stack.config).stack,
         named_cidrs=plan.named_cidrs if plan is not None else None,
         order=tuple(plan.tiers) if plan is not None else (),
     )
@@ -100,8 +98,7 @@ def reach(
         found = topology_from_resources(read_state(state).resources)
     else:
         loaded = load_program(cwd, stack, stack_file)
-        run = run_program(loaded.project_dir, loaded.stack)
-        found = program_topology(loaded, to_document(run)["resources"])
+        found = program_topology(loaded, run_program(loaded.project_dir, loaded.stack))
     topology = found.topology
     if target is not None and target not in topology.tiers:
         raise UsageError(f"--to {target!r} is not a tier; tiers: {', '.join(topology.tiers)}")

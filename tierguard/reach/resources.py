@@ -1,8 +1,10 @@
 """Reachability of any Pulumi AWS program, from its resources in the engine's shape.
 
-The resources come from an offline preview (what the program registered) or from a
-state file (``pulumi stack export``), as ``{"urn", "type", "name", "id", "parent",
-"dependencies", "propertyDependencies", "inputs"}`` documents. They are read through the
+The resources come from an offline run of the program (what the engine's
+``AnalyzeStack`` carries after ``up``, ``tierguard.offline.engine``) or from a state file
+(``pulumi stack export``), as ``{"urn", "type", "name", "id", "parent", "dependencies",
+"propertyDependencies", "inputs"}`` documents (or ``properties`` as ``AnalyzeStack``
+names them). They are read through the
 pack's own stack view (``tierguard.policies.graph``), so reachability links rules to
 groups, entries to ACLs and resources to subnets exactly as the stack policies do:
 
@@ -65,6 +67,14 @@ def _block(resource: PolicyResource) -> IPNetwork | None:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
+
+
+def _document(resource: Mapping[str, Any]) -> Mapping[str, Any]:
+    """An ``AnalyzeStack`` resource (``properties``, the id inside them) as a document."""
+    if "inputs" in resource:
+        return resource
+    props = resource.get("properties") or {}
+    return {**resource, "id": props.get("id"), "inputs": props}
 
 
 class _Reader:
@@ -146,7 +156,8 @@ def topology_from_resources(
 ) -> ResourceTopology:
     """The network the resources describe. ``order`` lists tier names to show first (a
     tierguard stack's tiers as configured); the others follow by name."""
-    ctx = StackContext(settings=Settings(None, {}), resources=policy_resources(resources))
+    documents = [_document(r) for r in resources]
+    ctx = StackContext(settings=Settings(None, {}), resources=policy_resources(documents))
     view = StackView(ctx)
     reader = _Reader(view)
     sites = reader.sites()
