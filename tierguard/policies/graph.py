@@ -533,25 +533,29 @@ class StackView:
         return False
 
     @cached_property
-    def _referenced(self) -> set[str]:
-        """Groups another group's rule references."""
-        found: set[str] = set()
+    def _referrers(self) -> dict[str, dict[str, PolicyResource]]:
+        """For each group, the other groups whose rules reference it (by URN)."""
+        found: dict[str, dict[str, PolicyResource]] = {}
         for group in self.groups.values():
             for rule in group.rules:
-                found.update(g for g in rule.peer_groups if g != group.key)
+                for peer in rule.peer_groups:
+                    if peer != group.key:
+                        found.setdefault(peer, {})[group.key] = group.resource
+        return found
+
+    @cached_property
+    def _consumers(self) -> dict[str, list[PolicyResource]]:
+        """For each group, the placed AWS resources that name it."""
+        found: dict[str, list[PolicyResource]] = {}
+        for urn, named in self.attachments.items():
+            for key in named:
+                found.setdefault(key, []).append(self.by_urn[urn])
         return found
 
     def users(self, group: GroupView) -> list[PolicyResource]:
         """Everything in the stack that uses the group: consumers, outputs, other rules."""
-        used: list[PolicyResource] = [
-            self.by_urn[urn] for urn, named in self.attachments.items() if group.key in named
-        ]
-        if group.key in self._referenced:
-            used.extend(
-                other.resource
-                for other in self.groups.values()
-                if other is not group and any(group.key in r.peer_groups for r in other.rules)
-            )
+        used = list(self._consumers.get(group.key, ()))
+        used.extend(self._referrers.get(group.key, {}).values())
         if self.may_be_exported(group):
             used.extend(self._root_stacks)
         return used
