@@ -244,6 +244,27 @@ class TestProcess:
         with pytest.raises(PolicyPackError, match="cannot start"):
             PolicyPackClient(tmp_path, python=sys.executable, startup_timeout=20).start()
 
+    def test_a_pack_that_dies_mid_analysis_fails_the_call_with_its_stderr(
+        self, tmp_path: Path
+    ) -> None:
+        """With no deadline on AnalyzeStack, a pack that dies while judging the stack still
+        ends the call at once, as a clear error carrying what the pack printed."""
+        (tmp_path / "__main__.py").write_text(
+            "import os, sys\n"
+            "from pulumi_policy import PolicyPack, StackValidationPolicy\n"
+            "def crash(args, report):\n"
+            "    print('stack policy ran out of memory', file=sys.stderr, flush=True)\n"
+            "    os._exit(3)\n"
+            "PolicyPack(name='dies', policies=[StackValidationPolicy(\n"
+            "    name='dies', description='dies while judging', validate=crash)])\n"
+        )
+        with (
+            PolicyPackClient(tmp_path, python=sys.executable) as client,
+            pytest.raises(PolicyPackError, match="AnalyzeStack failed: UNAVAILABLE") as caught,
+        ):
+            client.run([SSH_RULE])
+        assert "stack policy ran out of memory" in str(caught.value)
+
     def test_the_default_pack_is_the_repository_policy_directory(self) -> None:
         """The client finds policy/ next to the tierguard package by default."""
         assert (DEFAULT_PACK_DIR / "PulumiPolicy.yaml").is_file()

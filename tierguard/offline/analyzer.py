@@ -18,7 +18,9 @@ offline preview's JSON shape ``{"urn", "type", "name", "id", "parent", "dependen
 "propertyDependencies", "inputs"}`` (hand-built test data). A value unknown until apply
 is spelled as the engine spells it, ``pulumi_policy.proxy.UNKNOWN_STRING_VALUE``.
 
-The process is always terminated when the ``with`` block ends, however it ends.
+No call has a deadline, as the engine sets none: a stack of any size is judged however
+long its stack policies take, and a pack that dies mid-call fails that call at once. The
+process is always terminated when the ``with`` block ends, however it ends.
 """
 
 from __future__ import annotations
@@ -126,8 +128,11 @@ class PolicyPackClient:
         *,
         python: str | None = None,
         startup_timeout: float = 60.0,
-        call_timeout: float = 60.0,
+        call_timeout: float | None = None,
     ) -> None:
+        """``call_timeout``: a deadline per RPC, in seconds. ``None`` (the default), as the
+        engine calls its analyzers: a large stack's ``AnalyzeStack`` takes as long as it
+        takes, and a pack that dies fails the call at once (``UNAVAILABLE``)."""
         self.pack_dir = (pack_dir or DEFAULT_PACK_DIR).resolve()
         self.python = (
             os.path.abspath(python) if python and os.sep in python else (python or sys.executable)

@@ -11,7 +11,7 @@ JSON shape (documented in the README)::
 from __future__ import annotations
 
 import re
-from collections import Counter
+from collections import Counter, deque
 from typing import Any
 
 from rich.console import Console
@@ -41,9 +41,9 @@ def ordered(run: ProgramRun) -> list[RecordedResource]:
         parent = resource.parent if resource.parent in urns else None
         children.setdefault(parent, []).append(resource)
     result: list[RecordedResource] = []
-    pending: list[str | None] = [None]
+    pending: deque[str | None] = deque([None])
     while pending:
-        parent = pending.pop(0)
+        parent = pending.popleft()
         for resource in sorted(children.get(parent, []), key=_order_key):
             result.append(resource)
             pending.append(resource.urn)
