@@ -8,8 +8,6 @@ from __future__ import annotations
 
 import os
 
-import pulumi
-
 from tierguard.config.parse import parse_network
 from tierguard.errors import ConfigError
 from tierguard.plan import NetworkPlan, build_plan
@@ -35,6 +33,8 @@ def region_from(config_region: str | None) -> str:
 def plan_from_stack_config() -> NetworkPlan:
     """Read ``tierguard:network`` from the running stack; invalid config stops the program
     with the problem list and no traceback (``pulumi.RunError``)."""
+    import pulumi  # noqa: PLC0415 (the CLI reads stack files without loading the SDK)
+
     raw = pulumi.Config("tierguard").get_object("network")
     region = region_from(pulumi.Config("aws").get("region"))
     try:

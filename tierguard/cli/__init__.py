@@ -5,33 +5,55 @@ mandatory policy violation), 2 bad input (config, flags, stack files, an unknown
 3 something outside is unavailable (no Pulumi CLI could be found or installed; for
 ``tierguard audit``, AWS refused or could not be reached), 4 the stack is locked by another
 update, 130 interrupted. Errors are printed as one line per problem, never as a traceback.
-Each verb lives in its own module and is registered here.
+Each verb lives in its own module and is registered here by name; a verb's module is
+imported only when that verb runs (an offline preview never loads boto3, moto or the
+audit; ``--help`` loads them all to list them).
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
 
 import click
 
-from tierguard.cli.audit import audit
-from tierguard.cli.deploy import cancel, demo, destroy, outputs, refresh, stacks, up
-from tierguard.cli.preview import preview
-from tierguard.cli.reach import reach
 from tierguard.errors import TierguardError
 
+#: Verb → ``module:attribute`` of its click command, in the order ``--help`` lists them.
+VERBS = {
+    "audit": "tierguard.cli.audit:audit",
+    "preview": "tierguard.cli.preview:preview",
+    "reach": "tierguard.cli.reach:reach",
+    "up": "tierguard.cli.deploy:up",
+    "refresh": "tierguard.cli.deploy:refresh",
+    "destroy": "tierguard.cli.deploy:destroy",
+    "outputs": "tierguard.cli.deploy:outputs",
+    "stacks": "tierguard.cli.deploy:stacks",
+    "cancel": "tierguard.cli.deploy:cancel",
+    "demo": "tierguard.cli.deploy:demo",
+}
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+
+class LazyGroup(click.Group):
+    """A group whose verbs are imported on first use."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        return sorted(VERBS)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        target = VERBS.get(cmd_name)
+        if target is None:
+            return None
+        module, attribute = target.split(":")
+        command = getattr(importlib.import_module(module), attribute)
+        assert isinstance(command, click.Command)
+        return command
+
+
+@click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})
 @click.version_option(package_name="tierguard")
 def cli() -> None:
     """Least-privilege security groups and network ACLs for tiered AWS VPCs."""
-
-
-cli.add_command(audit)
-cli.add_command(preview)
-cli.add_command(reach)
-for verb in (up, refresh, destroy, outputs, stacks, cancel, demo):
-    cli.add_command(verb)
 
 
 def main() -> None:

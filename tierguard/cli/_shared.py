@@ -1,4 +1,8 @@
-"""What the deployment verbs share: common flags, the UI, opening the engine, printing."""
+"""What the deployment verbs share: common flags, the UI, opening the engine, printing.
+
+The driver (Automation API, the moto emulator, boto3) is imported by the functions that
+open the engine, so verbs that never do — an offline preview, reach — start without it.
+"""
 
 from __future__ import annotations
 
@@ -8,21 +12,20 @@ import sys
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import click
 from rich.console import Console
 
 from tierguard.cli._stack import CWD_OPTION
 from tierguard.config.stackfile import find_project_dir
-from tierguard.driver import session
-from tierguard.driver.backend import choose_backend
-from tierguard.driver.operations import Deployer, Outcome, Ui, plan_for
-from tierguard.driver.progress import Mode
-from tierguard.driver.verify import Verification, deployed_matrix
 from tierguard.errors import UsageError
-from tierguard.reach import Matrix
 from tierguard.reach.render import matrix_json, print_matrix
+
+if TYPE_CHECKING:
+    from tierguard.driver.operations import Deployer, Outcome, Ui
+    from tierguard.driver.verify import Verification
+    from tierguard.reach import Matrix
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -59,6 +62,9 @@ class Context:
     as_json: bool
 
     def ui(self) -> Ui:
+        from tierguard.driver.operations import Ui
+        from tierguard.driver.progress import Mode
+
         # Progress goes to stderr; a status line only when both streams are a terminal,
         # plain lines whenever stdout is redirected (logs, CI).
         on_terminal = sys.stdout.isatty() and sys.stderr.isatty() and not self.as_json
@@ -92,6 +98,10 @@ def deployer(
     policy_config: Path | None = None,
 ) -> Deployer:
     """Validate the backend choice, then open the engine (``EngineUnavailable`` → exit 3)."""
+    from tierguard.driver import session
+    from tierguard.driver.backend import choose_backend
+    from tierguard.driver.operations import Deployer
+
     if policy_config is not None and not policy_config.is_file():
         raise UsageError(
             f"--policy-config {str(policy_config)!r} is not a file; give the path of a policy "
@@ -140,4 +150,7 @@ def print_outcome(ctx: Context, outcome: Outcome) -> None:
 
 
 def _matrix(ctx: Context, verification: Verification) -> Matrix:
+    from tierguard.driver.operations import plan_for
+    from tierguard.driver.verify import deployed_matrix
+
     return deployed_matrix(plan_for(ctx.project_dir, verification.stack), verification)

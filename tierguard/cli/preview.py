@@ -16,9 +16,6 @@ import click
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import STACK_OPTION, load_program
 from tierguard.cli.reach import print_notes, program_topology
-from tierguard.driver import session
-from tierguard.driver.backend import validate_stack_name
-from tierguard.driver.operations import plan_for, region_of
 from tierguard.errors import PolicyViolation, UsageError
 from tierguard.offline.policies import (
     judge,
@@ -145,6 +142,11 @@ def preview(
             "--stack-file, --sarif and --diagram work with --offline; a live preview reports "
             "through the engine (use --stack)"
         )
+    # The live preview's driver (Automation API, emulator) loads only on this path.
+    from tierguard.driver import session
+    from tierguard.driver.backend import validate_stack_name
+    from tierguard.driver.operations import plan_for, region_of
+
     ctx = context(cwd, as_json)
     validate_stack_name(stack)
     plan_for(ctx.project_dir, stack)
