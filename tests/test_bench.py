@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from bench.__main__ import critical_path, exponent, main
+from bench.floor import run_floor
 from bench.topologies import network_config
 from tests.conftest import PROJECT_DIR, stack_file
 from tierguard.config.stackfile import load_stack
@@ -44,11 +45,22 @@ def test_exponent_of_linear_data_is_one() -> None:
     assert exponent([10, 100, 1000], [1, 100, 10000]) == pytest.approx(2.0)
 
 
-def test_bench_prints_its_table(capsys: pytest.CaptureFixture[str]) -> None:
+def test_bench_prints_its_in_process_table(capsys: pytest.CaptureFixture[str]) -> None:
     """A tiny run prints one row per size, the exponents and the 10k reachability line."""
-    main(["--sizes", "40,80", "--repeat", "1"])
+    main(["--tables", "in-process", "--sizes", "40,80", "--repeat", "1"])
     out = capsys.readouterr().out.splitlines()
-    assert out[0].split()[:3] == ["target", "rules", "tiers"]
-    assert [line.split()[0] for line in out[1:3]] == ["40", "80"]
-    assert out[3].startswith("growth exponent: preview ")
-    assert out[4].startswith("reachability, 9960 rules in 166 tiers")
+    assert out[1].split()[:5] == ["target", "rules", "tiers", "plan", "s"]
+    assert [line.split()[0] for line in out[2:4]] == ["40", "80"]
+    assert out[4].startswith("growth exponent: program ")
+    assert out[5].startswith("reachability, 9960 rules in 166 tiers")
+
+
+def test_bench_runs_each_subject_as_its_own_process(capsys: pytest.CaptureFixture[str]) -> None:
+    """The whole-process row counts what the preview process registered, and the floor
+    process registers that many resources too."""
+    main(["--tables", "processes", "--sizes", "40", "--repeat", "1"])
+    row = capsys.readouterr().out.splitlines()[2].split()
+    resources = int(row[1])
+    assert row[0] == "40"
+    assert resources == len(run_program(PROJECT_DIR, stack_file(network_config(40))).resources)
+    assert run_floor(resources) == resources
