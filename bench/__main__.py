@@ -111,9 +111,8 @@ def measure(size: int, repeat: int) -> Row:
     )
     run = run_program(PROJECT_DIR, stack)
     program = timed(lambda: run_program(PROJECT_DIR, stack), repeat)
-    document = to_document(run)
-    pack = timed(lambda: judge(document["resources"], document["outputs"], None), repeat)
-    report = judge(document["resources"], document["outputs"], None)
+    pack = timed(lambda: judge(run, stack.config, None), repeat)
+    report = judge(run, stack.config, None)
     topo = topology_from_plan(plan)
     matrix = analyze(topo)
 
