@@ -183,8 +183,18 @@ class TestAclEntriesInlineAndAsResources:
     def test_the_preview_runs_the_pack_on_it(self, acl_preview: tuple[int, dict[str, Any]]) -> None:
         code, doc = acl_preview
         policies = {d["policy"] for d in doc["policies"]["mandatory"]}
-        # The group itself opens SSH to the world: the pack judges the group, not the ACL.
+        # The group itself opens SSH to the world (the ACL's deny does not make the group
+        # rule right: another subnet's ACL may not have it).
         assert "aws-ec2-sg-no-admin-ports-from-internet" in policies
+        # legacy-ssh allows tcp 22 from 0.0.0.0/0 on an ACL outside the program: no lower
+        # numbered deny is visible, so it is judged fail-closed, on the rule resource.
+        (external,) = [
+            d
+            for d in doc["policies"]["mandatory"]
+            if d["policy"] == "aws-ec2-nacl-no-admin-ports-from-internet"
+        ]
+        assert external["resource"] == "legacy-ssh"
+        assert "acl-0123456789abcdef0" in external["message"]
         assert code == 1
 
 

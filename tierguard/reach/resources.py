@@ -8,7 +8,8 @@ names them). They are read through the
 pack's own stack view (``tierguard.policies.graph``), so reachability links rules to
 groups, entries to ACLs and resources to subnets exactly as the stack policies do:
 
-* every security group is a tier, named by its ``tierguard:tier`` tag or resource name;
+* every security group is a tier, named by its ``tierguard:tier`` tag or resource name
+  (an ACL by its ``tierguard:acl`` tag or resource name);
   its rules are all of them — inline ``ingress``/``egress``, ``aws.ec2.SecurityGroupRule``
   and ``aws.vpc`` rule resources — with group references resolved to tiers;
 * a tier's members sit in the subnets of the resources that use the group (instances,
@@ -32,9 +33,7 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
-from tierguard.policies.base import StackContext
-from tierguard.policies.config import Settings
-from tierguard.policies.graph import GroupView, StackView, known
+from tierguard.policies.graph import GroupView, StackResources, StackView, known
 from tierguard.policies.testing import policy_resources
 from tierguard.reach.network import GroupFacts, NetworkFacts, Site, build_topology, unique_names
 from tierguard.reach.topology import AclNode, LabeledRule, Topology
@@ -44,6 +43,7 @@ from tierguard.rules.normalize import DEFAULT_SECURITY_GROUP, SUBNET, UNKNOWN_RE
 #: Tags tierguard's components put on what they create (``components/_common.py``).
 TAG_TIER = "tierguard:tier"
 TAG_SUBNET_GROUP = "tierguard:subnet-group"
+TAG_ACL = "tierguard:acl"
 
 
 @dataclass(frozen=True)
@@ -67,14 +67,6 @@ def _block(resource: PolicyResource) -> IPNetwork | None:
         return ipaddress.ip_network(text, strict=False)
     except ValueError:
         return None
-
-
-def _document(resource: Mapping[str, Any]) -> Mapping[str, Any]:
-    """An ``AnalyzeStack`` resource (``properties``, the id inside them) as a document."""
-    if "inputs" in resource:
-        return resource
-    props = resource.get("properties") or {}
-    return {**resource, "id": props.get("id"), "inputs": props}
 
 
 class _Reader:
@@ -156,9 +148,8 @@ def topology_from_resources(
 ) -> ResourceTopology:
     """The network the resources describe. ``order`` lists tier names to show first (a
     tierguard stack's tiers as configured); the others follow by name."""
-    documents = [_document(r) for r in resources]
-    ctx = StackContext(settings=Settings(None, {}), resources=policy_resources(documents))
-    view = StackView(ctx)
+    source = StackResources(policy_resources(resources))
+    view = StackView(source)
     reader = _Reader(view)
     sites = reader.sites()
     groups = {
@@ -188,11 +179,14 @@ def topology_from_resources(
             groups.items(), key=lambda kv: (rank.get(named[kv[0]], len(rank)), named[kv[0]])
         )
     ]
-    acls = {key: AclNode(acl.name, tuple(acl.acl_entries)) for key, acl in view.acls.items()}
+    acls = {
+        key: AclNode(str(_tags(acl.resource).get(TAG_ACL) or acl.name), tuple(acl.acl_entries))
+        for key, acl in view.acls.items()
+    }
     prefix_lists = {key: value for key, value in view.prefix_lists.items() if value is not None}
     topology = build_topology(
         NetworkFacts(
             groups=facts, acls=acls, named_cidrs=dict(named_cidrs or {}), prefix_lists=prefix_lists
         )
     )
-    return ResourceTopology(topology, tuple(ctx.unknowns))
+    return ResourceTopology(topology, tuple(source.unknowns))
