@@ -12,7 +12,7 @@ import ipaddress
 import math
 from typing import Any
 
-from tierguard.reach import AclNode, LabeledRule, TierNode, Topology
+from tierguard.reach import AclNode, LabeledRule, Placement, TierNode, Topology
 from tierguard.rules import (
     TCP,
     AclAction,
@@ -108,7 +108,7 @@ def topology(rules: int) -> Topology:
             )
             for n in range(10)
         )
-        address = ipaddress.ip_address(f"10.200.{i % 256}.{10 + i // 256}")
-        tiers[name] = TierNode(name, name, f"g{i}", address, tuple(labeled))
+        address = ipaddress.ip_network(f"10.200.{i % 256}.{10 + i // 256}/32")
+        tiers[name] = TierNode(name, name, (Placement(f"g{i}", address, f"g{i}"),), tuple(labeled))
         acls[f"g{i}"] = AclNode(f"a{i}", entries)
     return Topology(tiers=tiers, acls=acls)

@@ -28,8 +28,15 @@ from tierguard.audit.inventory import (
 )
 from tierguard.audit.usage import Use
 from tierguard.reach.analysis import Reach, Verdict, reach
-from tierguard.reach.topology import AclNode, LabeledRule, TierNode, Topology, sources_of
-from tierguard.rules import TCP, UDP, CidrPeer, Direction
+from tierguard.reach.topology import (
+    AclNode,
+    LabeledRule,
+    TierNode,
+    Topology,
+    member_placement,
+    sources_of,
+)
+from tierguard.rules import ALL, TCP, UDP, CidrPeer, Direction
 from tierguard.rules.exposure import (
     ADMIN_PORTS,
     HIGH_RISK_PORTS,
@@ -99,7 +106,8 @@ def internet_path(
         else next(iter(eni.ipv6_addresses), None)
     )
     subnet = eni.subnet_id or ""
-    tier = TierNode(eni.id, group.id, subnet, address, (LabeledRule(rule.id, rule.rule),))
+    placement = member_placement(subnet, address)
+    tier = TierNode(eni.id, group.id, (placement,), (LabeledRule(rule.id, rule.rule),))
     acl = inventory.acl_by_subnet.get(subnet)
     acls = {subnet: AclNode(acl.label, acl.entries)} if acl is not None else {}
     topology = Topology(tiers={eni.id: tier}, acls=acls)
@@ -107,14 +115,17 @@ def internet_path(
     return reach(topology, source, tier)
 
 
-def _covers(cell: Reach, verdict: Verdict, protocol: int, port: int) -> list[str]:
-    """Details of the cell's findings with ``verdict`` that cover the port."""
+def _covers(
+    cell: Reach, verdict: Verdict, protocol: int, port: int, *, everyone: bool = False
+) -> list[str]:
+    """Details of the cell's findings with ``verdict`` that cover the port (with
+    ``everyone``: only those holding for the whole internet, not part of it)."""
     return [
         f.detail
         for f in cell.findings
         if f.verdict is verdict
-        and f.protocol == protocol
-        and any(port in block for block in f.ports)
+        and not (everyone and f.partial)
+        and (f.protocol == ALL or (f.protocol == protocol and any(port in b for b in f.ports)))
     ]
 
 
@@ -133,7 +144,9 @@ def _interface_finding(
 ) -> Finding:
     cell = internet_path(inventory, eni, group, rule)
     probes = opened.probes()
-    through = [(p, port) for p, port in probes if _covers(cell, Verdict.OPEN, p, port)]
+    through = [
+        (p, port) for p, port in probes if _covers(cell, Verdict.OPEN, p, port, everyone=True)
+    ]
     version = 4 if not isinstance(rule.rule.peer, CidrPeer) else rule.rule.peer.network.version
     public = eni.public_address is not None if version == 4 else bool(eni.ipv6_addresses)
     table = inventory.route_table_of(eni.subnet_id or "")

@@ -31,8 +31,9 @@ from tierguard.reach.render import (
     print_matrix,
 )
 from tierguard.reach.resources import ResourceTopology, topology_from_resources
-from tierguard.rules import parse_protocol
-from tierguard.rules.protocols import VALID_SPELLINGS, protocol_has_ports
+from tierguard.rules import ALL, TCP, parse_protocol
+from tierguard.rules.protocols import VALID_SPELLINGS, is_icmp, protocol_has_ports
+from tierguard.rules.values import CODES
 
 
 def program_topology(loaded: LoadedProgram, run: ProgramRun) -> ResourceTopology:
@@ -69,10 +70,14 @@ def print_notes(notes: Sequence[str], out: Console) -> None:
 )
 @click.option("--to", "target", help="A tier.")
 @click.option(
-    "--port", type=click.IntRange(0, 65535), help="With --from and --to: explain this port."
+    "--port",
+    type=click.IntRange(0, 65535),
+    help="With --from and --to: explain this port (for icmp/icmpv6: this message type).",
 )
 @click.option(
-    "--protocol", default="tcp", show_default=True, help="With --port: tcp, udp, icmp, icmpv6."
+    "--protocol",
+    help="tcp (the default with --port), udp, icmp, icmpv6, all, or a protocol number; "
+    "without --port, only this protocol's reachability is shown.",
 )
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
@@ -88,7 +93,7 @@ def reach(
     source: str | None,
     target: str | None,
     port: int | None,
-    protocol: str,
+    protocol: str | None,
     as_json: bool,
     diagram: Path | None,
 ) -> None:
@@ -106,21 +111,24 @@ def reach(
         chosen = source_named(topology, source) if source is not None else None
     except ValueError as exc:
         raise UsageError(f"--from {exc}") from None
+    try:
+        number = parse_protocol(protocol) if protocol is not None else None
+    except ValueError:
+        raise UsageError(f"--protocol {protocol!r} is not valid; use {VALID_SPELLINGS}") from None
     if port is not None:
         if chosen is None or target is None:
             raise UsageError("--port needs --from and --to: it explains one connection")
-        try:
-            number = parse_protocol(protocol)
-        except ValueError:
-            raise UsageError(
-                f"--protocol {protocol!r} is not valid; use {VALID_SPELLINGS}"
-            ) from None
+        number = TCP if number is None else number
+        if number == ALL:
+            raise UsageError("--protocol all cannot be explained packet by packet; name one")
+        if is_icmp(number) and port > 255:
+            raise UsageError(f"--port {port} is not an ICMP type; use 0-255 with {protocol}")
         explanation = explain(
             topology,
             chosen,
             topology.tiers[target],
             number,
-            port if protocol_has_ports(number) else None,
+            port * CODES if is_icmp(number) else port if protocol_has_ports(number) else None,
         )
         if as_json:
             click.echo(json.dumps(explanation_json(explanation), indent=2))
@@ -129,7 +137,8 @@ def reach(
             print_explanation(explanation, out)
             print_notes(found.notes, out)
         return
-    matrix = analyze(topology, [chosen] if chosen is not None else None)
+    only = None if number is None or number == ALL else (number,)
+    matrix = analyze(topology, [chosen] if chosen is not None else None, only)
     if target is not None:
         matrix = type(matrix)(
             matrix.sources, (target,), {k: v for k, v in matrix.cells.items() if k[1] == target}

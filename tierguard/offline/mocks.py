@@ -128,9 +128,11 @@ class RecordingMonitor(MockMonitor):
             id=response.id,
             custom=bool(request.custom),
             parent=request.parent or None,
-            dependencies=tuple(request.dependencies),
+            # The SDK gathers dependencies in sets: sorted, two runs record the same thing.
+            dependencies=tuple(sorted(set(request.dependencies))),
             property_dependencies={
-                key: tuple(value.urns) for key, value in request.propertyDependencies.items()
+                key: tuple(sorted(set(value.urns)))
+                for key, value in sorted(request.propertyDependencies.items())
             },
             inputs=engine_value(dict(inputs)),
             outputs=engine_value(dict(rpc.deserialize_properties(response.object)))

@@ -17,6 +17,7 @@ from tierguard.reach.analysis import (
 from tierguard.reach.topology import (
     AclNode,
     LabeledRule,
+    Placement,
     Source,
     TierNode,
     Topology,
@@ -32,6 +33,7 @@ __all__ = [
     "Finding",
     "LabeledRule",
     "Matrix",
+    "Placement",
     "Reach",
     "Source",
     "Step",

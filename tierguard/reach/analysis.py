@@ -1,17 +1,27 @@
 """Reachability: which connections a source can open to a tier, and why (or why not).
 
 A connection needs, in order: the target group's ingress allowing it (and, for a tier
-source, the source group's egress); the network ACLs on the way in (source subnet
-egress, target subnet ingress); and, because ACLs are stateless, the same ACLs letting
-the replies back on the client's ephemeral ports. Security groups are stateful and need
-no return rule. Ports are computed as exact sets (interval arithmetic over the ACL's
-first-match order), so no port is guessed.
+source, the source group's egress); the network ACLs it crosses (source subnet egress,
+target subnet ingress) — none at all when both ends are in the same subnet, since an ACL
+sits only at a subnet's boundary; and, because ACLs are stateless, the same ACLs letting
+the replies back where the protocol has replies (TCP/UDP to the client's ephemeral
+ports, ICMP queries their reply message; see ``rules.values``). Security groups are
+stateful and need no return rule.
+
+A source is a set of address ranges and a tier a set of subnets, so one question is
+really many *situations*: each part of the range that rules or ACL entries tell apart,
+each subnet a member may be in. Each is evaluated at one address (exact, because nothing
+distinguishes addresses inside a part) and the answers are combined; where they differ,
+the finding says for which parts or subnets it holds. Values (ports, ICMP messages) are
+exact sets computed by interval arithmetic over first-match ACL order; protocols are
+those the rules name, TCP, UDP, the family's ICMP, and "every other protocol".
 """
 
 from __future__ import annotations
 
 import ipaddress
-from collections.abc import Iterable, Mapping
+import itertools
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 
@@ -19,6 +29,7 @@ from tierguard.reach.topology import (
     AclNode,
     Address,
     LabeledRule,
+    Placement,
     Source,
     TierNode,
     Topology,
@@ -26,53 +37,69 @@ from tierguard.reach.topology import (
 )
 from tierguard.rules import (
     ALL,
-    ALL_PORTS,
     ICMP,
     ICMPV6,
     TCP,
     UDP,
     CidrPeer,
     Direction,
-    Packet,
-    Peer,
+    IPNetwork,
     PortRange,
     PrefixListPeer,
     SecurityGroupPeer,
     evaluate_acl,
 )
 from tierguard.rules.acl import allowed_ports, uncovered
-from tierguard.rules.ports import intersect_ranges, merge_ranges, spell_ranges
-from tierguard.rules.protocols import protocol_has_ports, protocol_name
+from tierguard.rules.ports import intersect_ranges, merge_ranges
+from tierguard.rules.protocols import is_icmp, protocol_has_ports, protocol_name
+from tierguard.rules.values import (
+    CODES,
+    full_range,
+    has_family,
+    packet_at,
+    reply_message,
+    spell_values,
+    traffic_values,
+)
 
-#: Protocols the matrix reports: TCP and UDP by port, ICMP by echo request.
-REPORTED = (TCP, UDP, ICMP, ICMPV6)
-_ECHO = {ICMP: (8, 0), ICMPV6: (128, 129)}
-_ECHO_REPLY = {ICMP: 0, ICMPV6: 129}
-_NOWHERE = ipaddress.IPv4Address(0)
-
-Allowance = dict[int, tuple[PortRange, ...]]
+#: Stands for every protocol the rules on the way do not name (ESP, GRE, …): they are all
+#: treated alike by every rule, so one of them answers for all.
+OTHER = 256
+_BASE = (TCP, UDP, ICMP, ICMPV6)
+_MAX_BLOCKS = 4
 
 
 class Verdict(StrEnum):
     OPEN = "open"
-    """Connections open and replies come back."""
+    """Connections open and replies (where the protocol has them) come back."""
     ONE_WAY = "one-way"
     """The request gets in but an ACL drops the replies: connections time out."""
     BLOCKED = "blocked"
     """The security groups allow it, but an ACL drops the request."""
 
 
+def protocol_label(protocol: int) -> str:
+    return "other protocols" if protocol == OTHER else protocol_name(protocol)
+
+
 @dataclass(frozen=True)
 class Finding:
     protocol: int
+    """An IANA number, ``ALL`` for every protocol, or ``OTHER`` for those not listed."""
     ports: tuple[PortRange, ...]
+    """Ports (TCP/UDP) or messages (ICMP, see ``rules.values``); empty for the rest."""
     verdict: Verdict
     detail: str = ""
+    partial: bool = False
+    """Holds only for part of the source range or some subnets (``detail`` says which)."""
 
     @property
     def label(self) -> str:
-        name = protocol_name(self.protocol)
-        return f"{name} {spell_ranges(self.ports)}" if self.ports else name
+        name = protocol_label(self.protocol)
+        values = spell_values(self.protocol, self.ports) if self.ports else ""
+        if is_icmp(self.protocol) and values == "all types":
+            return name
+        return f"{name} {values}" if values else name
 
 
 @dataclass(frozen=True)
@@ -99,84 +126,200 @@ class Matrix:
         return self.cells[source, target]
 
 
-# -- security groups --------------------------------------------------------------------
+# -- situations -------------------------------------------------------------------------
 
 
-def _peer_has(peer: Peer, address: Address | None, group: str | None, topology: Topology) -> bool:
-    """Whether the far end (an address and/or a group) is covered by a rule's peer."""
-    if isinstance(peer, CidrPeer):
+@dataclass(frozen=True)
+class _End:
+    """One end of a connection in one situation: an address part, a subnet, a group."""
+
+    first: int | None
+    """First address of the part (the representative); ``None``: the address is unknown."""
+    last: int | None
+    version: int
+    placement: Placement | None
+    acl: AclNode | None
+    group: str | None
+
+    @property
+    def address(self) -> Address | None:
+        if self.first is None:
+            return None
         return (
-            address is not None
-            and address.version == peer.network.version
-            and address in peer.network
+            ipaddress.ip_address(self.first)
+            if self.version == 4
+            else ipaddress.IPv6Address(self.first)
         )
+
+
+def _interval(block: IPNetwork, *, subnet: bool) -> tuple[int, int]:
+    first, last = int(block.network_address), int(block.broadcast_address)
+    if subnet and block.version == 4 and block.num_addresses >= 16:
+        # AWS reserves the first four addresses and the last one of every subnet.
+        return first + 4, last - 1
+    return first, last
+
+
+def _cuts(networks: Iterable[IPNetwork], version: int) -> list[int]:
+    return sorted(
+        {
+            edge
+            for n in networks
+            if n.version == version
+            for edge in (int(n.network_address), int(n.broadcast_address) + 1)
+        }
+    )
+
+
+def _split(first: int, last: int, cuts: Sequence[int]) -> list[tuple[int, int]]:
+    """The parts of [first, last] that no cut divides."""
+    edges = [first, *(c for c in cuts if first < c <= last), last + 1]
+    return [(a, b - 1) for a, b in itertools.pairwise(edges)]
+
+
+def _peer_networks(rules: Iterable[LabeledRule], topology: Topology) -> Iterator[IPNetwork]:
+    for labeled in rules:
+        peer = labeled.rule.peer
+        if isinstance(peer, CidrPeer):
+            yield peer.network
+        elif isinstance(peer, PrefixListPeer):
+            yield from topology.prefix_lists.get(peer.prefix_list, ())
+
+
+def _rules(tier: TierNode, direction: Direction) -> list[LabeledRule]:
+    return [r for r in tier.rules if r.rule.direction is direction]
+
+
+def _same_subnet(source: Placement | None, target: Placement | None) -> bool:
+    """Both ends in one known subnet: no network ACL between them."""
+    return (
+        source is not None
+        and target is not None
+        and source.subnet is not None
+        and source.subnet == target.subnet
+    )
+
+
+@dataclass(frozen=True)
+class _Situation:
+    source: _End
+    target: _End
+
+    @property
+    def same_subnet(self) -> bool:
+        return _same_subnet(self.source.placement, self.target.placement)
+
+    @property
+    def source_acl(self) -> AclNode | None:
+        return None if self.same_subnet else self.source.acl
+
+    @property
+    def target_acl(self) -> AclNode | None:
+        return None if self.same_subnet else self.target.acl
+
+
+def _source_ends(topology: Topology, source: Source) -> list[tuple[_End, tuple[int, int] | None]]:
+    """Each place the source may be, with its whole address interval (to split later)."""
+    if source.tier is None:
+        return [
+            (
+                _End(None, None, block.version, None, None, None),
+                (int(block.network_address), int(block.broadcast_address)),
+            )
+            for block in source.blocks
+        ]
+    return _tier_ends(topology, topology.tiers[source.tier])
+
+
+def _tier_ends(topology: Topology, tier: TierNode) -> list[tuple[_End, tuple[int, int] | None]]:
+    ends: list[tuple[_End, tuple[int, int] | None]] = []
+    for placement in tier.placements:
+        block = placement.block
+        version = block.version if block is not None else 4
+        interval = (
+            _interval(block, subnet=placement.subnet is not None) if block is not None else None
+        )
+        ends.append(
+            (
+                _End(None, None, version, placement, topology.acl_at(placement), tier.group),
+                interval,
+            )
+        )
+    return ends
+
+
+def _parts(end: _End, interval: tuple[int, int] | None, cuts: list[int]) -> list[_End]:
+    if interval is None:
+        return [end]
+    return [
+        _End(a, b, end.version, end.placement, end.acl, end.group)
+        for a, b in _split(interval[0], interval[1], cuts)
+    ]
+
+
+def _situations(topology: Topology, source: Source, target: TierNode) -> list[_Situation]:
+    """Every (source part, target part) pair that the rules and ACL entries tell apart."""
+    ingress = _rules(target, Direction.INGRESS)
+    egress = _rules(topology.tiers[source.tier], Direction.EGRESS) if source.tier else []
+    found: list[_Situation] = []
+    for src, src_interval in _source_ends(topology, source):
+        for tgt, tgt_interval in _tier_ends(topology, target):
+            same = _Situation(src, tgt).same_subnet
+            on_source = list(_peer_networks(ingress, topology))
+            on_target = list(_peer_networks(egress, topology))
+            if not same:
+                if tgt.acl is not None:
+                    on_source.extend(e.cidr for e in tgt.acl.entries)
+                if src.acl is not None:
+                    on_target.extend(e.cidr for e in src.acl.entries)
+            sources = _parts(src, src_interval, _cuts(on_source, src.version))
+            targets = (
+                _parts(tgt, tgt_interval, _cuts(on_target, tgt.version))
+                if source.tier is not None
+                else [tgt]
+            )
+            found.extend(_Situation(s, t) for s in sources for t in targets)
+    return found
+
+
+# -- one situation ----------------------------------------------------------------------
+
+
+def _peer_has(peer: object, end: _End, topology: Topology) -> bool:
+    """Whether a rule's peer covers the far end (its representative address or group)."""
     if isinstance(peer, SecurityGroupPeer):
-        return group is not None and group == peer.group
+        return end.group is not None and peer.group == end.group
+    address = end.address
+    if address is None:
+        return False
+    if isinstance(peer, CidrPeer):
+        return address.version == peer.network.version and address in peer.network
     if isinstance(peer, PrefixListPeer):
-        entries = topology.prefix_lists.get(peer.prefix_list, ())
-        return address is not None and any(
-            address.version == n.version and address in n for n in entries
+        return any(
+            address.version == n.version and address in n
+            for n in topology.prefix_lists.get(peer.prefix_list, ())
         )
     return False
 
 
-def _allowance(rules: Iterable[LabeledRule]) -> Allowance:
-    collected: dict[int, list[PortRange]] = {}
-    for labeled in rules:
-        traffic = labeled.rule.traffic
-        protocols = (*REPORTED, ALL) if traffic.is_all else (traffic.protocol,)
-        for protocol in protocols:
-            collected.setdefault(protocol, []).append(traffic.ports or ALL_PORTS)
-    return {p: merge_ranges(r) for p, r in collected.items()}
-
-
-def _ports_for(allowance: Allowance, protocol: int) -> tuple[PortRange, ...]:
-    return allowance.get(protocol, ())
-
-
-def _source_group(source: Source, topology: Topology) -> str | None:
-    return topology.tiers[source.tier].group if source.tier else None
-
-
-def _sg_rules_for(
-    source: Source, target: TierNode, topology: Topology
-) -> tuple[list[LabeledRule], list[LabeledRule] | None]:
-    """The target's ingress rules admitting the source, and (tier sources) the source's
-    egress rules reaching the target; ``None`` when the source has no group."""
-    group = _source_group(source, topology)
-    index = topology.index
-    ingress = index[target.name, Direction.INGRESS].matching(
-        source.address, group, topology.prefix_lists
+def _sg_values(rules: Iterable[LabeledRule], protocol: int) -> tuple[PortRange, ...]:
+    return merge_ranges(
+        v for r in rules if (v := traffic_values(r.rule.traffic, protocol)) is not None
     )
-    if source.tier is None:
-        return ingress, None
-    egress = index[source.tier, Direction.EGRESS].matching(
-        target.address, target.group, topology.prefix_lists
-    )
-    return ingress, egress
 
 
-# -- network ACLs -----------------------------------------------------------------------
-
-
-def _acl_ports(
+def _acl_values(
     acl: AclNode | None, *, egress: bool, protocol: int, far: Address | None
 ) -> tuple[PortRange, ...]:
-    """Ports an ACL lets through towards/from ``far``; no ACL (default) or an unknown
-    address leaves everything open (the unknown case is noted by the caller)."""
+    """Values an ACL lets through towards/from ``far``; no ACL (or no known far address,
+    noted by the caller) leaves everything open."""
     if acl is None or far is None:
-        return (ALL_PORTS,)
+        return (full_range(protocol),)
     return merge_ranges(allowed_ports(acl.entries, egress=egress, protocol=protocol, address=far))
 
 
-def _acl_packet_allowed(acl: AclNode | None, *, egress: bool, packet: Packet | None) -> bool:
-    if acl is None or packet is None:
-        return True
-    return evaluate_acl(acl.entries, egress=egress, packet=packet).allowed
-
-
-def _who_decides(acl: AclNode, *, egress: bool, packet: Packet) -> str:
-    decision = evaluate_acl(acl.entries, egress=egress, packet=packet)
+def _who_decides(acl: AclNode, *, egress: bool, protocol: int, far: Address, value: int) -> str:
+    decision = evaluate_acl(acl.entries, egress=egress, packet=packet_at(protocol, far, value))
     way = "egress" if egress else "ingress"
     if decision.entry is None:
         return f"network ACL {acl.name} {way}: no rule matches, the implicit deny (*) drops it"
@@ -188,159 +331,327 @@ def _who_decides(acl: AclNode, *, egress: bool, packet: Packet) -> str:
     )
 
 
-def _packet(
-    protocol: int, address: Address | None, *, port: int | None = None, reply: bool = False
-) -> Packet | None:
-    if address is None:
-        return None
-    if protocol in _ECHO:
-        icmp_type = _ECHO_REPLY[protocol] if reply else _ECHO[protocol][0]
-        return Packet(protocol, address, icmp_type=icmp_type, icmp_code=0)
-    return Packet(protocol, address, port=port if protocol_has_ports(protocol) else None)
+@dataclass(frozen=True)
+class _Piece:
+    values: PortRange
+    verdict: Verdict
+    detail: str
 
 
-class _Path:
-    """One source → target pair with the ACLs and addresses on the way."""
+class _Evaluation:
+    """One situation: the two ends, the ACLs crossed, the rules admitting the far ends."""
 
-    def __init__(self, topology: Topology, source: Source, target: TierNode) -> None:
+    def __init__(self, topology: Topology, source: Source, target: TierNode, at: _Situation):
         self.topology = topology
-        self.source = source
-        self.target = target
-        self.target_acl = topology.acl_of(target)
-        self.source_acl = topology.acl_of(topology.tiers[source.tier]) if source.tier else None
-        self.notes: list[str] = []
-        if self.target_acl is not None and source.address is None:
-            self.notes.append(
-                f"{source} has no known address: ACL {self.target_acl.name} not evaluated"
-            )
-        if self.source_acl is not None and target.address is None:
-            self.notes.append(
-                f"tier {target.name} has no known address: ACL {self.source_acl.name} not evaluated"
-            )
-
-    def forward(self, protocol: int) -> tuple[PortRange, ...]:
-        """Request ports both ACLs let through (TCP/UDP)."""
-        into = _acl_ports(self.target_acl, egress=False, protocol=protocol, far=self.source.address)
-        out_of = _acl_ports(
-            self.source_acl, egress=True, protocol=protocol, far=self.target.address
+        self.at = at
+        self.ingress = [
+            r
+            for r in _rules(target, Direction.INGRESS)
+            if _peer_has(r.rule.peer, at.source, topology)
+        ]
+        self.egress = (
+            [
+                r
+                for r in _rules(topology.tiers[source.tier], Direction.EGRESS)
+                if _peer_has(r.rule.peer, at.target, topology)
+            ]
+            if source.tier is not None
+            else None
         )
-        return intersect_ranges(into, out_of)
 
-    def replies(self, protocol: int) -> tuple[PortRange, ...]:
-        """Client ports the replies may use through both ACLs (stateless return path)."""
-        back_out = _acl_ports(
-            self.target_acl, egress=True, protocol=protocol, far=self.source.address
+    def sg(self, protocol: int) -> tuple[PortRange, ...]:
+        allowed = _sg_values(self.ingress, protocol)
+        if self.egress is not None:
+            allowed = intersect_ranges(allowed, _sg_values(self.egress, protocol))
+        return allowed
+
+    def _through(self, protocol: int, *, reply: bool) -> tuple[PortRange, ...]:
+        src, tgt = self.at.source.address, self.at.target.address
+        into = _acl_values(self.at.target_acl, egress=reply, protocol=protocol, far=src)
+        out = _acl_values(self.at.source_acl, egress=not reply, protocol=protocol, far=tgt)
+        return intersect_ranges(into, out)
+
+    def _why(self, protocol: int, value: int, *, reply: bool) -> str:
+        """Which ACL entry drops the request (or the reply) carrying ``value``."""
+        src, tgt = self.at.source.address, self.at.target.address
+        checks = (
+            ((self.at.target_acl, True, src), (self.at.source_acl, False, tgt))
+            if reply
+            else ((self.at.source_acl, True, tgt), (self.at.target_acl, False, src))
         )
-        back_in = _acl_ports(
-            self.source_acl, egress=False, protocol=protocol, far=self.target.address
-        )
-        return intersect_ranges(intersect_ranges(back_out, back_in), (self.topology.ephemeral,))
+        for acl, egress, far in checks:
+            if acl is None or far is None:
+                continue
+            packet = packet_at(protocol, far, value)
+            if not evaluate_acl(acl.entries, egress=egress, packet=packet).allowed:
+                return _who_decides(acl, egress=egress, protocol=protocol, far=far, value=value)
+        return ""
 
-    def why_blocked(self, protocol: int, port: int | None) -> str:
-        """Which ACL entry drops a request on ``port``."""
-        into = _packet(protocol, self.source.address, port=port)
-        if (
-            self.target_acl is not None
-            and into is not None
-            and not _acl_packet_allowed(self.target_acl, egress=False, packet=into)
-        ):
-            return _who_decides(self.target_acl, egress=False, packet=into)
-        out = _packet(protocol, self.target.address, port=port)
-        assert self.source_acl is not None
-        assert out is not None
-        return _who_decides(self.source_acl, egress=True, packet=out)
+    def pieces(self, probe: int) -> list[_Piece]:
+        """The verdict for every value of protocol ``probe`` the groups allow."""
+        allowed = self.sg(probe)
+        if not allowed:
+            return []
+        passing = intersect_ranges(allowed, self._through(probe, reply=False))
+        found = [
+            _Piece(gap, Verdict.BLOCKED, self._why(probe, gap.first, reply=False))
+            for block in allowed
+            for gap in uncovered(block, passing)
+        ]
+        for block in passing:
+            found.extend(self._answered(probe, block))
+        return found
 
-    def why_no_reply(self, protocol: int, port: int | None) -> str:
-        """Which ACL entry drops a reply to client ``port``."""
-        back = _packet(protocol, self.source.address, port=port, reply=True)
-        if (
-            self.target_acl is not None
-            and back is not None
-            and not _acl_packet_allowed(self.target_acl, egress=True, packet=back)
-        ):
-            return _who_decides(self.target_acl, egress=True, packet=back)
-        into = _packet(protocol, self.target.address, port=port, reply=True)
-        assert self.source_acl is not None
-        assert into is not None
-        return _who_decides(self.source_acl, egress=False, packet=into)
-
-    def icmp(self, protocol: int) -> tuple[bool, bool]:
-        """(request passes both ACLs, reply passes both ACLs) for an echo request."""
-        request = _acl_packet_allowed(
-            self.target_acl, egress=False, packet=_packet(protocol, self.source.address)
-        ) and _acl_packet_allowed(
-            self.source_acl, egress=True, packet=_packet(protocol, self.target.address)
-        )
-        reply = _acl_packet_allowed(
-            self.target_acl, egress=True, packet=_packet(protocol, self.source.address, reply=True)
-        ) and _acl_packet_allowed(
-            self.source_acl, egress=False, packet=_packet(protocol, self.target.address, reply=True)
-        )
-        return request, reply
-
-
-def reach(topology: Topology, source: Source, target: TierNode) -> Reach:
-    """Every protocol/port set ``source`` can (or could, but for an ACL) open to ``target``."""
-    ingress, egress = _sg_rules_for(source, target, topology)
-    allowed = _allowance(ingress)
-    if egress is not None:
-        outbound = _allowance(egress)
-        allowed = {
-            p: intersect_ranges(_ports_for(allowed, p), _ports_for(outbound, p))
-            for p in set(allowed) | set(outbound)
-        }
-    path = _Path(topology, source, target)
-    findings: list[Finding] = []
-    note = "; ".join(path.notes)
-    for protocol in REPORTED:
-        sg_ports = _ports_for(allowed, protocol)
-        if not sg_ports:
-            continue
-        if protocol in _ECHO:
-            request, reply = path.icmp(protocol)
-            if not request:
-                findings.append(
-                    Finding(protocol, (), Verdict.BLOCKED, path.why_blocked(protocol, None))
+    def _answered(self, protocol: int, block: PortRange) -> Iterator[_Piece]:
+        """Requests that get in: are their replies (if the protocol has any) let back?"""
+        if protocol_has_ports(protocol):
+            ephemeral = self.topology.ephemeral
+            replies = intersect_ranges(self._through(protocol, reply=True), (ephemeral,))
+            missing = uncovered(ephemeral, replies)
+            if not replies:
+                why = self._why(protocol, ephemeral.first, reply=True)
+                detail = f"replies to client ports {ephemeral.key} are dropped: {why}"
+                yield _Piece(block, Verdict.ONE_WAY, detail)
+            elif missing:
+                why = self._why(protocol, missing[0].first, reply=True)
+                detail = (
+                    f"replies only reach client ports {spell_values(protocol, replies)}; "
+                    f"clients using {spell_values(protocol, tuple(missing))} time out ({why})"
                 )
-            elif not reply:
-                findings.append(
-                    Finding(protocol, (), Verdict.ONE_WAY, path.why_no_reply(protocol, None))
-                )
+                yield _Piece(block, Verdict.OPEN, detail)
             else:
-                findings.append(Finding(protocol, (), Verdict.OPEN, note))
-            continue
-        passing = intersect_ranges(sg_ports, path.forward(protocol))
-        for gap in (g for block in sg_ports for g in uncovered(block, passing)):
-            findings.append(
-                Finding(protocol, (gap,), Verdict.BLOCKED, path.why_blocked(protocol, gap.first))
-            )
-        if not passing:
-            continue
-        replies = path.replies(protocol)
-        missing = list(uncovered(topology.ephemeral, replies))
-        if not replies:
-            why = path.why_no_reply(protocol, topology.ephemeral.first)
-            detail = f"replies to client ports {topology.ephemeral.key} are dropped: {why}"
-            findings.append(Finding(protocol, passing, Verdict.ONE_WAY, detail))
-        elif missing:
-            why = path.why_no_reply(protocol, missing[0].first)
-            detail = (
-                f"replies only reach client ports {spell_ranges(replies)}; clients using "
-                f"{spell_ranges(missing)} time out ({why})"
-            )
-            findings.append(
-                Finding(protocol, passing, Verdict.OPEN, "; ".join(filter(None, [detail, note])))
-            )
+                yield _Piece(block, Verdict.OPEN, "")
+            return
+        if not is_icmp(protocol):
+            yield _Piece(block, Verdict.OPEN, "")
+            return
+        through = self._through(protocol, reply=True)
+        for kind in range(block.first // CODES, block.last // CODES + 1):
+            part = PortRange(max(block.first, kind * CODES), min(block.last, kind * CODES + 255))
+            reply = reply_message(protocol, part.first)
+            if reply is None or any(reply in r for r in through):
+                yield _Piece(part, Verdict.OPEN, "")
+            else:
+                why = self._why(protocol, reply, reply=True)
+                detail = f"the reply (type {reply // CODES}) is dropped: {why}"
+                yield _Piece(part, Verdict.ONE_WAY, detail)
+
+
+# -- combining situations ---------------------------------------------------------------
+
+
+def _protocols(
+    topology: Topology, source: Source, target: TierNode, version: int, only: Iterable[int] | None
+) -> list[tuple[int, int]]:
+    """(reported protocol, protocol evaluated) pairs for one pair of ends."""
+    if only is not None:
+        return [(p, p) for p in only if has_family(p, version)]
+    named: set[int] = set()
+    rules = list(target.rules)
+    placements = list(target.placements)
+    if source.tier is not None:
+        rules.extend(topology.tiers[source.tier].rules)
+        placements.extend(topology.tiers[source.tier].placements)
+    named.update(r.rule.traffic.protocol for r in rules)
+    for placement in placements:
+        acl = topology.acl_at(placement)
+        if acl is not None:
+            named.update(e.traffic.protocol for e in acl.entries)
+    named.discard(ALL)
+    listed = [p for p in (*_BASE, *sorted(named - set(_BASE))) if has_family(p, version)]
+    stand_in = next(p for p in range(256) if p not in named and p not in _BASE)
+    return [(p, p) for p in listed] + [(OTHER, stand_in)]
+
+
+def _span(parts: Iterable[tuple[int, int]], version: int) -> list[IPNetwork]:
+    merged: list[list[int]] = []
+    for a, b in sorted(parts):
+        if merged and a <= merged[-1][1] + 1:
+            merged[-1][1] = max(merged[-1][1], b)
         else:
-            findings.append(Finding(protocol, passing, Verdict.OPEN, note))
+            merged.append([a, b])
+    make = ipaddress.IPv4Address if version == 4 else ipaddress.IPv6Address
+    return [n for a, b in merged for n in ipaddress.summarize_address_range(make(a), make(b))]
+
+
+def _blocks_text(blocks: list[IPNetwork]) -> str:
+    shown = ", ".join(b.compressed for b in blocks[:_MAX_BLOCKS])
+    more = len(blocks) - _MAX_BLOCKS
+    return shown + (f" and {more} more block{'s' if more > 1 else ''}" if more > 0 else "")
+
+
+def _address_words(mine: list[_Situation], here: list[_Situation]) -> list[str]:
+    """Which parts of the source range (and of the members' addresses) ``mine`` covers."""
+    words: list[str] = []
+    for side, label in (("source", "from"), ("target", "to members at")):
+        ends = {getattr(s, side) for s in mine}
+        whole = {getattr(s, side) for s in here}
+        if len(ends) == len(whole) or any(e.first is None or e.last is None for e in whole):
+            continue
+        version = next(iter(ends)).version
+        picked = _span(((e.first, e.last) for e in ends), version)
+        rest = _span(((e.first, e.last) for e in whole - ends), version)
+        if len(rest) < len(picked):
+            words.append(f"except {label} {_blocks_text(rest)}")
+        else:
+            words.append(f"only {label} {_blocks_text(picked)}")
+    return words
+
+
+def _where(
+    chosen: list[_Situation], every: list[_Situation], source: Source, target: TierNode
+) -> str:
+    """For which parts of the source, which members and which subnets a finding holds."""
+
+    def pair(s: _Situation) -> tuple[Placement | None, Placement | None]:
+        return s.source.placement, s.target.placement
+
+    pairs = list(dict.fromkeys(pair(s) for s in every))
+    words = {
+        p: _address_words([s for s in chosen if pair(s) == p], [s for s in every if pair(s) == p])
+        for p in pairs
+        if any(pair(s) == p for s in chosen)
+    }
+    if len(words) == len(pairs) and len({tuple(w) for w in words.values()}) == 1:
+        return ", ".join(next(iter(words.values())))
+    if all(not w for w in words.values()) and source.tier is not None:
+        same = {p for p in pairs if _same_subnet(*p)}
+        if set(words) == same:
+            return "only when both members are in the same subnet"
+        if set(words) == set(pairs) - same:
+            return "only when the members are in different subnets"
+    clauses = []
+    for (src, tgt), said in words.items():
+        where = [f"tier {source.tier} is in {src.label}"] if src is not None else []
+        if tgt is not None:
+            where.append(f"tier {target.name} is in {tgt.label}")
+        clauses.append(" ".join([" and ".join(where), *said]))
+    return "only when " + ", or ".join(clauses)
+
+
+def _combine(
+    protocol: int,
+    results: list[list[_Piece]],
+    situations: list[_Situation],
+    source: Source,
+    target: TierNode,
+) -> list[Finding]:
+    """One protocol's pieces over every situation, as findings that say where they hold."""
+    edges = sorted(
+        {e for pieces in results for p in pieces for e in (p.values.first, p.values.last + 1)}
+    )
+    segments: list[tuple[PortRange, tuple[tuple[Verdict, str] | None, ...]]] = []
+    for a, b in itertools.pairwise(edges):
+        key = tuple(
+            next(((p.verdict, p.detail) for p in pieces if a in p.values), None)
+            for pieces in results
+        )
+        if all(k is None for k in key):
+            continue
+        if segments and segments[-1][1] == key and segments[-1][0].last == a - 1:
+            segments[-1] = (PortRange(segments[-1][0].first, b - 1), key)
+        else:
+            segments.append((PortRange(a, b - 1), key))
+    findings: list[Finding] = []
+    for values, key in segments:
+        for verdict in Verdict:
+            chosen = [situations[i] for i, k in enumerate(key) if k is not None and k[0] is verdict]
+            if not chosen:
+                continue
+            detail = next(k[1] for k in key if k is not None and k[0] is verdict)
+            where = (
+                "" if len(chosen) == len(situations) else _where(chosen, situations, source, target)
+            )
+            text = "; ".join(filter(None, [where, detail]))
+            findings.append(Finding(protocol, (values,), verdict, text, partial=bool(where)))
+    merged: dict[tuple[Verdict, str, bool], list[PortRange]] = {}
+    for f in findings:
+        merged.setdefault((f.verdict, f.detail, f.partial), []).extend(f.ports)
+    shown = protocol_has_ports(protocol) or is_icmp(protocol)
+    return [
+        Finding(protocol, merge_ranges(ports) if shown else (), verdict, detail, partial)
+        for (verdict, detail, partial), ports in merged.items()
+    ]
+
+
+def _notes(situations: list[_Situation], source: Source, target: TierNode) -> list[str]:
+    notes: list[str] = []
+    for at in situations:
+        if at.target_acl is not None and at.source.address is None and source.tier is not None:
+            notes.append(f"{source} has no known address: ACL {at.target_acl.name} not evaluated")
+        if at.source_acl is not None and at.target.address is None:
+            notes.append(
+                f"tier {target.name} has no known address: ACL {at.source_acl.name} not evaluated"
+            )
+    return list(dict.fromkeys(notes))
+
+
+def reach(
+    topology: Topology, source: Source, target: TierNode, protocols: Iterable[int] | None = None
+) -> Reach:
+    """Every protocol/value set ``source`` can (or could, but for an ACL) open to ``target``.
+
+    ``protocols`` restricts the answer to those protocols (each reported on its own).
+    """
+    situations = _situations(topology, source, target)
+    if not situations:
+        return Reach(source, target.name, ())
+    evaluations = [_Evaluation(topology, source, target, at) for at in situations]
+    versions = sorted({at.source.version for at in situations})
+    classes = list(
+        dict.fromkeys(
+            pair
+            for version in versions
+            for pair in _protocols(topology, source, target, version, protocols)
+        )
+    )
+    findings: list[Finding] = []
+    for protocol, probe in classes:
+        results = [
+            e.pieces(probe) if has_family(probe, e.at.source.version) else [] for e in evaluations
+        ]
+        findings.extend(_combine(protocol, results, situations, source, target))
+    note = "; ".join(_notes(situations, source, target))
+    if note:
+        findings = [
+            Finding(
+                f.protocol, f.ports, f.verdict, "; ".join(filter(None, [f.detail, note])), f.partial
+            )
+            if f.verdict is Verdict.OPEN
+            else f
+            for f in findings
+        ]
+    if protocols is None:
+        findings = _everything(findings, [p for p, _ in classes])
     return Reach(source, target.name, tuple(findings))
 
 
-def analyze(topology: Topology, sources: Iterable[Source] | None = None) -> Matrix:
+def _everything(findings: list[Finding], classes: list[int]) -> list[Finding]:
+    """Every protocol wholly open, everywhere, the same way: one ``all`` finding."""
+    if len(findings) != len(classes) or {f.protocol for f in findings} != set(classes):
+        return findings
+    first = findings[0]
+    if all(
+        f.verdict is Verdict.OPEN
+        and f.detail == first.detail
+        and not f.partial
+        and (not f.ports or f.ports == (full_range(f.protocol),))
+        for f in findings
+    ):
+        return [Finding(ALL, (), Verdict.OPEN, first.detail)]
+    return findings
+
+
+def analyze(
+    topology: Topology,
+    sources: Iterable[Source] | None = None,
+    protocols: Iterable[int] | None = None,
+) -> Matrix:
     """The whole matrix: every source against every tier."""
     chosen = tuple(sources if sources is not None else sources_of(topology))
+    wanted = tuple(protocols) if protocols is not None else None
     cells = {
-        (source.name, name): reach(topology, source, tier)
+        (source.name, name): reach(topology, source, tier, wanted)
         for source in chosen
         for name, tier in topology.tiers.items()
     }
@@ -360,46 +671,63 @@ class Step:
 
 
 @dataclass(frozen=True)
+class Case:
+    """The walk of one connection for some parts of the source / some subnets."""
+
+    where: str
+    reachable: bool
+    steps: tuple[Step, ...]
+
+
+@dataclass(frozen=True)
 class Explanation:
     source: Source
     target: str
     protocol: int
-    port: int | None
-    reachable: bool
-    steps: tuple[Step, ...]
+    value: int
+    cases: tuple[Case, ...]
+
+    @property
+    def reachable(self) -> bool:
+        """Reachable from every part of the source, whatever subnet members are in."""
+        return bool(self.cases) and all(c.reachable for c in self.cases)
+
+    @property
+    def partly(self) -> bool:
+        return any(c.reachable for c in self.cases) and not self.reachable
+
+    @property
+    def steps(self) -> tuple[Step, ...]:
+        """The checks of the first case (all of them, when there is one)."""
+        return self.cases[0].steps if self.cases else ()
+
+    @property
+    def what(self) -> str:
+        name = protocol_name(self.protocol)
+        if protocol_has_ports(self.protocol):
+            return f"{name} {self.value}"
+        if is_icmp(self.protocol):
+            kind, code = divmod(self.value, CODES)
+            return f"{name} type {kind}" + (f" code {code}" if code else "")
+        return name
 
     @property
     def question(self) -> str:
-        what = protocol_name(self.protocol) + (f" {self.port}" if self.port is not None else "")
-        return f"{self.source} → tier {self.target} on {what}"
+        return f"{self.source} → tier {self.target} on {self.what}"
 
 
 def _rule_text(rules: Iterable[LabeledRule]) -> str:
     return "; ".join(f"{r.name} (“{r.rule.description or 'no description'}”)" for r in rules)
 
 
-def explain(
-    topology: Topology, source: Source, target: TierNode, protocol: int, port: int | None
-) -> Explanation:
-    """Walk one connection through every check and say which rule decides each."""
-    group = _source_group(source, topology)
-    probe = Packet(
-        protocol,
-        source.address or _NOWHERE,
-        port=port if protocol_has_ports(protocol) else None,
-        icmp_type=_ECHO[protocol][0] if protocol in _ECHO else None,
-        icmp_code=0 if protocol in _ECHO else None,
-    )
-    steps: list[Step] = []
-    ingress = [
-        r
-        for r in target.rules
-        if r.rule.direction is Direction.INGRESS
-        and r.rule.traffic.matches(probe)
-        and _peer_has(r.rule.peer, source.address, group, topology)
-    ]
-    what = protocol_name(protocol) + (f" {port}" if port is not None else "")
-    steps.append(
+def _walk(
+    evaluation: _Evaluation, source: Source, target: TierNode, protocol: int, value: int, what: str
+) -> tuple[Step, ...]:
+    at = evaluation.at
+    src_address, tgt_address = at.source.address, at.target.address
+    probe_from = packet_at(protocol, src_address or ipaddress.IPv4Address(0), value)
+    ingress = [r for r in evaluation.ingress if r.rule.traffic.matches(probe_from)]
+    steps = [
         Step(
             f"security group of tier {target.name}, ingress",
             bool(ingress),
@@ -407,66 +735,108 @@ def explain(
             if ingress
             else f"no ingress rule allows {what} from {source}",
         )
-    )
-    if source.tier is not None:
-        origin = topology.tiers[source.tier]
-        egress = [
-            r
-            for r in origin.rules
-            if r.rule.direction is Direction.EGRESS
-            and r.rule.traffic.matches(probe)
-            and _peer_has(r.rule.peer, target.address, target.group, topology)
-        ]
+    ]
+    if evaluation.egress is not None:
+        egress = [r for r in evaluation.egress if r.rule.traffic.matches(probe_from)]
         steps.append(
             Step(
-                f"security group of tier {origin.name}, egress",
+                f"security group of tier {source.tier}, egress",
                 bool(egress),
                 f"allowed by {_rule_text(egress)}"
                 if egress
                 else f"no egress rule allows {what} to tier {target.name}",
             )
         )
-    path = _Path(topology, source, target)
-    for acl, egress_way, far, reply in (
-        (path.source_acl, True, target.address, False),
-        (path.target_acl, False, source.address, False),
-        (path.target_acl, True, source.address, True),
-        (path.source_acl, False, target.address, True),
+    if at.same_subnet:
+        assert at.source.placement is not None
+        steps.append(
+            Step(
+                "network ACLs",
+                True,
+                f"both ends are in {at.source.placement.label}: traffic inside one subnet "
+                "crosses no network ACL",
+            )
+        )
+        return tuple(steps)
+    reply: int | None = None
+    if is_icmp(protocol):
+        reply = reply_message(protocol, value)
+    for acl, egress_way, far, is_reply in (
+        (at.source_acl, True, tgt_address, False),
+        (at.target_acl, False, src_address, False),
+        (at.target_acl, True, src_address, True),
+        (at.source_acl, False, tgt_address, True),
     ):
         if acl is None:
             continue
         label = f"network ACL {acl.name}, {'egress' if egress_way else 'ingress'}" + (
-            " (replies)" if reply else ""
+            " (replies)" if is_reply else ""
         )
         if far is None:
             steps.append(Step(label, True, "not evaluated: the far address is unknown"))
             continue
-        if reply and protocol_has_ports(protocol):
-            ports = merge_ranges(
-                allowed_ports(acl.entries, egress=egress_way, protocol=protocol, address=far)
-            )
-            missing = uncovered(topology.ephemeral, ports)
+        if is_reply and protocol_has_ports(protocol):
+            ephemeral = evaluation.topology.ephemeral
+            ports = _acl_values(acl, egress=egress_way, protocol=protocol, far=far)
+            missing = uncovered(ephemeral, ports)
             if not missing:
-                steps.append(
-                    Step(label, True, f"replies to client ports {topology.ephemeral.key} pass")
-                )
+                steps.append(Step(label, True, f"replies to client ports {ephemeral.key} pass"))
             else:
-                first_missing = Packet(protocol, far, port=missing[0].first)
-                why = _who_decides(acl, egress=egress_way, packet=first_missing)
+                why = _who_decides(
+                    acl, egress=egress_way, protocol=protocol, far=far, value=missing[0].first
+                )
                 steps.append(
                     Step(
                         label,
                         False,
-                        f"replies to client ports {spell_ranges(missing)} are dropped: {why}",
+                        f"replies to client ports {spell_values(protocol, tuple(missing))} "
+                        f"are dropped: {why}",
                     )
                 )
             continue
-        packet = _packet(protocol, far, port=port, reply=reply)
-        assert packet is not None
-        decision = evaluate_acl(acl.entries, egress=egress_way, packet=packet)
-        steps.append(
-            Step(label, decision.allowed, _who_decides(acl, egress=egress_way, packet=packet))
+        if is_reply and reply is None:
+            continue  # the message has no reply, and other protocols are judged one way
+        carried = reply if is_reply and reply is not None else value
+        decision = evaluate_acl(
+            acl.entries, egress=egress_way, packet=packet_at(protocol, far, carried)
         )
-    return Explanation(
-        source, target.name, protocol, port, all(s.passed for s in steps), tuple(steps)
+        steps.append(
+            Step(
+                label,
+                decision.allowed,
+                _who_decides(acl, egress=egress_way, protocol=protocol, far=far, value=carried),
+            )
+        )
+    return tuple(steps)
+
+
+def explain(
+    topology: Topology, source: Source, target: TierNode, protocol: int, value: int | None
+) -> Explanation:
+    """Walk one connection through every check and say which rule decides each.
+
+    ``value`` is the port (TCP/UDP) or the ICMP message ``type * 256 + code``; other
+    protocols have none. A source range or a tier in several subnets may get several
+    cases; each says where it holds.
+    """
+    carried = value if value is not None else 0
+    explanation = Explanation(source, target.name, protocol, carried, ())
+    situations = [
+        at
+        for at in _situations(topology, source, target)
+        if has_family(protocol, at.source.version)
+    ]
+    walks: dict[tuple[Step, ...], list[_Situation]] = {}
+    for at in situations:
+        evaluation = _Evaluation(topology, source, target, at)
+        steps = _walk(evaluation, source, target, protocol, carried, explanation.what)
+        walks.setdefault(steps, []).append(at)
+    cases = tuple(
+        Case(
+            "" if len(chosen) == len(situations) else _where(chosen, situations, source, target),
+            all(s.passed for s in steps),
+            steps,
+        )
+        for steps, chosen in walks.items()
     )
+    return Explanation(source, target.name, protocol, carried, cases)

@@ -8,11 +8,19 @@ both answer with the same semantics. Pure: no Pulumi, no boto3.
 
 from __future__ import annotations
 
+import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 
-from tierguard.reach.topology import AclNode, Address, LabeledRule, TierNode, Topology
+from tierguard.reach.topology import (
+    AclNode,
+    Address,
+    LabeledRule,
+    Placement,
+    TierNode,
+    Topology,
+)
 from tierguard.rules import EPHEMERAL_PORTS, IPNetwork, PortRange
 
 
@@ -61,40 +69,31 @@ def unique_names(groups: Iterable[GroupFacts]) -> dict[str, str]:
     return {g.key: g.name if counts[g.name] == 1 else f"{g.name} ({g.qualifier})" for g in chosen}
 
 
-def member_address(site: Site) -> Address | None:
-    """An address a member at ``site`` has: its own, else one AWS could assign in the block
-    (past the four addresses AWS reserves at the start of every subnet)."""
-    if site.address is not None:
-        return site.address
-    if site.block is None:
-        return None
-    block = site.block
-    return block.network_address + 10 if block.num_addresses > 16 else block.network_address
+def placement_of(site: Site) -> Placement:
+    """Where a member at ``site`` may be: its own address when known, else anywhere in the
+    block (the analysis skips the addresses AWS reserves in a subnet)."""
+    block = ipaddress.ip_network(site.address) if site.address is not None else site.block
+    return Placement(site.subnet, block, site.acl)
 
 
 def build_topology(facts: NetworkFacts) -> Topology:
     """The reachability model of these facts, tiers in the order given; a group without a
-    site has no address (the analysis says so)."""
+    site is nowhere known (CIDR rules cannot match it, the analysis notes unknown ACLs)."""
     names = unique_names(facts.groups)
-    tiers: dict[str, TierNode] = {}
-    acls: dict[str, AclNode] = {}
-    for group in facts.groups:
-        site = group.sites[0] if group.sites else None
-        place = None
-        if site is not None:
-            place = site.subnet or site.acl
-            if place is not None and site.acl is not None and site.acl in facts.acls:
-                acls[place] = facts.acls[site.acl]
-        tiers[names[group.key]] = TierNode(
+    tiers = {
+        names[group.key]: TierNode(
             name=names[group.key],
             group=group.key,
-            subnet_group=place,
-            address=member_address(site) if site is not None else None,
+            placements=tuple(placement_of(site) for site in group.sites)
+            or (Placement(None, None),),
             rules=group.rules,
         )
+        for group in facts.groups
+    }
+    used = {site.acl for group in facts.groups for site in group.sites}
     return Topology(
         tiers=tiers,
-        acls=acls,
+        acls={key: acl for key, acl in facts.acls.items() if key in used},
         named_cidrs=dict(facts.named_cidrs),
         prefix_lists=dict(facts.prefix_lists),
         ephemeral=facts.ephemeral,

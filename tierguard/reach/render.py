@@ -2,10 +2,14 @@
 
 JSON shape (documented in the README)::
 
-    {"sources": [{"name", "label", "address", "tier"}], "targets": [str],
-     "reach": [{"from", "to", "open": [{"protocol", "ports"}],
-                "blocked": [{"protocol", "ports", "why"}],
-                "oneWay": [{"protocol", "ports", "why"}], "notes": [str]}]}
+    {"sources": [{"name", "label", "addresses": [cidr], "tier"}], "targets": [str],
+     "reach": [{"from", "to", "open": [{"protocol", "ports", "partial"}],
+                "blocked": [{"protocol", "ports", "partial", "why"}],
+                "oneWay": [{"protocol", "ports", "partial", "why"}], "notes": [str]}]}
+
+``ports`` spells TCP/UDP ports (``443, 8000-8080``) or ICMP types (``8``, ``3:4`` for type 3
+code 4); ``partial`` says the finding holds only for part of the source range or in some
+subnets, and its ``why`` / note says which.
 """
 
 from __future__ import annotations
@@ -16,15 +20,23 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from tierguard.reach.analysis import Explanation, Finding, Matrix, Reach, Verdict
-from tierguard.rules.ports import spell_ranges
+from tierguard.reach.analysis import (
+    Explanation,
+    Finding,
+    Matrix,
+    Reach,
+    Verdict,
+    protocol_label,
+)
 from tierguard.rules.protocols import protocol_name
+from tierguard.rules.values import spell_values
 
 
 def _finding_json(finding: Finding, *, why: bool) -> dict[str, Any]:
     doc: dict[str, Any] = {
-        "protocol": protocol_name(finding.protocol),
-        "ports": spell_ranges(finding.ports) if finding.ports else None,
+        "protocol": protocol_label(finding.protocol),
+        "ports": spell_values(finding.protocol, finding.ports) if finding.ports else None,
+        "partial": finding.partial,
     }
     if why:
         doc["why"] = finding.detail
@@ -49,7 +61,7 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
             {
                 "name": s.name,
                 "label": str(s),
-                "address": str(s.address) if s.address else None,
+                "addresses": [b.compressed for b in s.blocks],
                 "tier": s.tier,
             }
             for s in matrix.sources
@@ -61,10 +73,14 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
     }
 
 
+def _mark(finding: Finding) -> str:
+    return finding.label + ("*" if finding.partial else "")
+
+
 def cell_text(cell: Reach) -> str:
-    parts = [f.label for f in cell.open]
-    parts += [f"✗ {f.label}" for f in cell.findings if f.verdict is Verdict.BLOCKED]
-    parts += [f"⇥ {f.label} (one-way)" for f in cell.findings if f.verdict is Verdict.ONE_WAY]
+    parts = [_mark(f) for f in cell.open]
+    parts += [f"✗ {_mark(f)}" for f in cell.findings if f.verdict is Verdict.BLOCKED]
+    parts += [f"⇥ {_mark(f)} (one-way)" for f in cell.findings if f.verdict is Verdict.ONE_WAY]
     return ", ".join(parts) or "—"
 
 
@@ -88,18 +104,30 @@ def print_matrix(matrix: Matrix, console: Console, *, title: str = "Who can reac
     if problems:
         console.print(
             "✗ blocked by a network ACL although a security group allows it; "
-            "⇥ gets in but the replies are dropped (stateless ACL)"
+            "⇥ gets in but the replies are dropped (stateless ACL); "
+            "* only from part of the source range or in some subnets"
         )
         for cell, finding in problems:
             console.print(f"  {cell.source} → {cell.target} {finding.label}: {finding.detail}")
 
 
 def print_explanation(explanation: Explanation, console: Console) -> None:
-    verdict = "reachable" if explanation.reachable else "NOT reachable"
+    verdict = (
+        "reachable"
+        if explanation.reachable
+        else "reachable only in part"
+        if explanation.partly
+        else "NOT reachable"
+    )
     console.print(f"{explanation.question}: {verdict}")
-    for step in explanation.steps:
-        mark = "✓" if step.passed else "✗"
-        console.print(f"  {mark} {step.layer}: {step.detail}")
+    for case in explanation.cases:
+        indent = "  "
+        if case.where:
+            console.print(f"  {case.where}: {'reachable' if case.reachable else 'NOT reachable'}")
+            indent = "    "
+        for step in case.steps:
+            mark = "✓" if step.passed else "✗"
+            console.print(f"{indent}{mark} {step.layer}: {step.detail}")
 
 
 def explanation_json(explanation: Explanation) -> dict[str, Any]:
@@ -107,10 +135,18 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
         "from": explanation.source.name,
         "to": explanation.target,
         "protocol": protocol_name(explanation.protocol),
-        "port": explanation.port,
+        "what": explanation.what,
         "reachable": explanation.reachable,
-        "steps": [
-            {"check": s.layer, "passed": s.passed, "detail": s.detail} for s in explanation.steps
+        "partly": explanation.partly,
+        "cases": [
+            {
+                "where": case.where,
+                "reachable": case.reachable,
+                "steps": [
+                    {"check": s.layer, "passed": s.passed, "detail": s.detail} for s in case.steps
+                ],
+            }
+            for case in explanation.cases
         ],
     }
 
@@ -123,12 +159,13 @@ def _node_id(name: str) -> str:
 
 
 def _edge_label(findings: list[Finding]) -> str:
-    return ", ".join(f.label for f in findings).replace('"', "'")
+    return ", ".join(_mark(f) for f in findings).replace('"', "'")
 
 
 def mermaid(matrix: Matrix) -> str:
     """A Mermaid flowchart that renders on GitHub: solid edges are open, dotted edges
-    ending in ✗ are blocked by an ACL, dotted arrows marked one-way lose their replies."""
+    ending in ✗ are blocked by an ACL, dotted arrows marked one-way lose their replies;
+    ``*`` marks what holds only for part of the source range or in some subnets."""
     lines = ["flowchart LR"]
     for source in matrix.sources:
         if source.tier is None:

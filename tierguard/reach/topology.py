@@ -23,8 +23,8 @@ from tierguard.rules import (
     SgRule,
     parse_cidr_lenient,
 )
-from tierguard.rules.acl import representative_address
-from tierguard.rules.addresses import canonical_cidr
+from tierguard.rules.acl import NOT_INTERNET, exclude_block
+from tierguard.rules.addresses import canonical_cidr, parse_cidr
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -38,14 +38,41 @@ class LabeledRule:
 
 
 @dataclass(frozen=True)
+class Placement:
+    """One subnet a tier's members may be in: its address block and its network ACL.
+
+    ``subnet`` is ``None`` when the subnet is not known (members somewhere in ``block``,
+    such as a tier without a subnet group, whose members are still inside the VPC CIDR);
+    ``block`` is ``None`` when not even the addresses are known; ``acl`` is a key of
+    ``Topology.acls``, ``None`` for the VPC's default ACL (which allows everything).
+    Two members cross network ACLs unless they are in the same known subnet.
+    """
+
+    subnet: str | None
+    block: IPNetwork | None
+    acl: str | None = None
+
+    @property
+    def label(self) -> str:
+        if self.subnet is not None:
+            # A resource's URN ends in its name, which is what people know it by.
+            return f"subnet {self.subnet.rsplit('::', 1)[-1]}"
+        return f"an unknown subnet of {canonical_cidr(self.block)}" if self.block else "anywhere"
+
+
+def member_placement(subnet: str | None, address: Address | None) -> Placement:
+    """A member known by one address (an interface), in a subnet keyed like its ACL."""
+    block = ipaddress.ip_network(address) if address is not None else None
+    return Placement(subnet or None, block, subnet or None)
+
+
+@dataclass(frozen=True)
 class TierNode:
-    """A tier: its group, where its members live, and the group's rules."""
+    """A tier: its group, the subnets its members may be in, and the group's rules."""
 
     name: str
     group: str
-    subnet_group: str | None
-    address: Address | None
-    """A member's address (for CIDR rules and ACLs); ``None`` when unknown."""
+    placements: tuple[Placement, ...]
     rules: tuple[LabeledRule, ...]
 
 
@@ -104,7 +131,7 @@ class RuleIndex:
 class Topology:
     tiers: Mapping[str, TierNode]
     acls: Mapping[str, AclNode]
-    """By subnet group; a group without one uses the VPC's default ACL (allows all)."""
+    """By the key placements name (a subnet group, a subnet id, an ACL id)."""
     named_cidrs: Mapping[str, IPNetwork] = field(default_factory=dict)
     prefix_lists: Mapping[str, tuple[IPNetwork, ...]] = field(default_factory=dict)
     ephemeral: PortRange = EPHEMERAL_PORTS
@@ -118,8 +145,8 @@ class Topology:
             for direction in Direction
         }
 
-    def acl_of(self, tier: TierNode) -> AclNode | None:
-        return self.acls.get(tier.subnet_group) if tier.subnet_group else None
+    def acl_at(self, placement: Placement) -> AclNode | None:
+        return self.acls.get(placement.acl) if placement.acl is not None else None
 
     def networks(self) -> list[IPNetwork]:
         """Every block any rule, entry or name mentions (to find 'the internet at large')."""
@@ -137,10 +164,11 @@ class Topology:
 
 @dataclass(frozen=True)
 class Source:
-    """Where a connection starts: the internet, a named or given block, or a tier."""
+    """Where a connection starts: address ranges outside the VPC, or a tier's members."""
 
     name: str
-    address: Address | None
+    blocks: tuple[IPNetwork, ...] = ()
+    """The addresses (outside the VPC) traffic may come from; a tier's are its placements."""
     tier: str | None = None
     label: str = ""
 
@@ -148,50 +176,64 @@ class Source:
         return self.label or self.name
 
 
+def internet(version: int) -> tuple[IPNetwork, ...]:
+    """The public address space of one family: everything but private and special ranges."""
+    space: list[IPNetwork] = [parse_cidr_lenient("0.0.0.0/0" if version == 4 else "::/0")]
+    for cut in NOT_INTERNET[version]:
+        space = exclude_block(space, cut)
+    return tuple(sorted(space, key=lambda n: int(n.network_address)))
+
+
 def sources_of(topology: Topology) -> list[Source]:
-    """The internet over IPv4 and IPv6, each named CIDR, each tier — in that order."""
-    avoid = topology.networks()
+    """The internet over IPv4 and IPv6, each named CIDR, each tier — in that order.
+
+    The internet is the whole public address space, named ranges included: naming a
+    range never removes it from the internet (answers say which parts differ).
+    """
     sources = [
-        Source(
-            f"internet-ipv{version}",
-            representative_address(parse_cidr_lenient(default), avoid),
-            label=f"internet (IPv{version})",
-        )
-        for version, default in ((4, "0.0.0.0/0"), (6, "::/0"))
+        Source(f"internet-ipv{version}", internet(version), label=f"internet (IPv{version})")
+        for version in (4, 6)
     ]
     sources.extend(
-        Source(name, network.network_address, label=f"{name} ({canonical_cidr(network)})")
+        Source(name, (network,), label=f"{name} ({canonical_cidr(network)})")
         for name, network in topology.named_cidrs.items()
     )
     sources.extend(
-        Source(tier.name, tier.address, tier=tier.name, label=f"tier {tier.name}")
+        Source(tier.name, tier=tier.name, label=f"tier {tier.name}")
         for tier in topology.tiers.values()
     )
     return sources
 
 
 def source_named(topology: Topology, text: str) -> Source:
-    """A source by name (``internet-ipv4``, a named CIDR, a tier) or a literal address/CIDR."""
+    """A source by name (``internet-ipv4``, a named CIDR, a tier) or an address/CIDR block.
+
+    A block with host bits set (``10.0.0.5/8``) is refused: it names no range exactly.
+    """
     for source in sources_of(topology):
         if source.name == text:
             return source
+    spelled = text if "/" in text else f"{text}/{32 if ':' not in text else 128}"
     try:
-        network = parse_cidr_lenient(
-            text if "/" in text else f"{text}/{32 if ':' not in text else 128}"
-        )
+        parse_cidr_lenient(spelled)
     except ValueError:
         names = ", ".join(s.name for s in sources_of(topology))
         raise ValueError(
             f"{text!r} is not a source; use one of {names}, or an address or CIDR block"
         ) from None
-    return Source(canonical_cidr(network), network.network_address)
+    network = parse_cidr(spelled)
+    return Source(canonical_cidr(network), (network,))
 
 
-def _member_address(blocks: Iterable[IPNetwork]) -> Address | None:
-    for block in blocks:
-        # AWS reserves the first four addresses of every subnet.
-        return block.network_address + 10 if block.num_addresses > 16 else block.network_address
-    return None
+def _placements(plan: NetworkPlan, group: str | None) -> tuple[Placement, ...]:
+    """One placement per subnet of the group; a tier without one is somewhere in the VPC."""
+    if group is None:
+        return (Placement(None, plan.vpc_cidr),)
+    acl = next((a.name for a in plan.acls.values() if group in a.subnet_groups), None)
+    return tuple(
+        Placement(f"{plan.name}-{subnet.key}", subnet.cidr, acl)
+        for subnet in plan.subnets_in(group)
+    )
 
 
 def topology_from_plan(plan: NetworkPlan) -> Topology:
@@ -209,12 +251,10 @@ def topology_from_plan(plan: NetworkPlan) -> Topology:
                     SgRule(name, planned.direction, planned.traffic, peer, planned.description),
                 )
             )
-        blocks = [s.cidr for s in plan.subnets_in(tier.subnet_group or "") if s.cidr is not None]
-        tiers[name] = TierNode(name, name, tier.subnet_group, _member_address(blocks), tuple(rules))
+        tiers[name] = TierNode(name, name, _placements(plan, tier.subnet_group), tuple(rules))
     acls = {
-        group: AclNode(acl.name, tuple(e.entry for e in acl.entries))
+        acl.name: AclNode(acl.name, tuple(e.entry for e in acl.entries))
         for acl in plan.acls.values()
-        for group in acl.subnet_groups
     }
     return Topology(
         tiers=tiers, acls=acls, named_cidrs=dict(plan.named_cidrs), ephemeral=plan.ephemeral_ports
@@ -243,15 +283,12 @@ def topology_from_deployed(
             label = f"{rule.group} {rule.direction.value} {rule.traffic.key} {rule.peer}"
             by_tier[tier].append(LabeledRule(label, rule))
     tiers = {
-        name: TierNode(
-            name, groups.get(name, name), node.subnet_group, node.address, tuple(by_tier[name])
-        )
+        name: TierNode(name, groups.get(name, name), node.placements, tuple(by_tier[name]))
         for name, node in planned.tiers.items()
     }
     acls = {
-        group: AclNode(acl.name, tuple(acl_entries.get(acl.name, ())))
+        acl.name: AclNode(acl.name, tuple(acl_entries.get(acl.name, ())))
         for acl in plan.acls.values()
-        for group in acl.subnet_groups
     }
     return Topology(
         tiers=tiers, acls=acls, named_cidrs=planned.named_cidrs, ephemeral=planned.ephemeral

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from tierguard.rules.addresses import IPNetwork
 from tierguard.rules.model import AclAction, AclEntry, Packet
 from tierguard.rules.ports import PortRange
+from tierguard.rules.values import full_range, packet_at, traffic_values
 
 #: The rule number AWS shows for the implicit deny (``*``) of IPv4 entries.
 IMPLICIT_DENY_NUMBER = 32767
@@ -52,7 +53,7 @@ def evaluate_acl(entries: Iterable[AclEntry], *, egress: bool, packet: Packet) -
 
 
 #: Addresses that are never "the internet at large" (RFC 1918, loopback, link-local, …).
-_NOT_INTERNET = {
+NOT_INTERNET = {
     4: tuple(
         ipaddress.ip_network(n)
         for n in (
@@ -70,7 +71,7 @@ _NOT_INTERNET = {
 }
 
 
-def _exclude(space: list[IPNetwork], cut: IPNetwork) -> list[IPNetwork]:
+def exclude_block(space: list[IPNetwork], cut: IPNetwork) -> list[IPNetwork]:
     remaining: list[IPNetwork] = []
     for block in space:
         if block.version != cut.version or not block.overlaps(cut):
@@ -94,11 +95,11 @@ def representative_address(
     space: list[IPNetwork] = [within]
     cuts = [n for n in avoid if n.version == within.version and n != within]
     if public:
-        cuts.extend(_NOT_INTERNET[within.version])
+        cuts.extend(NOT_INTERNET[within.version])
     # Collapsing first turns thousands of neighbouring blocks into a few cuts.
     collapsed: list[IPNetwork] = list(ipaddress.collapse_addresses(cuts))  # type: ignore[type-var]
     for cut in sorted(collapsed, key=lambda n: n.prefixlen):
-        space = _exclude(space, cut)
+        space = exclude_block(space, cut)
         if not space:
             return None
     return min(space, key=lambda n: n.network_address).network_address
@@ -111,20 +112,24 @@ def allowed_ports(
     protocol: int,
     address: ipaddress.IPv4Address | ipaddress.IPv6Address,
 ) -> list[PortRange]:
-    """The TCP/UDP ports first-match evaluation lets through for one far address.
+    """The values (TCP/UDP ports, ICMP messages, see ``rules.values``) of ``protocol``
+    first-match evaluation lets through for one far address.
 
-    Evaluated once per stretch of ports between entry boundaries, so it is exact without
-    trying all 65536 ports.
+    Evaluated once per stretch of values between entry boundaries, so it is exact without
+    trying all 65536 ports or messages.
     """
-    listed = ordered(entries, egress=egress)
-    bounds = {0, 65536}
+    listed = [e for e in ordered(entries, egress=egress) if e.cidr.version == address.version]
+    whole = full_range(protocol)
+    bounds = {whole.first, whole.last + 1}
     for entry in listed:
-        if entry.traffic.ports is not None:
-            bounds.update((entry.traffic.ports.first, entry.traffic.ports.last + 1))
-    edges = sorted(b for b in bounds if 0 <= b <= 65536)
+        values = traffic_values(entry.traffic, protocol)
+        if values is not None:
+            bounds.update((values.first, values.last + 1))
+    edges = sorted(b for b in bounds if whole.first <= b <= whole.last + 1)
     allowed: list[PortRange] = []
     for start, end in itertools.pairwise(edges):
-        decision = evaluate_acl(listed, egress=egress, packet=Packet(protocol, address, start))
+        packet = packet_at(protocol, address, start)
+        decision = evaluate_acl(listed, egress=egress, packet=packet)
         if not decision.allowed:
             continue
         if allowed and allowed[-1].last == start - 1:
