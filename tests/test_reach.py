@@ -151,7 +151,7 @@ class TestRenderers:
         """Open edges are arrows with ports; ACL-blocked ones end in a cross."""
         text = mermaid(analyze(topology(dev_network())))
         assert text.startswith("flowchart LR\n")
-        assert '  n_internet_ipv4 -->|"tcp 443"| n_alb' in text
+        assert '  n_internet_ipv4 -->|"tcp 443*"| n_alb' in text  # * all but the blocked range
         assert '  n_blocked -.-x|"blocked: tcp 443"| n_alb' in text
         assert '  n_app -->|"tcp 3306"| n_database' in text
 
