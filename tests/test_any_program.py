@@ -155,7 +155,8 @@ class TestRulesAsResourcesBetweenGroups:
         assert result.returncode == 0, result.stderr
         answer = json.loads(result.stdout)
         assert answer["reachable"] is True
-        assert any("db-from-vpc" in step["detail"] for step in answer["steps"])
+        [case] = answer["cases"]
+        assert any("db-from-vpc" in step["detail"] for step in case["steps"])
 
 
 class TestAclEntriesInlineAndAsResources:
