@@ -326,3 +326,130 @@ class TestDescriptions:
         err = one_error(preview(project, capsys, monkeypatch))
         assert err.startswith("error: tierguard:network.tiers.web.ingress[1].description: ")
         assert "which EC2 rejects" in err
+
+
+class TestWhatAwsWouldReject:
+    """Values EC2 refuses, refused before anything is planned, at the path written."""
+
+    @pytest.mark.parametrize(
+        ("old", "new", "path", "says"),
+        [
+            (
+                "    name: dev\n",
+                "    name: sg-prod\n",
+                "name",
+                "EC2 refuses names starting with 'sg-'",
+            ),
+            ("    name: dev\n", "    name: sg\n", "name", "EC2 refuses names starting with 'sg-'"),
+            ("cidr: 10.20.0.0/16", "cidr: 10.0.0.0/8", "vpc", "between /16 and /28"),
+            ("cidr: 10.20.0.0/16", "cidr: 0.0.0.0/0", "vpc", "between /16 and /28"),
+            ("cidr: 10.20.0.0/16", "cidr: 224.0.0.0/16", "vpc", "overlaps 224.0.0.0/4"),
+            ("cidr: 10.20.0.0/16", "cidr: 127.1.0.0/16", "vpc", "overlaps 127.0.0.0/8"),
+            ("cidr: 10.20.0.0/16", "cidr: 169.254.0.0/16", "vpc", "overlaps 169.254.0.0/16"),
+            (
+                "admins: 203.0.113.0/24",
+                "admins: fe80::%eth0/64",
+                "named_cidrs.admins",
+                "has a zone (%…)",
+            ),
+        ],
+    )
+    def test_names_and_blocks(
+        self,
+        old: str,
+        new: str,
+        path: str,
+        says: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Group names cannot start with sg- (VPC_SecurityGroups); a VPC block is /16–/28
+        and not in 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16 or 224.0.0.0/4 (VPC user guide)."""
+        edit(project, old, new)
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith(f"error: tierguard:network.{path}: ")
+        assert says in err
+
+    def test_a_public_vpc_block_outside_the_reserved_ranges_is_accepted(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """AWS allows publicly routable VPC blocks outside RFC 1918."""
+        edit(project, "cidr: 10.20.0.0/16", "cidr: 100.68.0.0/18")
+        code, _, err = preview(project, capsys, monkeypatch)
+        assert code == 0, err
+
+    @pytest.mark.parametrize(
+        ("tags", "says"),
+        [
+            ("{aws:owner: me}", "tag key 'aws:owner': the aws: prefix is reserved"),
+            ("{AWS:x: me}", "the aws: prefix is reserved"),
+            ("{" + "k" * 129 + ": v}", "is 129 characters; EC2 allows 128"),
+            ("{k: " + "v" * 257 + "}", "has a value of 257 characters; EC2 allows 256"),
+            ("{" + ", ".join(f"t{i}: v" for i in range(47)) + "}", "47 tags; EC2 allows 50"),
+        ],
+        ids=["aws-prefix", "aws-upper", "long-key", "long-value", "too-many"],
+    )
+    def test_tags(
+        self,
+        tags: str,
+        says: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """EC2 tag restrictions: no aws: prefix, keys ≤ 128, values ≤ 256, ≤ 50 per
+        resource (tierguard's own four included)."""
+        edit(project, "    name: dev\n", f"    name: dev\n    tags: {tags}\n")
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith("error: tierguard:network.tags: ")
+        assert says in err
+
+    def test_network_and_tier_tags_together_over_the_limit(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        network = ", ".join(f"n{i}: v" for i in range(30))
+        tier = ", ".join(f"t{i}: v" for i in range(20))
+        edit(project, "    name: dev\n", f"    name: dev\n    tags: {{{network}}}\n")
+        edit(
+            project,
+            "        description: Application servers\n",
+            f"        description: Application servers\n        tags: {{{tier}}}\n",
+        )
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith("error: tierguard:network.tiers.app.tags: 50 tags with the network")
+
+    def test_an_automatic_egress_description_past_255_is_refused_at_its_ingress(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A 238-character ingress description from tier web makes web's automatic egress
+        description longer than EC2's 255: refused at the ingress rule that implies it."""
+        long = "App API " + "x" * 212 + " from the web tier"
+        assert len(long) == 238
+        edit(
+            project,
+            "            ports: 8080\n            tier: web\n",
+            f"            ports: 8080\n            tier: web\n            description: {long}\n",
+        )
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith(
+            "error: tierguard:network.tiers.app.ingress[0].description: is too long for the "
+            "automatic egress rule it implies on tier 'web'"
+        )
+
+    @pytest.mark.parametrize("name", ["a::b", "bad name!"])
+    def test_stack_names_the_deploy_verbs_refuse_are_refused_offline(
+        self,
+        name: str,
+        project: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        err = one_error(
+            invoke(
+                ["preview", "--offline", "--stack", name, "--cwd", str(project)],
+                capsys,
+                monkeypatch,
+            )
+        )
+        assert f"stack name {name!r} is not valid" in err

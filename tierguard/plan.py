@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 from tierguard.config.parse import CONFIG_KEY
 from tierguard.config.schema import (
+    MAX_TAGS,
+    MAX_USER_TAGS,
     AclRuleConfig,
     NetworkAclConfig,
     NetworkConfig,
@@ -41,6 +43,7 @@ from tierguard.rules import (
     Traffic,
 )
 from tierguard.rules.addresses import canonical_cidr, family_name
+from tierguard.rules.descriptions import MAX_DESCRIPTION_LENGTH
 from tierguard.rules.protocols import is_icmp
 from tierguard.rules.services import BUILTIN_SERVICES, Service
 
@@ -338,13 +341,23 @@ class _Planner:
                     if " from " in rule.description
                     else str(rule.traffic)
                 )
+                description = f"{label} to {peer} (automatic, matches its ingress)"
+                if len(description) > MAX_DESCRIPTION_LENGTH:
+                    room = MAX_DESCRIPTION_LENGTH - (len(description) - len(label))
+                    self.problem(
+                        f"{rule.origin}.description",
+                        f"is too long for the automatic egress rule it implies on tier "
+                        f"{source!r} ({len(description)} characters, EC2 allows "
+                        f"{MAX_DESCRIPTION_LENGTH}); keep the part before ' from ' within "
+                        f"{room} characters, or set auto_egress: false on tier {source!r}",
+                    )
                 extra[source].append(
                     self.sg_rule(
                         source,
                         direction=Direction.EGRESS,
                         traffic=rule.traffic,
                         peer=peer,
-                        description=f"{label} to {peer} (automatic, matches its ingress)",
+                        description=description,
                         origin=rule.origin,
                         automatic=True,
                     )
@@ -609,6 +622,14 @@ class _Planner:
         for name, tier in config.tiers.items():
             rules = self.check_sg_duplicates(declared[name] + automatic[name])
             self.check_sg_quota(name, rules)
+            user_tags = len({**config.tags, **tier.tags})
+            if user_tags > MAX_USER_TAGS:
+                self.problem(
+                    f"tiers.{name}.tags",
+                    f"{user_tags} tags with the network's; EC2 allows {MAX_TAGS} per resource "
+                    f"and tierguard adds {MAX_TAGS - MAX_USER_TAGS} (Name, tierguard:…), so at "
+                    f"most {MAX_USER_TAGS}",
+                )
             tiers[name] = TierPlan(
                 name=name,
                 resource_name=f"{config.name}-{name}",

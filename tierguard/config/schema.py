@@ -9,6 +9,7 @@ plan is built, where the whole description is in view.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Annotated, Any, Literal, Self
 
 from pydantic import (
@@ -76,6 +77,44 @@ Protocol = Annotated[
     PlainSerializer(protocol_name, return_type=str),
 ]
 Description = Annotated[str, AfterValidator(_check_description)]
+#: EC2's tag limits (Tag restrictions, EC2 user guide): per resource, and per key/value.
+MAX_TAGS = 50
+MAX_USER_TAGS = MAX_TAGS - 4
+"""tierguard adds Name, tierguard:network, tierguard:stack and tierguard:tier."""
+MAX_TAG_KEY = 128
+MAX_TAG_VALUE = 256
+
+
+def _check_tags(tags: dict[str, str]) -> dict[str, str]:
+    for key, value in tags.items():
+        if not key:
+            raise ValueError("a tag key cannot be empty")
+        if key.lower().startswith("aws:"):
+            raise ValueError(f"tag key {key!r}: the aws: prefix is reserved for AWS's own tags")
+        if len(key) > MAX_TAG_KEY:
+            raise ValueError(
+                f"tag key {key[:20]!r}… is {len(key)} characters; EC2 allows {MAX_TAG_KEY}"
+            )
+        if len(value) > MAX_TAG_VALUE:
+            raise ValueError(
+                f"tag {key!r} has a value of {len(value)} characters; EC2 allows {MAX_TAG_VALUE}"
+            )
+    if len(tags) > MAX_USER_TAGS:
+        raise ValueError(
+            f"{len(tags)} tags; EC2 allows {MAX_TAGS} per resource and tierguard adds "
+            f"{MAX_TAGS - MAX_USER_TAGS}, so at most {MAX_USER_TAGS}"
+        )
+    return tags
+
+
+Tags = Annotated[dict[str, str], AfterValidator(_check_tags)]
+
+#: Ranges a VPC cannot use (VPC user guide, "IPv4 VPC CIDR blocks").
+VPC_RESERVED = tuple(
+    ipaddress.IPv4Network(block)
+    for block in ("0.0.0.0/8", "127.0.0.0/8", "169.254.0.0/16", "224.0.0.0/4")
+)
+
 SecurityGroupId = Annotated[str, Field(pattern=r"^sg-[0-9a-f]{8,17}$")]
 PrefixListId = Annotated[str, Field(pattern=r"^pl-[0-9a-f]{8,17}$")]
 VpcId = Annotated[str, Field(pattern=r"^vpc-[0-9a-f]{8,17}$")]
@@ -199,7 +238,10 @@ class SecurityGroupRuleConfig(_TrafficFields):
     prefix_list_id: PrefixListId | None = Field(None, description="A managed prefix list (pl-…).")
     self_: bool | None = Field(None, alias="self", description="`true`: members of this same tier.")
     description: Description | None = Field(
-        None, description="Why the rule exists; generated from service and peer when omitted."
+        None,
+        description="Why the rule exists; generated from service and peer when omitted. "
+        "EC2 allows up to 255 characters from a-z A-Z 0-9, space and ._-:/()#,@[]+=&;{}!$* "
+        "(no newline); with auto_egress, the part before ' from ' also names the egress rule.",
     )
 
     @model_validator(mode="after")
@@ -222,8 +264,8 @@ class TierConfig(Strict):
 
     description: Description | None = Field(
         None,
-        description="The group's description. EC2 cannot change it in place: editing it "
-        "replaces the group.",
+        description="The group's description (EC2's characters as for rule descriptions, up "
+        "to 255). EC2 cannot change it in place: editing it replaces the group.",
     )
     subnet_group: Name | None = Field(
         None, description="The subnet group whose ACL protects this tier's members."
@@ -238,7 +280,11 @@ class TierConfig(Strict):
     auto_egress: bool | None = Field(
         None, description="Override the network's `auto_egress` for this tier."
     )
-    tags: dict[str, str] = Field(default_factory=dict, description="Extra tags on the group.")
+    tags: Tags = Field(
+        default_factory=dict,
+        description="Extra tags on the group (no aws: prefix, keys up to 128 and values up to "
+        "256 characters, at most 46 with the network's).",
+    )
 
 
 ACL_PEER_KEYS = ("internet", "cidr", "named_cidr")
@@ -325,7 +371,8 @@ class VpcConfig(Strict):
     id: VpcId | None = Field(None, description="Use this existing VPC instead of creating one.")
     cidr: Cidr | None = Field(
         None,
-        description="The VPC block: created with it, or (existing VPC) used to judge "
+        description="The VPC block, /16 to /28, not in 0.0.0.0/8, 127.0.0.0/8, "
+        "169.254.0.0/16 or 224.0.0.0/4: created with it, or (existing VPC) used to judge "
         "private sources.",
     )
     availability_zones: list[str] | None = Field(
@@ -344,6 +391,18 @@ class VpcConfig(Strict):
             raise ValueError("give cidr (tierguard creates the VPC) or id (an existing VPC)")
         if self.cidr is not None and self.cidr.version != 4:
             raise ValueError(f"{self.cidr.compressed!r}: the VPC's primary block must be IPv4")
+        if self.cidr is not None:
+            block = self.cidr.compressed
+            if not 16 <= self.cidr.prefixlen <= 28:
+                raise ValueError(
+                    f"{block!r}: a VPC block must be between /16 and /28 (for example 10.0.0.0/16)"
+                )
+            reserved = next((r for r in VPC_RESERVED if self.cidr.overlaps(r)), None)
+            if reserved is not None:
+                raise ValueError(
+                    f"{block!r} overlaps {reserved}, which a VPC cannot use; use a private "
+                    "range (10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16) or your own public one"
+                )
         return self
 
     @property
@@ -403,7 +462,8 @@ class NetworkConfig(Strict):
 
     name: Name = Field(
         "tg",
-        description="Prefix of every resource name and AWS Name tag.",
+        description="Prefix of every resource name and AWS Name tag; not 'sg' or 'sg-…' "
+        "(EC2 refuses group names starting with sg-).",
     )
     vpc: VpcConfig = Field(description="The VPC to create or use.")
     subnet_groups: dict[Name, SubnetGroupConfig] = Field(
@@ -437,7 +497,21 @@ class NetworkConfig(Strict):
         description="First rule number for automatic ACL return rules.",
     )
     quotas: QuotasConfig = Field(default_factory=QuotasConfig, description="AWS quotas.")
-    tags: dict[str, str] = Field(default_factory=dict, description="Tags on every resource.")
+    tags: Tags = Field(
+        default_factory=dict,
+        description="Tags on every resource (no aws: prefix, keys up to 128 and values up to "
+        "256 characters, at most 46).",
+    )
+
+    @field_validator("name")
+    @classmethod
+    def _not_a_group_id(cls, value: str) -> str:
+        if value == "sg" or value.startswith("sg-"):
+            raise ValueError(
+                f"{value!r}: security group names start with it and EC2 refuses names "
+                "starting with 'sg-'; choose another name"
+            )
+        return value
 
 
 def config_fields(model: type[BaseModel]) -> dict[str, Any]:

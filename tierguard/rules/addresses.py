@@ -20,6 +20,11 @@ def parse_cidr(text: object) -> IPNetwork:
     if not isinstance(text, str):
         raise ValueError(f"{text!r} is not a CIDR block; write it as a string like 10.0.0.0/16")
     value = text.strip()
+    if "%" in value:
+        raise ValueError(
+            f"{text!r} has a zone (%…); rules and ACLs take a plain CIDR block such as "
+            f"{value.split('%')[0]}/{value.rpartition('/')[2] or '64'}"
+        )
     if "/" not in value:
         raise ValueError(
             f"{text!r} has no prefix length; write a CIDR block such as {value}/32 "
