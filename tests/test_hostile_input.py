@@ -364,7 +364,7 @@ class TestWhatAwsWouldReject:
         capsys: pytest.CaptureFixture[str],
         monkeypatch: pytest.MonkeyPatch,
     ) -> None:
-        """Group names cannot start with sg- (VPC_SecurityGroups); a VPC block is /16–/28
+        """Group names cannot start with sg- (VPC_SecurityGroups); a VPC block is /16 to /28
         and not in 0.0.0.0/8, 127.0.0.0/8, 169.254.0.0/16 or 224.0.0.0/4 (VPC user guide)."""
         edit(project, old, new)
         err = one_error(preview(project, capsys, monkeypatch))
