@@ -9,6 +9,7 @@ A rule is the same rule in all three, so the verdicts must be too.
 
 from __future__ import annotations
 
+import copy
 import sys
 from collections import Counter
 from collections.abc import Iterator
@@ -518,3 +519,29 @@ def test_security_group_rule_mirrors_are_gathered_and_not_duplicates(
     assert verdicts(found["preview"]) == verdicts(found["up"]) == verdicts(found["refresh"])
     legacy_urns = {r["urn"] for r in refresh.stack if r["name"].startswith("legacy")}
     assert [d for d in found["refresh"] if d.urn in legacy_urns] == []
+
+
+def test_a_six_tier_network_component_is_no_resource_at_up(pack: PolicyPackClient) -> None:
+    """Finding 3 on the real program: the dev stack grown to seven tiers, at up. The
+    Network component's outputs hold every group and subnet id, yet it carries no
+    groups (aws-ec2-sg-max-groups-per-resource) and sits in no subnet
+    (aws-ec2-sg-nacl-consistent); no diagnostic is about a component at all."""
+    dev = load_stack(PROJECT_DIR, "dev")
+    config = copy.deepcopy(dev.config)
+    tiers = config["tierguard:network"]["tiers"]
+    for name, port in (("cache", 6379), ("queue", 5672), ("batch", 9000)):
+        tiers[name] = {
+            "description": f"{name} servers",
+            "subnet_group": "data",
+            "ingress": [{"protocol": "tcp", "ports": port, "tier": "app"}],
+        }
+    assert len(tiers) >= 6
+    stack = StackFile(dev.project, dev.stack, dev.path, config)
+    calls = engine_calls(run_program(PROJECT_DIR, stack), "up", stack.config)
+    [network] = [r for r in calls.stack if r["type"].endswith(":Network")]
+    assert len(network["properties"]["securityGroupIds"]) == len(tiers)
+    components = {r["urn"] for r in calls.stack if r["provider"] is None}
+    found = pack.analyze_stack(calls.stack)
+    assert [d.message for d in found if d.urn in components] == []
+    placed = {"aws-ec2-sg-max-groups-per-resource", "aws-ec2-sg-nacl-consistent"}
+    assert [d.message for d in found if d.policy_name in placed] == []
