@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit bench clean
+.PHONY: setup demo test lint typecheck unit bench mutation clean
 
 # (Re)install when the dependency declarations change; constraints.txt pins what CI tested.
 $(STAMP): pyproject.toml constraints.txt
@@ -32,5 +32,9 @@ test: lint typecheck unit
 bench: setup
 	$(BIN)/python -m bench
 
+# Not part of `test` or CI: mutation testing, package by package (see README).
+mutation: setup
+	$(BIN)/python -m mutation $(MUTATION_ARGS)
+
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .mutation

@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import HealthCheck, Phase, settings
 
 from tierguard.cli import main
 from tierguard.config.stackfile import StackFile
@@ -20,6 +21,18 @@ from tierguard.offline.mocks import RecordedResource
 from tierguard.offline.runner import ProgramRun, run_program
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
+
+# `make mutation` (mutation/__main__.py) runs each test once per mutant, forked from one
+# process: the same examples every time (a mutant's fate must not depend on luck), no
+# example database between runs, no shrinking (a failure is all it needs to know), and
+# no complaint about the forked executors.
+settings.register_profile(
+    "mutation",
+    derandomize=True,
+    database=None,
+    phases=[Phase.explicit, Phase.generate],
+    suppress_health_check=list(HealthCheck),
+)
 
 SG = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"

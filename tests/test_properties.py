@@ -230,7 +230,13 @@ class TestPlanProperties:
 
 class TestProgramProperties:
     @settings(
-        max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+        max_examples=15,
+        deadline=None,
+        # differing_executors: `make mutation` forks each run of it from one process.
+        suppress_health_check=[
+            HealthCheck.function_scoped_fixture,
+            HealthCheck.differing_executors,
+        ],
     )
     @given(network=networks())
     def test_the_program_registers_exactly_the_plan(

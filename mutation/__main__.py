@@ -1,0 +1,235 @@
+"""Mutation testing of the security semantics, package by package, with mutmut.
+
+Run: ``make mutation`` (or ``python -m mutation [--only rules,plan] [--workers 2]``).
+Each package is mutated in its own scratch copy of the project (``.mutation/<name>/``)
+against the tests that can kill its mutants; mutmut runs, per mutant, only the tests
+that call the mutated function. At the end the score per package is printed:
+
+    score = (killed + timed out) / (mutants - documented equivalents)
+
+A mutant that survives (or that no selected test reaches) counts against the score
+unless ``docs/testing.md`` lists it as equivalent, with the reason it cannot change any
+verdict. Survivors' diffs are written to ``.mutation/<name>/survivors.txt``.
+Not part of ``make test`` or CI: it takes minutes per package.
+"""
+
+from __future__ import annotations
+
+import argparse
+import re
+import shutil
+import subprocess
+import sys
+import time
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+PROJECT_DIR = Path(__file__).resolve().parents[1]
+WORK_DIR = PROJECT_DIR / ".mutation"
+EQUIVALENTS = PROJECT_DIR / "docs" / "testing.md"
+#: Tests that run the code in another process (the policy pack over gRPC, the offline
+#: preview's analyzer, the CLI as a subprocess) cannot see a mutant; they are left out.
+OUT_OF_PROCESS = ("tests/policy/test_policy_pack_grpc.py",)
+#: What the tests read besides the package and ``tests/`` (the program, stacks, docs).
+ALSO_COPY = (
+    "Pulumi.yaml",
+    "Pulumi.dev.yaml",
+    "__main__.py",
+    "components",
+    "policy",
+    "examples",
+    "docs",
+    "bench",
+    "README.md",
+)
+
+
+@dataclass(frozen=True)
+class Package:
+    name: str
+    mutate: tuple[str, ...]
+    """Globs of the files to mutate."""
+    tests: tuple[str, ...]
+    """The test files that exercise them."""
+
+
+PACKAGES = (
+    Package(
+        "rules",
+        ("tierguard/rules/*",),
+        (
+            "tests/test_rules.py",
+            "tests/test_properties.py",
+            "tests/test_documented_semantics.py",
+            "tests/test_reach.py",
+            "tests/test_config_validation.py",
+            "tests/policy",
+            "tests/audit/test_audit_semantics.py",
+            "tests/audit/test_audit_collect.py",
+            "tests/audit/test_audit_exposure.py",
+        ),
+    ),
+    Package("policies", ("tierguard/policies/*",), ("tests/policy",)),
+    Package(
+        "plan",
+        ("tierguard/plan.py",),
+        (
+            "tests/test_config_validation.py",
+            "tests/test_properties.py",
+            "tests/test_documented_semantics.py",
+            "tests/test_scenarios.py",
+            "tests/test_reach.py",
+            "tests/test_cli.py",
+        ),
+    ),
+    Package(
+        "audit-exposure",
+        ("tierguard/audit/exposure.py", "tierguard/rules/exposure.py"),
+        ("tests/audit", "tests/policy", "tests/test_rules.py"),
+    ),
+    Package(
+        "reach",
+        ("tierguard/reach/*",),
+        (
+            "tests/test_reach.py",
+            "tests/test_documented_semantics.py",
+            "tests/audit/test_audit_exposure.py",
+            "tests/test_cli.py",
+        ),
+    ),
+)
+
+_RESULT = re.compile(r"^\s+(?P<mutant>\S+): (?P<status>.+)$")
+
+
+def documented_equivalents() -> set[str]:
+    """Mutant names listed in ``docs/testing.md`` (each in backticks at a line's start)."""
+    if not EQUIVALENTS.exists():
+        return set()
+    return set(re.findall(r"^- `([\w.ǁ]+__mutmut_\d+)`", EQUIVALENTS.read_text(), re.M))
+
+
+def prepare(package: Package) -> Path:
+    """A fresh copy of the project (tracked and new files) with this package's config."""
+    target = WORK_DIR / package.name
+    shutil.rmtree(target, ignore_errors=True)
+    listed = subprocess.run(
+        ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
+        cwd=PROJECT_DIR,
+        capture_output=True,
+        check=True,
+        text=True,
+    ).stdout.split("\0")
+    for name in filter(None, listed):
+        source = PROJECT_DIR / name
+        if source.is_file() and not name.startswith(".mutation/"):
+            (target / name).parent.mkdir(parents=True, exist_ok=True)
+            shutil.copy2(source, target / name)
+    pytest_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
+    pytest_args += ["--hypothesis-profile=mutation"]
+    pytest_args += [f"--ignore={path}" for path in OUT_OF_PROCESS]
+    config = f"""
+
+[tool.mutmut]
+source_paths = ["tierguard"]
+only_mutate = {list(package.mutate)!r}
+also_copy = {list(ALSO_COPY)!r}
+pytest_add_cli_args_test_selection = {list(package.tests)!r}
+pytest_add_cli_args = {pytest_args!r}
+"""
+    pyproject = target / "pyproject.toml"
+    pyproject.write_text(pyproject.read_text() + config.replace("'", '"'))
+    return target
+
+
+def mutmut(workdir: Path, *args: str, log: Path | None = None) -> str:
+    command = [sys.executable, "-m", "mutmut", *args]
+    if log is None:
+        return subprocess.run(
+            command, cwd=workdir, capture_output=True, text=True, check=True
+        ).stdout
+    with log.open("w") as out:
+        subprocess.run(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, check=False)
+    return ""
+
+
+@dataclass(frozen=True)
+class Score:
+    package: str
+    statuses: Counter[str]
+    equivalent: int
+    seconds: float
+
+    @property
+    def total(self) -> int:
+        return sum(self.statuses.values())
+
+    @property
+    def killed(self) -> int:
+        return self.statuses["killed"] + self.statuses["timeout"]
+
+    @property
+    def value(self) -> float:
+        judged = self.total - self.equivalent
+        return 100.0 if judged <= 0 else 100.0 * self.killed / judged
+
+
+def run(package: Package, workers: int, equivalents: set[str]) -> Score:
+    workdir = prepare(package)
+    started = time.monotonic()
+    mutmut(workdir, "run", "--max-children", str(workers), log=workdir / "mutmut.log")
+    seconds = time.monotonic() - started
+    results: dict[str, str] = {}
+    for line in mutmut(workdir, "results", "--all", "true").splitlines():
+        if match := _RESULT.match(line):
+            results[match["mutant"]] = match["status"]
+    survivors = sorted(
+        m for m, s in results.items() if s not in ("killed", "timeout") and m not in equivalents
+    )
+    with (workdir / "survivors.txt").open("w") as report:
+        for mutant in survivors:
+            report.write(mutmut(workdir, "show", mutant) + "\n")
+    equivalent = sum(1 for m, s in results.items() if m in equivalents and s != "killed")
+    return Score(package.name, Counter(results.values()), equivalent, seconds)
+
+
+def table(scores: list[Score]) -> str:
+    head = f"{'package':<16}{'mutants':>8}{'killed':>8}{'survived':>9}{'no tests':>9}"
+    head += f"{'equiv.':>8}{'score':>8}{'time':>8}"
+    lines = [head, "-" * len(head)]
+    for s in scores:
+        lines.append(
+            f"{s.package:<16}{s.total:>8}{s.killed:>8}{s.statuses['survived']:>9}"
+            f"{s.statuses['no tests']:>9}{s.equivalent:>8}{s.value:>7.1f}%{s.seconds:>7.0f}s"
+        )
+    return "\n".join(lines)
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m mutation", description=__doc__)
+    names = [p.name for p in PACKAGES]
+    parser.add_argument(
+        "--only", default=",".join(names), help=f"comma-separated, of {', '.join(names)}"
+    )
+    parser.add_argument("--workers", type=int, default=2, help="mutants tested at once")
+    options = parser.parse_args()
+    chosen = [n.strip() for n in options.only.split(",") if n.strip()]
+    unknown = sorted(set(chosen) - set(names))
+    if unknown:
+        parser.error(f"--only: unknown package(s) {', '.join(unknown)}; use {', '.join(names)}")
+    equivalents = documented_equivalents()
+    scores: list[Score] = []
+    for package in (p for p in PACKAGES if p.name in chosen):
+        print(f"mutating {package.name} ({', '.join(package.mutate)}) …", flush=True)
+        scores.append(run(package, options.workers, equivalents))
+        print(table(scores[-1:]).splitlines()[-1], flush=True)
+    print()
+    print(table(scores))
+    minutes = sum(s.seconds for s in scores) / 60
+    print(f"\ntotal {minutes:.1f} min; survivors' diffs in {WORK_DIR}/*/survivors.txt")
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
