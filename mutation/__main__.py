@@ -110,10 +110,8 @@ def documented_equivalents() -> set[str]:
     return set(re.findall(r"^- `([\w.ǁ]+__mutmut_\d+)`", EQUIVALENTS.read_text(), re.M))
 
 
-def prepare(package: Package) -> Path:
-    """A fresh copy of the project (tracked and new files) with this package's config."""
-    target = WORK_DIR / package.name
-    shutil.rmtree(target, ignore_errors=True)
+def _project_files() -> list[str]:
+    """Tracked and new (not ignored) files: what a fresh clone plus your work holds."""
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard", "-z"],
         cwd=PROJECT_DIR,
@@ -121,11 +119,20 @@ def prepare(package: Package) -> Path:
         check=True,
         text=True,
     ).stdout.split("\0")
-    for name in filter(None, listed):
-        source = PROJECT_DIR / name
-        if source.is_file() and not name.startswith(".mutation/"):
-            (target / name).parent.mkdir(parents=True, exist_ok=True)
-            shutil.copy2(source, target / name)
+    return [name for name in listed if name and (PROJECT_DIR / name).is_file()]
+
+
+def _copy(names: list[str], target: Path) -> None:
+    for name in names:
+        (target / name).parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy2(PROJECT_DIR / name, target / name)
+
+
+def prepare(package: Package) -> Path:
+    """A fresh copy of the project with this package's mutmut configuration."""
+    target = WORK_DIR / package.name
+    shutil.rmtree(target, ignore_errors=True)
+    _copy(_project_files(), target)
     pytest_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
     pytest_args += ["--hypothesis-profile=mutation"]
     pytest_args += [f"--ignore={path}" for path in OUT_OF_PROCESS]
@@ -175,20 +182,38 @@ class Score:
         return 100.0 if judged <= 0 else 100.0 * self.killed / judged
 
 
-def run(package: Package, workers: int, equivalents: set[str]) -> Score:
-    workdir = prepare(package)
-    started = time.monotonic()
-    mutmut(workdir, "run", "--max-children", str(workers), log=workdir / "mutmut.log")
-    seconds = time.monotonic() - started
+def results_of(workdir: Path) -> dict[str, str]:
+    """Mutant name → mutmut's status (killed, survived, no tests, timeout, …)."""
     results: dict[str, str] = {}
     for line in mutmut(workdir, "results", "--all", "true").splitlines():
         if match := _RESULT.match(line):
             results[match["mutant"]] = match["status"]
-    survivors = sorted(
+    return results
+
+
+def run(package: Package, workers: int, equivalents: set[str], *, survivors: bool) -> Score:
+    """Mutate the package afresh; with ``survivors``, re-test only the mutants the last
+    run left alive, against the current tests (the package's source must be unchanged)."""
+    workdir = WORK_DIR / package.name
+    retest: list[str] = []
+    if survivors and (workdir / "mutants").is_dir():
+        retest = [m for m, s in results_of(workdir).items() if s not in ("killed", "timeout")]
+        _copy([n for n in _project_files() if n.startswith(("tests/", "docs/"))], workdir)
+        # New tests are unknown to the recorded test-to-function map: collect it again.
+        (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
+    else:
+        workdir = prepare(package)
+    started = time.monotonic()
+    if retest or not survivors:
+        command = ["run", "--max-children", str(workers), *retest]
+        mutmut(workdir, *command, log=workdir / "mutmut.log")
+    seconds = time.monotonic() - started
+    results = results_of(workdir)
+    alive = sorted(
         m for m, s in results.items() if s not in ("killed", "timeout") and m not in equivalents
     )
     with (workdir / "survivors.txt").open("w") as report:
-        for mutant in survivors:
+        for mutant in alive:
             report.write(mutmut(workdir, "show", mutant) + "\n")
     equivalent = sum(1 for m, s in results.items() if m in equivalents and s != "killed")
     return Score(package.name, Counter(results.values()), equivalent, seconds)
@@ -213,6 +238,11 @@ def main() -> int:
         "--only", default=",".join(names), help=f"comma-separated, of {', '.join(names)}"
     )
     parser.add_argument("--workers", type=int, default=2, help="mutants tested at once")
+    parser.add_argument(
+        "--survivors",
+        action="store_true",
+        help="after adding tests: re-test only the last run's survivors (source unchanged)",
+    )
     options = parser.parse_args()
     chosen = [n.strip() for n in options.only.split(",") if n.strip()]
     unknown = sorted(set(chosen) - set(names))
@@ -222,7 +252,7 @@ def main() -> int:
     scores: list[Score] = []
     for package in (p for p in PACKAGES if p.name in chosen):
         print(f"mutating {package.name} ({', '.join(package.mutate)}) …", flush=True)
-        scores.append(run(package, options.workers, equivalents))
+        scores.append(run(package, options.workers, equivalents, survivors=options.survivors))
         print(table(scores[-1:]).splitlines()[-1], flush=True)
     print()
     print(table(scores))

@@ -25,8 +25,12 @@ from tierguard.rules import (
     PortRange,
     PrefixListPeer,
     SecurityGroupPeer,
+    SgRule,
     Traffic,
+    parse_cidr,
 )
+from tierguard.rules.addresses import contains
+from tierguard.rules.exposure import peer_text, port_label, ports_text
 from tierguard.rules.normalize import (
     NETWORK_ACL,
     NETWORK_ACL_RULE,
@@ -44,6 +48,7 @@ from tierguard.rules.normalize import (
     normalize_security_group,
     sg_traffic,
 )
+from tierguard.rules.ports import merge_ranges, spell_ranges
 
 
 def sg_rule(**props: object) -> tuple[list[tuple[Direction, object]], list[str]]:
@@ -335,3 +340,60 @@ class TestIcmpMatching:
         assert not IcmpMatch(1).covers(IcmpMatch(8))
         assert not IcmpMatch(8, 0).covers(IcmpMatch(8))
         assert IcmpMatch(8).covers(IcmpMatch(8, 0))
+
+
+class TestHowRulesAreSpelled:
+    """What messages call ports, ICMP matches, peers and port lists."""
+
+    @pytest.mark.parametrize(
+        ("match", "text"),
+        [(IcmpMatch(), "any type"), (IcmpMatch(8), "type 8"), (IcmpMatch(3, 4), "type 3 code 4")],
+    )
+    def test_icmp_matches(self, match: IcmpMatch, text: str) -> None:
+        """Any type, a type, a type and code."""
+        assert str(match) == text
+
+    def test_named_ports_and_long_lists(self) -> None:
+        """Well-known ports carry their service; past the limit, a count of the rest."""
+        assert port_label(22) == "22 (SSH)"
+        assert port_label(3306) == "3306 (MySQL/Aurora)"
+        assert port_label(23) == "23 (Telnet)"
+        assert port_label(12345) == "12345"
+        assert ports_text([22, 23], limit=2) == "22 (SSH), 23 (Telnet)"
+        assert ports_text([22, 23, 12345], limit=2) == "22 (SSH), 23 (Telnet) and 1 more"
+
+    def test_the_internet_is_named_with_its_family(self) -> None:
+        """0.0.0.0/0 and ::/0 are spelled as the whole internet of their family."""
+        rule = SgRule("sg", Direction.INGRESS, Traffic.of(ALL), CidrPeer(parse_cidr("::/0")))
+        assert peer_text(rule) == "::/0 (the whole IPv6 internet)"
+        narrow = SgRule(
+            "sg", Direction.INGRESS, Traffic.of(ALL), CidrPeer(parse_cidr("10.0.0.0/8"))
+        )
+        assert peer_text(narrow) == "10.0.0.0/8"
+
+    def test_port_sets_are_merged_before_they_are_spelled(self) -> None:
+        """Adjacent ranges join; ranges one port apart stay two."""
+        assert merge_ranges([PortRange(90, 99), PortRange(80, 89)]) == (PortRange(80, 99),)
+        assert merge_ranges([PortRange(80, 88), PortRange(90, 99)]) == (
+            PortRange(80, 88),
+            PortRange(90, 99),
+        )
+        assert merge_ranges([PortRange(80, 99), PortRange(85, 90)]) == (PortRange(80, 99),)
+        assert spell_ranges([PortRange(22, 22), PortRange(80, 90)]) == "22, 80-90"
+        assert spell_ranges([PortRange(0, 100), PortRange(101, 65535)]) == "all ports"
+
+
+class TestContainment:
+    @pytest.mark.parametrize(
+        ("outer", "inner", "expected"),
+        [
+            ("10.0.0.0/8", "10.1.0.0/16", True),
+            ("10.1.0.0/16", "10.0.0.0/8", False),
+            ("2001:db8::/32", "2001:db8:1::/48", True),
+            ("::/0", "10.0.0.0/8", False),
+            ("0.0.0.0/0", "2001:db8::/32", False),
+        ],
+    )
+    def test_containment_is_within_one_family(self, outer: str, inner: str, expected: bool) -> None:
+        """A block contains another of its own family only; ::/0 holds no IPv4 block."""
+        assert contains(parse_cidr(outer), parse_cidr(inner)) is expected
