@@ -16,6 +16,7 @@ Not part of ``make test`` or CI: it takes minutes per package.
 from __future__ import annotations
 
 import argparse
+import fnmatch
 import re
 import shutil
 import subprocess
@@ -103,11 +104,15 @@ PACKAGES = (
 _RESULT = re.compile(r"^\s+(?P<mutant>\S+): (?P<status>.+)$")
 
 
-def documented_equivalents() -> set[str]:
-    """Mutant names listed in ``docs/testing.md`` (each in backticks at a line's start)."""
+def documented_equivalents() -> list[str]:
+    """Mutant names (or ``*`` patterns) listed in ``docs/testing.md``, in backticks."""
     if not EQUIVALENTS.exists():
-        return set()
-    return set(re.findall(r"^- `([\w.ǁ]+__mutmut_\d+)`", EQUIVALENTS.read_text(), re.M))
+        return []
+    return re.findall(r"`([\w.ǁ]+__mutmut_[\d*]+)`", EQUIVALENTS.read_text())
+
+
+def _listed(mutant: str, equivalents: list[str]) -> bool:
+    return any(fnmatch.fnmatchcase(mutant, pattern) for pattern in equivalents)
 
 
 def _project_files() -> list[str]:
@@ -191,7 +196,7 @@ def results_of(workdir: Path) -> dict[str, str]:
     return results
 
 
-def run(package: Package, workers: int, equivalents: set[str], *, survivors: bool) -> Score:
+def run(package: Package, workers: int, equivalents: list[str], *, survivors: bool) -> Score:
     """Mutate the package afresh; with ``survivors``, re-test only the mutants the last
     run left alive, against the current tests (the package's source must be unchanged)."""
     workdir = WORK_DIR / package.name
@@ -210,12 +215,16 @@ def run(package: Package, workers: int, equivalents: set[str], *, survivors: boo
     seconds = time.monotonic() - started
     results = results_of(workdir)
     alive = sorted(
-        m for m, s in results.items() if s not in ("killed", "timeout") and m not in equivalents
+        m
+        for m, s in results.items()
+        if s not in ("killed", "timeout") and not _listed(m, equivalents)
     )
     with (workdir / "survivors.txt").open("w") as report:
         for mutant in alive:
             report.write(mutmut(workdir, "show", mutant) + "\n")
-    equivalent = sum(1 for m, s in results.items() if m in equivalents and s != "killed")
+    equivalent = sum(
+        1 for m, s in results.items() if _listed(m, equivalents) and s not in ("killed", "timeout")
+    )
     return Score(package.name, Counter(results.values()), equivalent, seconds)
 
 
