@@ -5,19 +5,11 @@ The engine starts this file with the Python of the virtualenv named in
 Its ``Configure`` refuses config the policies do not declare (``tierguard.policies.serve``).
 """
 
-from pulumi_policy import EnforcementLevel, PolicyPack
+from pulumi_policy import PolicyPack
 
-from tierguard.policies import ALL_POLICIES, PACK_NAME
+from tierguard.policies import ALL_POLICIES, PACK_OPTIONS
 from tierguard.policies.serve import install_config_check
 
 install_config_check(ALL_POLICIES)
 
-PolicyPack(
-    name=PACK_NAME,
-    policies=ALL_POLICIES,
-    enforcement_level=EnforcementLevel.ADVISORY,
-    description="Least-privilege security groups and network ACLs for AWS (tierguard).",
-    display_name="tierguard network policies",
-    provider="aws",
-    tags=["aws", "security-group", "network-acl", "least-privilege"],
-)
+PolicyPack(policies=ALL_POLICIES, **PACK_OPTIONS)

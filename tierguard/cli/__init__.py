@@ -22,6 +22,7 @@ from tierguard.errors import TierguardError
 #: Verb → ``module:attribute`` of its click command, in the order ``--help`` lists them.
 VERBS = {
     "audit": "tierguard.cli.audit:audit",
+    "check": "tierguard.cli.check:check",
     "preview": "tierguard.cli.preview:preview",
     "reach": "tierguard.cli.reach:reach",
     "up": "tierguard.cli.deploy:up",

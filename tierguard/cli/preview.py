@@ -16,6 +16,7 @@ import click
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import STACK_OPTION, load_program
 from tierguard.cli.reach import print_notes, program_topology
+from tierguard.config.parse import CONFIG_KEY
 from tierguard.errors import PolicyViolation, UsageError
 from tierguard.offline.policies import (
     judge,
@@ -40,17 +41,40 @@ def offline_preview(
     policy_config: Path | None = None,
     sarif: Path | None = None,
     diagram: Path | None = None,
+    fast: bool = False,
 ) -> None:
     """The plan on the mock engine, judged by the policy pack, with who could reach what.
+
+    ``fast`` (``tierguard check``): the program's registrations derived from the plan and
+    the pack's servicer called in this process — the same requests, the same verdicts,
+    without the SDK's program run or the pack's process.
 
     Raises ``PolicyViolation`` (exit 1) after reporting when a mandatory policy fails at
     preview or — on the applied state — after ``up``.
     """
     loaded = load_program(cwd, stack, stack_file)
     pack_config = read_policy_config(policy_config)
-    run = run_program(loaded.project_dir, loaded.stack)
+    if fast:
+        from tierguard.offline.inprocess import InProcessPack
+        from tierguard.offline.planned import planned_run
+
+        if loaded.plan is None:
+            raise UsageError(
+                f"tierguard check reads the {CONFIG_KEY!r} config of a tierguard stack, and "
+                f"{loaded.stack.path} has none; run `tierguard preview --offline` for any "
+                "other Pulumi program"
+            )
+        run = planned_run(
+            loaded.plan,
+            project=loaded.stack.project,
+            stack=loaded.stack.stack,
+            region=str(loaded.stack.config.get("aws:region", "us-east-1")),
+        )
+        report = judge(run, loaded.stack.config, pack_config, pack=InProcessPack())
+    else:
+        run = run_program(loaded.project_dir, loaded.stack)
+        report = judge(run, loaded.stack.config, pack_config)
     document = to_document(run)
-    report = judge(run, loaded.stack.config, pack_config)
     found = program_topology(loaded, run)
     matrix = analyze(found.topology)
     if sarif is not None:

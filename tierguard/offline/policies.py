@@ -106,13 +106,20 @@ def read_policy_config(path: Path | None) -> dict[str, Any] | None:
 
 
 def judge(
-    run: ProgramRun, stack_config: Mapping[str, Any], config: Mapping[str, Any] | None
+    run: ProgramRun,
+    stack_config: Mapping[str, Any],
+    config: Mapping[str, Any] | None,
+    *,
+    pack: PolicyPackClient | None = None,
 ) -> PolicyReport:
     """Start the pack and send it what the engine would: a preview's ``Analyze`` and
-    ``AnalyzeStack`` calls, then the ``AnalyzeStack`` call that ends an ``up``."""
+    ``AnalyzeStack`` calls, then the ``AnalyzeStack`` call that ends an ``up``.
+
+    ``pack``: the client to drive (default: the pack as its own process, as the engine
+    starts it; ``tierguard check`` passes the in-process servicer)."""
     preview = engine_calls(run, "preview", stack_config)
     up = engine_calls(run, "up", stack_config)
-    with PolicyPackClient() as client:
+    with pack or PolicyPackClient() as client:
         info = client.analyzer_info()
         diagnostics = client.run_calls(preview, config)
         after_up = client.analyze_stack(up.stack)

@@ -159,5 +159,8 @@ def print_tree(run: ProgramRun, console: Console) -> None:
         SHORT_TYPES.get(r.type, r.type.split(":")[-1]) for r in run.resources if r.custom
     )
     total = sum(counts.values())
-    detail = ", ".join(f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: -kv[1]))
+    # Most first, ties by name: registration order varies from run to run.
+    detail = ", ".join(
+        f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
+    )
     console.print(f"\n{total} resources to create ({detail}); nothing was sent to AWS.")

@@ -12,11 +12,12 @@ from tierguard.policies.base import (
     TierguardResourcePolicy,
     TierguardStackPolicy,
 )
-from tierguard.policies.catalog import ALL_POLICIES, PACK_NAME
+from tierguard.policies.catalog import ALL_POLICIES, PACK_NAME, PACK_OPTIONS
 
 __all__ = [
     "ALL_POLICIES",
     "PACK_NAME",
+    "PACK_OPTIONS",
     "Finding",
     "NotEvaluatedAtPreview",
     "ResourceContext",

@@ -6,7 +6,9 @@ the policies before them handed over during the same request.
 
 from __future__ import annotations
 
-from pulumi_policy import Policy
+from typing import Any
+
+from pulumi_policy import EnforcementLevel, Policy
 
 from tierguard.policies.acl import (
     ACL_ADMIN_PORTS,
@@ -73,3 +75,14 @@ ALL_POLICIES: list[Policy] = [
     EXEMPTED_RESOURCE_FINDINGS,
     EXEMPTED_STACK_FINDINGS,
 ]
+
+#: The ``PolicyPack`` arguments besides the policies: ``policy/__main__.py`` serves the pack
+#: with them, and ``tierguard check`` runs the same servicer in its own process.
+PACK_OPTIONS: dict[str, Any] = {
+    "name": PACK_NAME,
+    "enforcement_level": EnforcementLevel.ADVISORY,
+    "description": "Least-privilege security groups and network ACLs for AWS (tierguard).",
+    "display_name": "tierguard network policies",
+    "provider": "aws",
+    "tags": ["aws", "security-group", "network-acl", "least-privilege"],
+}

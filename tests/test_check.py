@@ -1,0 +1,148 @@
+"""``tierguard check`` judges exactly what ``tierguard preview --offline`` judges: the same
+registrations (derived from the plan instead of recorded from the SDK) and the same
+verdicts (the pack's servicer in-process instead of over gRPC)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+
+from bench.topologies import network_config
+from tests.conftest import PROJECT_DIR, invoke, stack_file
+from tests.test_properties import _valid, networks
+from tierguard.config.stackfile import StackFile
+from tierguard.offline.inprocess import InProcessPack
+from tierguard.offline.mocks import RecordedResource
+from tierguard.offline.planned import planned_run
+from tierguard.offline.policies import judge, report_json
+from tierguard.offline.runner import ProgramRun, run_program
+from tierguard.program import plan_from_raw
+
+STACK_FILES = [None, *sorted((PROJECT_DIR / "examples").glob("Pulumi.*.yaml"))]
+
+
+def _comparable(resource: RecordedResource) -> dict[str, Any]:
+    """A registration; dependencies as a set (the SDK gathers them from a set)."""
+    return {
+        "urn": resource.urn,
+        "type": resource.type,
+        "name": resource.name,
+        "id": resource.id,
+        "custom": resource.custom,
+        "parent": resource.parent,
+        "dependencies": sorted(resource.dependencies),
+        "property_dependencies": {k: sorted(v) for k, v in resource.property_dependencies.items()},
+        "inputs": resource.inputs,
+        "outputs": resource.outputs,
+    }
+
+
+def assert_same_registrations(recorded: ProgramRun, planned: ProgramRun) -> None:
+    assert {r.urn: _comparable(r) for r in planned.resources} == {
+        r.urn: _comparable(r) for r in recorded.resources
+    }
+    assert planned.outputs == recorded.outputs
+
+
+def _planned(stack: StackFile) -> ProgramRun:
+    config = stack.config
+    plan = plan_from_raw(
+        config["tierguard:network"], region=str(config["aws:region"]), stack=stack.stack
+    )
+    return planned_run(
+        plan, project=stack.project, stack=stack.stack, region=str(config["aws:region"])
+    )
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(network=networks())
+def test_plan_derived_registrations_equal_the_programs_on_generated_networks(
+    network: dict[str, Any],
+) -> None:
+    """Every generated network: the plan-derived run is the run the SDK records, resource
+    by resource (URN, parent, dependencies, inputs as serialized, the mocks' outputs)."""
+    if _valid(network) is None:
+        return
+    stack = stack_file(network)
+    assert_same_registrations(run_program(PROJECT_DIR, stack), _planned(stack))
+
+
+def test_plan_derived_registrations_equal_the_programs_on_a_bench_network() -> None:
+    """A bench-sized network (hundreds of rules, tier references, ACLs) agrees too."""
+    stack = stack_file(network_config(300), stack="bench")
+    assert_same_registrations(run_program(PROJECT_DIR, stack), _planned(stack))
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name if p else "Pulumi.dev.yaml")
+def test_check_reports_what_the_offline_preview_reports(
+    path: Path | None, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """On the dev stack and every example: the same JSON document — resources, policy
+    verdicts at preview and after up, reachability — and the same exit code."""
+    where = ["--stack-file", str(path)] if path else []
+    preview = invoke(
+        ["preview", "--offline", "--json", "-C", str(PROJECT_DIR), *where], capsys, monkeypatch
+    )
+    check = invoke(
+        ["check", "--json", "-C", str(PROJECT_DIR), *([str(path)] if path else [])],
+        capsys,
+        monkeypatch,
+    )
+    assert check[0] == preview[0]
+    assert json.loads(check[1]) == json.loads(preview[1])
+
+
+@settings(
+    max_examples=4, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(network=networks())
+def test_in_process_verdicts_equal_the_pack_process_on_generated_networks(
+    network: dict[str, Any],
+) -> None:
+    """Generated networks: the pack's servicer in-process reports what the pack's own
+    process reports over gRPC, at preview and after up."""
+    if _valid(network) is None:
+        return
+    stack = stack_file(network)
+    over_grpc = judge(run_program(PROJECT_DIR, stack), stack.config, None)
+    in_process = judge(_planned(stack), stack.config, None, pack=InProcessPack())
+    assert report_json(in_process) == report_json(over_grpc)
+
+
+def test_check_of_several_stack_files_fails_when_one_has_a_mandatory_violation(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As pre-commit runs it: every changed stack file is checked, exit 1 names the
+    stack that must not be deployed."""
+    files = [str(p) for p in STACK_FILES if p is not None]
+    verdicts = [invoke(["check", "-C", str(PROJECT_DIR), f], capsys, monkeypatch)[0] for f in files]
+    code, _, err = invoke(["check", "-C", str(PROJECT_DIR), *files], capsys, monkeypatch)
+    assert code == (1 if 1 in verdicts else 0)
+    if code:
+        assert "mandatory policy violation" in err
+
+
+def test_check_help_names_the_offline_preview_as_the_engine_faithful_gate(
+    capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    code, out, _ = invoke(["check", "--help"], capsys, monkeypatch)
+    assert code == 0
+    assert "fast path" in out
+    assert "engine-faithful gate" in out
+
+
+def test_check_refuses_a_stack_without_tierguard_config(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A Pulumi program that is not tierguard's is the offline preview's job: exit 2."""
+    other = tmp_path / "Pulumi.other.yaml"
+    other.write_text("config:\n  aws:region: us-east-1\n")
+    code, _, err = invoke(["check", "-C", str(PROJECT_DIR), str(other)], capsys, monkeypatch)
+    assert code == 2
+    assert "preview --offline" in err
