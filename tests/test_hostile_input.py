@@ -9,6 +9,11 @@ core schema reads 443 and the text ``8_080``. Where the two disagree tierguard r
 
 from __future__ import annotations
 
+import http.server
+import os
+import socket
+import stat
+import threading
 import time
 import tracemalloc
 from pathlib import Path
@@ -16,7 +21,11 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import invoke
+from tests.fake_engine import FakeEngine
 from tierguard.config.stackfile import load_stack
+from tierguard.driver.backend import choose_backend
+from tierguard.driver.session import emulator_stack
+from tierguard.errors import UsageError
 
 Run = tuple[int, str, str]
 
@@ -453,3 +462,222 @@ class TestWhatAwsWouldReject:
             )
         )
         assert f"stack name {name!r} is not valid" in err
+
+
+class TestOutputFiles:
+    @pytest.mark.parametrize(
+        "verb",
+        [
+            ["preview", "--offline", "--sarif"],
+            ["preview", "--offline", "--diagram"],
+            ["reach", "--diagram"],
+        ],
+        ids=["preview-sarif", "preview-diagram", "reach-diagram"],
+    )
+    @pytest.mark.parametrize("where", ["missing", "file-as-dir", "is-a-dir"])
+    def test_an_output_that_cannot_be_written_is_refused_before_any_work(
+        self,
+        verb: list[str],
+        where: str,
+        project: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Exit 2 naming the flag and the path; nothing printed on stdout, nothing written."""
+        (tmp_path / "a-file").write_text("x")
+        target = {
+            "missing": tmp_path / "no" / "such" / "out.sarif",
+            "file-as-dir": tmp_path / "a-file" / "out.sarif",
+            "is-a-dir": tmp_path,
+        }[where]
+        code, out, err = invoke([*verb, str(target), "--cwd", str(project)], capsys, monkeypatch)
+        assert code == 2
+        assert out == ""
+        assert "Traceback" not in err
+        assert f"Invalid value for '{verb[-1]}'" in err
+        assert str(target) in err
+        assert not target.exists() or target.is_dir()
+
+    def test_a_write_that_fails_late_is_one_line(
+        self,
+        project: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """The disk filling up (or the folder vanishing) between the check and the write."""
+        target = tmp_path / "out.sarif"
+
+        def full(*_args: object, **_kwargs: object) -> None:
+            raise OSError(28, "No space left on device")
+
+        monkeypatch.setattr("tierguard.cli.preview.write_sarif", full)
+        err = one_error(
+            invoke(
+                ["preview", "--offline", "--sarif", str(target), "--cwd", str(project)],
+                capsys,
+                monkeypatch,
+            )
+        )
+        assert err == f"error: --sarif '{target}': cannot write: No space left on device\n"
+
+
+class TestAuditEndpoints:
+    @pytest.fixture(autouse=True)
+    def _credentials(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        monkeypatch.setenv("AWS_ACCESS_KEY_ID", "test")
+        monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "test")
+
+    def test_an_endpoint_that_never_answers_is_given_up_after_the_timeout(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A socket on 127.0.0.1 that accepts connections and never answers: one line that
+        says what it waited for, after about --timeout seconds (one attempt), exit 3."""
+        with socket.socket() as silent:
+            silent.bind(("127.0.0.1", 0))
+            silent.listen(8)
+            url = f"http://127.0.0.1:{silent.getsockname()[1]}"
+            started = time.monotonic()
+            code, out, err = invoke(
+                ["audit", "--endpoint-url", url, "--timeout", "1", "-r", "us-east-1"],
+                capsys,
+                monkeypatch,
+            )
+            seconds = time.monotonic() - started
+        assert code == 3
+        assert out == ""
+        assert err == (
+            f"error: no answer from sts in us-east-1 at {url} within 1 s: check the network "
+            "or --endpoint-url (--timeout sets how long to wait)\n"
+        )
+        assert seconds < 10
+
+    def test_an_endpoint_answering_html_is_one_line(
+        self, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """A web server instead of an AWS API (a proxy's login page): exit 3, one line."""
+
+        class Html(http.server.BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = b"<html><body>Please log in</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *_args: object) -> None:
+                pass
+
+        server = http.server.HTTPServer(("127.0.0.1", 0), Html)
+        thread = threading.Thread(target=server.serve_forever, daemon=True)
+        thread.start()
+        try:
+            url = f"http://127.0.0.1:{server.server_port}"
+            code, out, err = invoke(
+                ["audit", "--endpoint-url", url, "-r", "us-east-1"], capsys, monkeypatch
+            )
+        finally:
+            server.shutdown()
+            server.server_close()
+        assert code == 3
+        assert out == ""
+        assert err == (
+            f"error: sts in us-east-1 at {url} answered something that is not an AWS API "
+            "response (an HTML page?): check --endpoint-url\n"
+        )
+
+    def test_audit_stack_file_that_is_binary(
+        self,
+        project: Path,
+        tmp_path: Path,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        other = tmp_path / "Pulumi.dev.yaml"
+        other.write_bytes(b"\x89PNG\r\n\x1a\n\x00\x00")
+        err = one_error(
+            invoke(
+                ["audit", "--stack", "dev", "--stack-file", str(other), "--cwd", str(project)],
+                capsys,
+                monkeypatch,
+            )
+        )
+        assert f"{other}: contains NUL bytes" in err
+
+
+class TestStateFolder:
+    def test_tierguard_existing_as_a_file_is_one_line(self, tmp_path: Path) -> None:
+        (tmp_path / ".tierguard").write_text("not a folder")
+        with pytest.raises(UsageError) as caught:
+            choose_backend(tmp_path, backend=None, environ={}).prepare()
+        assert str(caught.value) == (
+            f"cannot create {tmp_path / '.tierguard' / 'state'}: {tmp_path / '.tierguard'} is "
+            f"a file, not a directory; tierguard keeps its state there, so move "
+            f"{tmp_path / '.tierguard'} out of the way"
+        )
+
+    def test_the_emulator_folder_in_the_way_is_one_line(self, tmp_path: Path) -> None:
+        (tmp_path / ".tierguard").mkdir()
+        (tmp_path / ".tierguard" / "emulator").write_text("x")
+        (tmp_path / "Pulumi.dev.yaml").write_text("config: {}\n")
+        with (
+            pytest.raises(UsageError, match="is a file, not a directory"),
+            emulator_stack(tmp_path, FakeEngine(), "dev", region="us-east-1"),
+        ):
+            pass  # pragma: no cover - never entered
+
+
+class TestPassphraseFile:
+    """Checked on every run: a regular, non-empty file of this user, mode 0600, no link.
+    The message says what to do and never contains the passphrase."""
+
+    @pytest.fixture(name="passphrase")
+    def _passphrase(self, tmp_path: Path) -> Path:
+        choose_backend(tmp_path, backend=None, environ={}).prepare()
+        return tmp_path / ".tierguard" / "passphrase"
+
+    def check(self, tmp_path: Path, secret: str | None = None) -> str:
+        with pytest.raises(UsageError) as caught:
+            choose_backend(tmp_path, backend=None, environ={}).prepare()
+        message = str(caught.value)
+        assert "\n" not in message
+        if secret:
+            assert secret not in message
+        return message
+
+    def test_a_fresh_one_passes_every_run(self, passphrase: Path, tmp_path: Path) -> None:
+        choose_backend(tmp_path, backend=None, environ={}).prepare()
+        assert stat.S_IMODE(passphrase.stat().st_mode) == 0o600
+
+    def test_readable_by_others(self, passphrase: Path, tmp_path: Path) -> None:
+        secret = passphrase.read_text()
+        passphrase.chmod(0o644)
+        assert self.check(tmp_path, secret) == (
+            f"the passphrase file {passphrase} has mode 0644, readable by others; run "
+            f"`chmod 600 {passphrase}` (and consider the passphrase exposed)"
+        )
+
+    def test_empty(self, passphrase: Path, tmp_path: Path) -> None:
+        passphrase.write_text("")
+        assert "is empty; restore it from your backup" in self.check(tmp_path)
+
+    def test_a_directory(self, passphrase: Path, tmp_path: Path) -> None:
+        passphrase.unlink()
+        passphrase.mkdir()
+        assert "is not a regular file" in self.check(tmp_path)
+
+    def test_a_symlink(self, passphrase: Path, tmp_path: Path) -> None:
+        real = tmp_path / "elsewhere"
+        real.write_text(passphrase.read_text())
+        real.chmod(0o600)
+        secret = real.read_text()
+        passphrase.unlink()
+        passphrase.symlink_to(real)
+        assert "is a symbolic link" in self.check(tmp_path, secret)
+
+    @pytest.mark.skipif(os.getuid() != 0, reason="changing a file's owner needs root")
+    def test_owned_by_someone_else(self, passphrase: Path, tmp_path: Path) -> None:
+        os.chown(passphrase, 4242, -1)
+        assert "belongs to uid 4242, not to you (uid 0); chown it" in self.check(tmp_path)

@@ -20,11 +20,12 @@ from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import boto3
 import botocore.exceptions
 import botocore.loaders
+import botocore.parsers
 import botocore.session
 from botocore.config import Config
 
@@ -46,10 +47,24 @@ if TYPE_CHECKING:
     from mypy_boto3_lambda.client import LambdaClient
     from mypy_boto3_rds.client import RDSClient
 
-#: Throttling is retried with backoff; connection failures a few times, then reported.
-CLIENT_CONFIG = Config(
-    retries={"mode": "standard"}, connect_timeout=10, read_timeout=30, user_agent_extra="tierguard"
-)
+#: Seconds to wait for a connection or an answer (``tierguard audit --timeout``).
+DEFAULT_TIMEOUT = 30.0
+
+
+def client_config(timeout: float = DEFAULT_TIMEOUT, *, attempts: int | None = None) -> Config:
+    """Throttling is retried with backoff; connection failures a few times, then reported."""
+    retries: dict[str, Any] = {"mode": "standard"}
+    if attempts is not None:
+        retries["max_attempts"] = attempts
+    return Config(
+        retries=retries,  # type: ignore[arg-type]
+        connect_timeout=timeout,
+        read_timeout=timeout,
+        user_agent_extra="tierguard",
+    )
+
+
+CLIENT_CONFIG = client_config()
 MAX_WORKERS = 8
 _DENIED = {
     "AccessDenied",
@@ -116,9 +131,12 @@ def _action(service: str, exc: botocore.exceptions.ClientError) -> str:
 
 
 @contextmanager
-def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[None]:
+def aws_errors(
+    service: str, region: str, endpoint_url: str | None, timeout: float | None = None
+) -> Iterator[None]:
     """Turn botocore's exceptions into one-line ``AwsError``s (never with credentials)."""
     where = f"{service} in {region}" + (f" at {endpoint_url}" if endpoint_url else "")
+    waited = f"{timeout:g} s" if timeout is not None else "the timeout"
     try:
         yield
     except botocore.exceptions.NoCredentialsError:
@@ -130,13 +148,21 @@ def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[
         raise AwsError(
             f"incomplete AWS credentials: {exc.kwargs.get('cred_var')} is missing"
         ) from None
+    except (botocore.exceptions.ConnectTimeoutError, botocore.exceptions.ReadTimeoutError):
+        raise AwsError(
+            f"no answer from {where} within {waited}: check the network or --endpoint-url "
+            "(--timeout sets how long to wait)"
+        ) from None
     except (
         botocore.exceptions.EndpointConnectionError,
-        botocore.exceptions.ConnectTimeoutError,
-        botocore.exceptions.ReadTimeoutError,
         botocore.exceptions.ConnectionClosedError,
     ):
         raise AwsError(f"cannot reach {where}: check the network or --endpoint-url") from None
+    except botocore.parsers.ResponseParserError:
+        raise AwsError(
+            f"{where} answered something that is not an AWS API response (an HTML page?): "
+            "check --endpoint-url"
+        ) from None
     except botocore.exceptions.ClientError as exc:
         error = exc.response.get("Error", {})
         code = error.get("Code", "Unknown")
@@ -153,28 +179,36 @@ def aws_errors(service: str, region: str, endpoint_url: str | None) -> Iterator[
             f"{_action(service, exc)} failed in {region}: {code} {message}".strip()
         ) from None
     except botocore.exceptions.BotoCoreError as exc:
-        raise AwsError(f"{where}: {exc}") from None
+        raise AwsError(
+            f"{where}: {str(exc).splitlines()[0] if str(exc) else type(exc).__name__}"
+        ) from None
 
 
 class _Clients:
-    def __init__(self, base: boto3.session.Session, region: str, endpoint_url: str | None) -> None:
+    def __init__(
+        self,
+        base: boto3.session.Session,
+        region: str,
+        endpoint_url: str | None,
+        config: Config = CLIENT_CONFIG,
+    ) -> None:
         self.region = region
         self.endpoint_url = endpoint_url
         try:
             self.ec2: EC2Client = base.client(
-                "ec2", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+                "ec2", region_name=region, endpoint_url=endpoint_url, config=config
             )
             self.elbv2: ElasticLoadBalancingv2Client = base.client(
-                "elbv2", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+                "elbv2", region_name=region, endpoint_url=endpoint_url, config=config
             )
             self.elb: ElasticLoadBalancingClient = base.client(
-                "elb", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+                "elb", region_name=region, endpoint_url=endpoint_url, config=config
             )
             self.rds: RDSClient = base.client(
-                "rds", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+                "rds", region_name=region, endpoint_url=endpoint_url, config=config
             )
             self.lambda_: LambdaClient = base.client(
-                "lambda", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+                "lambda", region_name=region, endpoint_url=endpoint_url, config=config
             )
         except ValueError as exc:  # botocore: "Invalid endpoint: …"
             raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
@@ -330,13 +364,28 @@ def collect_region(clients: _Clients) -> RegionInventory:
     )
 
 
-def account_id(base: boto3.session.Session, region: str, endpoint_url: str | None) -> str | None:
-    """The account audited; also proves the credentials work before anything else runs."""
-    with aws_errors("sts", region, endpoint_url):
+def account_id(
+    base: boto3.session.Session,
+    region: str,
+    endpoint_url: str | None,
+    timeout: float = DEFAULT_TIMEOUT,
+) -> str | None:
+    """The account audited; also proves the credentials work before anything else runs.
+
+    One attempt only: an endpoint that accepts connections and never answers costs
+    ``timeout`` seconds, not three times that.
+    """
+    with aws_errors("sts", region, endpoint_url, timeout):
         sts = base.client(
-            "sts", region_name=region, endpoint_url=endpoint_url, config=CLIENT_CONFIG
+            "sts",
+            region_name=region,
+            endpoint_url=endpoint_url,
+            config=client_config(timeout, attempts=1),
         )
-        return sts.get_caller_identity().get("Account")
+        try:
+            return sts.get_caller_identity().get("Account")
+        except KeyError:  # botocore's XML parser on a 200 answer that is no STS response
+            raise botocore.parsers.ResponseParserError("not an STS response") from None
 
 
 def collect(
@@ -345,16 +394,17 @@ def collect(
     profile: str | None = None,
     endpoint_url: str | None = None,
     max_workers: int = MAX_WORKERS,
+    timeout: float = DEFAULT_TIMEOUT,
 ) -> Inventory:
     """Read every requested region concurrently (results in the order asked for)."""
     base = session(profile)
     chosen = resolve_regions(regions, base)
     try:
-        account = account_id(base, chosen[0], endpoint_url)
+        account = account_id(base, chosen[0], endpoint_url, timeout)
     except ValueError as exc:  # botocore: "Invalid endpoint: …"
         raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
 
-    clients = [_Clients(base, region, endpoint_url) for region in chosen]
+    clients = [_Clients(base, region, endpoint_url, client_config(timeout)) for region in chosen]
     with ThreadPoolExecutor(max_workers=max(1, min(max_workers, len(chosen)))) as pool:
         inventories = tuple(pool.map(collect_region, clients))
     return Inventory(regions=inventories, account=account)

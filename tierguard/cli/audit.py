@@ -9,9 +9,10 @@ import click
 
 from tierguard.audit import audit as run_audit
 from tierguard.audit import report_json, report_text
-from tierguard.audit.collect import collect
+from tierguard.audit.collect import DEFAULT_TIMEOUT, collect
 from tierguard.audit.findings import Level
 from tierguard.audit.report import sarif_parts
+from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._stack import CWD_OPTION, load
 from tierguard.errors import AuditFailed, UsageError
 from tierguard.plan import NetworkPlan
@@ -52,8 +53,16 @@ from tierguard.report.sarif import write_sarif
 )
 @click.option(
     "--sarif",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Also write the findings as SARIF 2.1.0 (GitHub code scanning).",
+)
+@click.option(
+    "--timeout",
+    type=click.FloatRange(min=0.1, max=600),
+    default=DEFAULT_TIMEOUT,
+    show_default=True,
+    metavar="SECONDS",
+    help="How long to wait for AWS (or --endpoint-url) to connect and to answer a call.",
 )
 def audit(
     regions: tuple[str, ...],
@@ -65,6 +74,7 @@ def audit(
     as_json: bool,
     fail_on: str | None,
     sarif: Path | None,
+    timeout: float,
 ) -> None:
     """Audit security groups and network ACLs as they are: unused groups, real internet
     exposure, hygiene, and (with --stack) drift from the stack. Read-only."""
@@ -79,11 +89,12 @@ def audit(
         plan_region = region_from(raw_region if isinstance(raw_region, str) else None)
         if plan_region not in regions:
             regions = (*regions, plan_region)
-    inventory = collect(regions, profile=profile, endpoint_url=endpoint_url)
+    inventory = collect(regions, profile=profile, endpoint_url=endpoint_url, timeout=timeout)
     report = run_audit(inventory, plan, plan_region=plan_region)
     if sarif is not None:
         rules, results = sarif_parts(report)
-        write_sarif(sarif, rules, results)
+        with writing(sarif, "--sarif"):
+            write_sarif(sarif, rules, results)
     if as_json:
         click.echo(json.dumps(report_json(report), indent=2))
     else:

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import click
 
+from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import STACK_OPTION, load_program
 from tierguard.cli.reach import print_notes, program_topology
@@ -79,9 +80,11 @@ def offline_preview(
     matrix = analyze(found.topology)
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
-        write_sarif(sarif, rules, results)
+        with writing(sarif, "--sarif"):
+            write_sarif(sarif, rules, results)
     if diagram is not None:
-        diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))
+        with writing(diagram, "--diagram"):
+            diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))
     if as_json:
         document["policies"] = report_json(report)
         document["reachability"] = matrix_json(matrix)
@@ -119,12 +122,12 @@ def offline_preview(
 )
 @click.option(
     "--sarif",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="With --offline: also write policy findings as SARIF 2.1.0 (GitHub code scanning).",
 )
 @click.option(
     "--diagram",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="With --offline: also write the reachability graph (Mermaid, or DOT for *.dot).",
 )
 @click.option("--expect-no-changes", is_flag=True, help="Fail if the preview shows any change.")

@@ -15,6 +15,7 @@ import click
 from rich.console import Console
 from rich.markup import escape
 
+from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._shared import console
 from tierguard.cli._stack import LoadedProgram, load_program, stack_options
 from tierguard.errors import UsageError
@@ -82,7 +83,7 @@ def print_notes(notes: Sequence[str], out: Console) -> None:
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--diagram",
-    type=click.Path(dir_okay=False, path_type=Path),
+    type=OutputFile(),
     help="Also write the graph: Mermaid (.md/.mmd), or Graphviz DOT when the name ends in .dot.",
 )
 def reach(
@@ -144,7 +145,8 @@ def reach(
             matrix.sources, (target,), {k: v for k, v in matrix.cells.items() if k[1] == target}
         )
     if diagram is not None:
-        diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))
+        with writing(diagram, "--diagram"):
+            diagram.write_text(dot(matrix) if diagram.suffix == ".dot" else mermaid(matrix))
     if as_json:
         click.echo(json.dumps(matrix_json(matrix), indent=2))
     else:

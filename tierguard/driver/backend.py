@@ -13,6 +13,7 @@ from __future__ import annotations
 import os
 import re
 import secrets
+import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,9 +45,9 @@ class BackendChoice:
 
     def prepare(self) -> None:
         """Create the embedded state folder and passphrase file (once the engine is there,
-        so a run that cannot start leaves nothing behind)."""
+        so a run that cannot start leaves nothing behind); check the passphrase file."""
         if self.state_dir is not None:
-            self.state_dir.mkdir(parents=True, exist_ok=True)
+            ensure_dir(self.state_dir)
         if self.passphrase_file is not None:
             ensure_passphrase_file(self.passphrase_file)
 
@@ -74,13 +75,57 @@ def validate_backend_url(url: str) -> str:
     return url
 
 
+def ensure_dir(path: Path) -> Path:
+    """``mkdir -p`` for tierguard's own folders; a file in the way is one clear error."""
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        blocker = next((p for p in (path, *path.parents) if p.exists() and not p.is_dir()), None)
+        if blocker is None:
+            raise UsageError(f"cannot create {path}: {exc.strerror}") from None
+        raise UsageError(
+            f"cannot create {path}: {blocker} is a file, not a directory; tierguard keeps its "
+            f"state there, so move {blocker} out of the way"
+        ) from None
+    return path
+
+
+def check_passphrase_file(path: Path) -> Path:
+    """Refuse a passphrase file anyone else could read or swap: it must be a regular,
+    non-empty file (not a symlink) owned by this user with mode 0600. Only metadata is
+    read; the passphrase itself never is."""
+    info = path.lstat()
+    fix: str | None = None
+    if stat.S_ISLNK(info.st_mode):
+        fix = "is a symbolic link; replace it with the file itself (mode 0600)"
+    elif not stat.S_ISREG(info.st_mode):
+        fix = "is not a regular file; move it away and restore the passphrase file"
+    elif info.st_uid != os.getuid():
+        fix = f"belongs to uid {info.st_uid}, not to you (uid {os.getuid()}); chown it to yourself"
+    elif stat.S_IMODE(info.st_mode) & 0o077:
+        fix = (
+            f"has mode {stat.S_IMODE(info.st_mode):04o}, readable by others; run "
+            f"`chmod 600 {path}` (and consider the passphrase exposed)"
+        )
+    elif info.st_size == 0:
+        fix = (
+            "is empty; restore it from your backup (the state's secrets are encrypted with "
+            "it), or delete it only if no stack has been deployed from this project"
+        )
+    if fix is not None:
+        raise UsageError(f"the passphrase file {path} {fix}")
+    return path
+
+
 def ensure_passphrase_file(path: Path) -> Path:
-    """Create the passphrase file once (0600, random); later calls only check it."""
-    path.parent.mkdir(parents=True, exist_ok=True)
+    """Create the passphrase file once (0600, random); later calls check it."""
+    ensure_dir(path.parent)
     try:
         fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
     except FileExistsError:
-        return path
+        return check_passphrase_file(path)
+    except OSError as exc:
+        raise UsageError(f"cannot create the passphrase file {path}: {exc.strerror}") from None
     with os.fdopen(fd, "w", encoding="utf-8") as handle:
         handle.write(secrets.token_urlsafe(32))
     return path

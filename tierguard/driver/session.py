@@ -23,7 +23,7 @@ from pathlib import Path
 
 from pulumi.automation import CommandError, PulumiCommand
 
-from tierguard.driver.backend import BackendChoice
+from tierguard.driver.backend import BackendChoice, ensure_dir
 from tierguard.driver.emulator import (
     EMULATOR_DIR,
     Emulator,
@@ -87,7 +87,7 @@ def emulator_stack(
     """A running emulator and a fresh ``stack`` in the emulator backend; cleaned up after."""
     name = stack.rsplit("/", 1)[-1]
     scratch = scratch_stack_file(project_dir, stack)
-    scratch.parent.mkdir(parents=True, exist_ok=True)
+    ensure_dir(scratch.parent)
     with (project_dir / EMULATOR_DIR / "lock").open("w") as lock:
         try:
             fcntl.flock(lock, fcntl.LOCK_EX | fcntl.LOCK_NB)
