@@ -214,3 +214,35 @@ def test_a_missing_stack_file_is_named_when_others_exist() -> None:
     assert "Pulumi.prod.yaml" in result.stderr
     assert "stacks here: dev" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+def test_the_program_is_found_where_pulumi_yaml_main_points(tmp_path: Path) -> None:
+    """``main: infra/`` runs ``infra/__main__.py``, as the Python language host does."""
+    (tmp_path / "infra").mkdir()
+    source = EXAMPLES / "existing-acl-rule"
+    (tmp_path / "Pulumi.yaml").write_text((source / "Pulumi.yaml").read_text() + "main: infra/\n")
+    (tmp_path / "infra" / "__main__.py").write_text((source / "__main__.py").read_text())
+    result = tierguard("reach", "--json", "-C", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert json.loads(result.stdout)["targets"] == ["web"]
+
+
+def test_a_main_that_is_not_there_is_named(tmp_path: Path) -> None:
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\nmain: src/app.py\n")
+    result = tierguard("reach", "-C", str(tmp_path))
+    assert result.returncode == 2
+    assert "Pulumi.yaml: main: 'src/app.py': no app.py there" in result.stderr
+
+
+def test_a_data_source_the_mocks_cannot_answer_is_named(tmp_path: Path) -> None:
+    """An AMI lookup needs AWS; offline it has no answer, and the error says which call."""
+    (tmp_path / "Pulumi.yaml").write_text("name: p\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        'ami = aws.ec2.get_ami(most_recent=True, owners=["amazon"])\n'
+        'aws.ec2.Instance("x", ami=ami.id, instance_type="t3.micro")\n'
+    )
+    result = tierguard("reach", "-C", str(tmp_path))
+    assert result.returncode == 1
+    assert "aws:ec2/getAmi:getAmi" in result.stderr
+    assert "Traceback" not in result.stderr

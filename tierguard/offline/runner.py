@@ -23,8 +23,8 @@ from pulumi.runtime.mocks import set_mocks
 from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
-from tierguard.config.stackfile import StackFile
-from tierguard.errors import ProgramError
+from tierguard.config.stackfile import PROJECT_FILE, StackFile, load_yaml
+from tierguard.errors import ConfigError, Problem, ProgramError
 from tierguard.offline.mocks import PlanMocks, RecordedResource, RecordingMonitor
 
 PROGRAM = "__main__.py"
@@ -57,6 +57,31 @@ def _on_path(directory: Path) -> Iterator[None]:
         sys.path.remove(entry)
 
 
+def program_path(project_dir: Path) -> Path:
+    """The program the language host runs: ``Pulumi.yaml``'s ``main`` (a directory holding
+    ``__main__.py``, or a Python file) relative to the project, else ``__main__.py``."""
+    project = load_yaml(project_dir / PROJECT_FILE)
+    main = project.get("main") if isinstance(project, dict) else None
+    if main is None:
+        return project_dir / PROGRAM
+    where = f"{project_dir / PROJECT_FILE}: main"
+    if not isinstance(main, str) or not main.strip():
+        raise ConfigError([Problem(where, "must be a path relative to the project")])
+    target = project_dir / main
+    program = target / PROGRAM if target.is_dir() else target
+    if not program.is_file():
+        raise ConfigError(
+            [
+                Problem(
+                    where,
+                    f"{main!r}: no {program.name} there (a directory with {PROGRAM}, "
+                    "or a .py file)",
+                )
+            ]
+        )
+    return program
+
+
 def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
     """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it."""
     region = str(stack_file.config.get("aws:region", "us-east-1"))
@@ -73,18 +98,25 @@ def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = Tru
     # set_mocks installs a finished root stack for unit tests; the program gets its own,
     # as under the language host, so its exports arrive as the stack's outputs.
     settings.set_root_resource(None)  # type: ignore[arg-type]
-    program = project_dir / PROGRAM
+    program = program_path(project_dir)
 
     def main() -> None:
         runpy.run_path(str(program), run_name="__main__")
 
     try:
-        with _on_path(project_dir):
+        with _on_path(program.parent):
             _sync_await(run_in_stack(main))
     except pulumi.RunError as exc:
         raise ProgramError(f"{program} stopped: {exc}") from None
     except Exception as exc:
-        raise ProgramError(f"{program} failed under the mock engine: {exc!r}") from exc
+        hint = ""
+        if mocks.unanswered:
+            hint = (
+                f"; it called data sources the mock engine cannot answer without AWS "
+                f"({', '.join(mocks.unanswered)}): pass such values through the stack's "
+                "config instead"
+            )
+        raise ProgramError(f"{program} failed under the mock engine: {exc!r}{hint}") from exc
     return ProgramRun(
         project=stack_file.project,
         stack=stack_file.stack,
