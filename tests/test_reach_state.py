@@ -6,7 +6,9 @@ The state files under ``tests/data/`` are written in the format the engine write
 ``inputs``, ``outputs``, ``parent``, ``dependencies``, ``propertyDependencies``,
 ``provider``, ``__defaults``; ``sdk/go/common/apitype/core.go`` upstream), as the AWS
 provider fills them for the hand-written programs in ``examples/`` after ``pulumi up``
-(``existing-acl-rule`` after ``pulumi refresh``, its ACL's outputs mirroring the separate
+(``group-rules``: groups read back before their separate rules existed, members placed by
+a load balancer's ``subnets``, an interface and an RDS subnet group, an encrypted secret;
+``existing-acl-rule`` after ``pulumi refresh``, its ACL's outputs mirroring the separate
 ``NetworkAclRule``, plus a replaced group still marked ``delete``).
 """
 
@@ -46,13 +48,14 @@ def reach_json(*args: str) -> dict[str, Any]:
     return dict(json.loads(result.stdout))
 
 
-@pytest.mark.parametrize("example", ["ssh-open-instance", "existing-acl-rule"])
+@pytest.mark.parametrize("example", ["ssh-open-instance", "group-rules", "existing-acl-rule"])
 def test_the_state_after_up_answers_as_the_offline_preview_of_the_same_program(
     example: str,
 ) -> None:
     """Same tiers, same sources, same verdict in every cell, same explanations' inputs:
     real ids and provider-computed outputs change nothing a connection depends on."""
-    from_state = reach_json("--state", str(DATA / f"{example}.stack.json"))
+    state = DATA / f"{example}.stack.json"
+    from_state = reach_json("--state", str(state))
     from_program = reach_json("-C", str(EXAMPLES / example))
     assert from_state == from_program
     assert any(cell["open"] for cell in from_state["reach"])  # not vacuously equal

@@ -59,8 +59,10 @@ def _on_path(directory: Path) -> Iterator[None]:
 
 def program_path(project_dir: Path) -> Path:
     """The program the language host runs: ``Pulumi.yaml``'s ``main`` (a directory holding
-    ``__main__.py``, or a Python file) relative to the project, else ``__main__.py``."""
-    project = load_yaml(project_dir / PROJECT_FILE)
+    ``__main__.py``, or a Python file) relative to the project, else ``__main__.py`` (also
+    for a bare directory without ``Pulumi.yaml``, as benchmarks and tests run one)."""
+    path = project_dir / PROJECT_FILE
+    project = load_yaml(path) if path.is_file() else None
     main = project.get("main") if isinstance(project, dict) else None
     if main is None:
         return project_dir / PROGRAM
