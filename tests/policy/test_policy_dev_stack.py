@@ -1,7 +1,5 @@
-"""The project's own dev stack, run under mocks and fed through the real pack (issue 3).
-
-Needs the offline runner of the Pulumi program (``tierguard.offline.runner``); skipped
-where it is not present.
+"""The project's own dev stack, run under mocks and fed through the real pack as the
+engine feeds it at preview (unknown ids, planned outputs; ``tierguard.offline.engine``).
 """
 
 from __future__ import annotations
@@ -13,19 +11,18 @@ from typing import Any
 
 import pytest
 
-from tierguard.offline.analyzer import DEFAULT_PACK_DIR, run_policy_pack
+from tierguard.config import stackfile
+from tierguard.offline import runner
+from tierguard.offline.analyzer import DEFAULT_PACK_DIR, Diagnostic, PolicyPackClient
+from tierguard.offline.engine import engine_calls
 
 ROOT = DEFAULT_PACK_DIR.parent
-runner = pytest.importorskip("tierguard.offline.runner", reason="needs the offline runner")
-render = pytest.importorskip("tierguard.offline.render", reason="needs the offline renderer")
-stackfile = pytest.importorskip("tierguard.config.stackfile", reason="needs stack files")
 
 
-def _preview(stack_file: Any) -> list[Any]:
-    document = render.to_document(runner.run_program(ROOT, stack_file))
-    return run_policy_pack(
-        document["resources"], {}, outputs=document["outputs"], python=sys.executable
-    )
+def _preview(stack_file: stackfile.StackFile) -> list[Diagnostic]:
+    calls = engine_calls(runner.run_program(ROOT, stack_file), "preview", stack_file.config)
+    with PolicyPackClient(python=sys.executable) as pack:
+        return pack.run_calls(calls, {})
 
 
 @pytest.fixture(name="dev")

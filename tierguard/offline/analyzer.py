@@ -447,15 +447,3 @@ def _diagnostics(response: Any, *, default_urn: str | None) -> list[Diagnostic]:
         for d in response.diagnostics
     ]
 
-
-def run_policy_pack(
-    resources: Sequence[Mapping[str, Any]],
-    config: Mapping[str, Any] | None = None,
-    *,
-    outputs: Mapping[str, Any] | None = None,
-    pack_dir: Path | None = None,
-    python: str | None = None,
-) -> list[Diagnostic]:
-    """Start the pack, judge ``resources`` (and the stack's ``outputs``), stop the pack."""
-    with PolicyPackClient(pack_dir, python=python) as client:
-        return client.run(resources, config, outputs=outputs)
