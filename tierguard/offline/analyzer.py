@@ -446,4 +446,3 @@ def _diagnostics(response: Any, *, default_urn: str | None) -> list[Diagnostic]:
         )
         for d in response.diagnostics
     ]
-
