@@ -681,3 +681,29 @@ class TestPassphraseFile:
     def test_owned_by_someone_else(self, passphrase: Path, tmp_path: Path) -> None:
         os.chown(passphrase, 4242, -1)
         assert "belongs to uid 4242, not to you (uid 0); chown it" in self.check(tmp_path)
+
+
+class TestQuotasConfig:
+    def test_quotas_no_account_can_have_are_refused(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        """AWS: rules per group x groups per network interface may not exceed 1,000."""
+        edit(
+            project,
+            "    name: dev\n",
+            "    name: dev\n    quotas: {security_group_rules: 250, security_groups_per_interface: 5}\n",
+        )
+        err = one_error(preview(project, capsys, monkeypatch))
+        assert err.startswith("error: tierguard:network.quotas: security_group_rules 250 x ")
+        assert "= 1250; AWS caps rules per network interface at 1000" in err
+
+    def test_a_raised_quota_within_the_product_is_accepted(
+        self, project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+    ) -> None:
+        edit(
+            project,
+            "    name: dev\n",
+            "    name: dev\n    quotas: {security_group_rules: 200, security_groups_per_interface: 5}\n",
+        )
+        code, _, err = preview(project, capsys, monkeypatch)
+        assert code == 0, err

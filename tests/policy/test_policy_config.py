@@ -46,6 +46,7 @@ MANDATORY = {
     "aws-ec2-nacl-no-all-traffic-from-internet",
     "aws-ec2-nacl-no-high-risk-ports-from-internet",
     "aws-ec2-sg-no-internet-via-prefix-list",
+    "aws-ec2-sg-rule-quota",  # over it, an apply fails part-way
 }
 
 
@@ -58,7 +59,8 @@ class TestCatalog:
             assert re.fullmatch(r"(aws-ec2-(sg|nacl|vpc)|tierguard)-[a-z0-9-]+", name), name
 
     def test_exactly_the_exposure_and_description_policies_are_mandatory(self) -> None:
-        """Internet exposure (SG and ACL) and rule descriptions are mandatory; the rest advisory."""
+        """Internet exposure (SG and ACL), rule descriptions and AWS's rule quota are
+        mandatory; the rest advisory."""
         levels = {p.name: p.enforcement_level for p in ALL_POLICIES}
         assert {n for n, lvl in levels.items() if lvl is EnforcementLevel.MANDATORY} == MANDATORY
         assert all(

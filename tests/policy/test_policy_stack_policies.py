@@ -16,6 +16,7 @@ from tierguard.policies.stack import (
     SG_PRIVATE_SCOPE,
     SG_REDUNDANT_RULES,
     SG_RULE_CONFLICTS,
+    SG_RULE_QUOTA,
     SG_TOO_MANY_RULES,
     SG_USED,
 )
@@ -142,6 +143,7 @@ ALL_STACK_POLICIES = [
     SG_PRIVATE_SCOPE,
     SG_REDUNDANT_RULES,
     SG_RULE_CONFLICTS,
+    SG_RULE_QUOTA,
     SG_TOO_MANY_RULES,
     SG_USED,
 ]
@@ -381,6 +383,68 @@ class TestTooManyRules:
         stack["app"]["inputs"]["ingress"] = [sg_block("tcp", 8080, cidrBlocks=cidrs)]
         assert _run(SG_TOO_MANY_RULES, stack).clean
         assert "7 ingress rules" in _run(SG_TOO_MANY_RULES, stack, config={"maxRules": 5}).text()
+
+
+class TestRuleQuota:
+    """Expected counts from the VPC quotas page: 60 rules per group, direction and address
+    family; a rule referencing a group (or a prefix list) counts for IPv4 and for IPv6; a
+    prefix list counts as its max entries; rules per group x groups per interface <= 1,000."""
+
+    @staticmethod
+    def cidrs(count: int, offset: int = 0) -> list[str]:
+        return [f"10.{(offset + i) // 256}.{(offset + i) % 256}.0/24" for i in range(count)]
+
+    def test_sixty_ipv4_rules_fit_and_sixty_one_do_not(self, stack: Stack) -> None:
+        """app already has one referenced-group rule; 59 more CIDRs make 60, 60 make 61."""
+        stack["app"]["inputs"]["ingress"] = [sg_block("tcp", 8080, cidrBlocks=self.cidrs(59))]
+        assert _run(SG_RULE_QUOTA, stack).clean
+        stack["app"]["inputs"]["ingress"] = [sg_block("tcp", 8080, cidrBlocks=self.cidrs(60))]
+        text = _run(SG_RULE_QUOTA, stack).text()
+        assert "61 IPv4 ingress rules as AWS counts them" in text
+        assert "IPv6" not in text
+
+    def test_the_families_are_counted_apart(self, stack: Stack) -> None:
+        """45 IPv4 and 45 IPv6 CIDRs: 90 rules, but no family over 60."""
+        v6 = [f"2001:db8:{i:x}::/48" for i in range(45)]
+        stack["app"]["inputs"]["ingress"] = [
+            sg_block("tcp", 8080, cidrBlocks=self.cidrs(45), ipv6CidrBlocks=v6)
+        ]
+        assert _run(SG_RULE_QUOTA, stack).clean
+
+    def test_a_raised_quota_is_honoured(self, stack: Stack) -> None:
+        stack["app"]["inputs"]["ingress"] = [sg_block("tcp", 8080, cidrBlocks=self.cidrs(100))]
+        assert not _run(SG_RULE_QUOTA, stack).clean
+        assert _run(SG_RULE_QUOTA, stack, config={"rulesPerGroup": 200}).clean
+
+    def test_a_prefix_list_counts_as_its_max_entries(self, stack: Stack) -> None:
+        """40 CIDRs + the reference + a prefix list of max 20 entries: 61 IPv4 rules."""
+        stack["app"]["inputs"]["ingress"] = [
+            sg_block("tcp", 8080, cidrBlocks=self.cidrs(40)),
+            sg_block("tcp", 8443, prefixListIds=["pl-0123456789abcdef0"]),
+        ]
+        assert _run(SG_RULE_QUOTA, stack).clean
+        weights = {"prefixListWeights": ["pl-0123456789abcdef0=20"]}
+        text = _run(SG_RULE_QUOTA, stack, config=weights).text()
+        assert "61 IPv4 ingress rules" in text
+        assert "61 IPv6 ingress rules" not in text  # 1 reference + 20 entries in IPv6
+
+    def test_quotas_whose_product_passes_1000_are_reported(self, stack: Stack) -> None:
+        config = {"rulesPerGroup": 250, "groupsPerInterface": 5}
+        assert "AWS caps that product at 1000" in _run(SG_RULE_QUOTA, stack, config=config).text()
+
+    def test_one_interface_over_1000_rules(self, stack: Stack) -> None:
+        """Five groups of 201 rules on one instance, quota raised to 200 x 5: each group
+        is over by one and the instance carries 1,005 ingress IPv4 rules."""
+        groups = [_group(f"q{i}") for i in range(5)]
+        for i, group in enumerate(groups):
+            group["inputs"]["ingress"] = [
+                sg_block("tcp", 8080, cidrBlocks=self.cidrs(201, offset=201 * i))
+            ]
+        stack.update({g["name"]: g for g in groups})
+        stack["busy"] = _instance("busy", stack["private"], *groups)
+        config = {"rulesPerGroup": 200, "groupsPerInterface": 5}
+        text = _run(SG_RULE_QUOTA, stack, config=config).text()
+        assert "busy carries 1005 IPv4 ingress rules across its 5 security groups" in text
 
 
 class TestGroupsPerResource:

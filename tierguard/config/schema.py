@@ -451,6 +451,25 @@ class QuotasConfig(Strict):
         default_factory=dict,
         description="Max entries of prefix lists you reference: each counts that many rules.",
     )
+    security_groups_per_interface: int = Field(
+        5,
+        ge=1,
+        le=16,
+        description="Security groups per network interface; times security_group_rules it "
+        "may not exceed 1,000 (AWS enforces that product).",
+    )
+
+    @model_validator(mode="after")
+    def _per_interface(self) -> Self:
+        product = self.security_group_rules * self.security_groups_per_interface
+        if product > 1000:
+            raise ValueError(
+                f"security_group_rules {self.security_group_rules} x "
+                f"security_groups_per_interface {self.security_groups_per_interface} = "
+                f"{product}; AWS caps rules per network interface at 1000, so no account "
+                "has these quotas"
+            )
+        return self
 
 
 def _default_ephemeral() -> PortRange:

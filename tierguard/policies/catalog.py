@@ -37,6 +37,7 @@ from tierguard.policies.stack import (
     SG_PRIVATE_SCOPE,
     SG_REDUNDANT_RULES,
     SG_RULE_CONFLICTS,
+    SG_RULE_QUOTA,
     SG_TOO_MANY_RULES,
     SG_USED,
 )
@@ -68,6 +69,7 @@ ALL_POLICIES: list[Policy] = [
     SG_USED,
     SG_RULE_CONFLICTS,
     SG_TOO_MANY_RULES,
+    SG_RULE_QUOTA,
     SG_PER_RESOURCE,
     SG_PRIVATE_SCOPE,
     SG_DEFAULT_CLOSED,

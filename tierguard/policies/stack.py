@@ -4,8 +4,8 @@ the tier chain, prefix-list contents, and agreement with the subnets' network AC
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterator, Mapping
+from collections import Counter, defaultdict
+from collections.abc import Iterable, Iterator, Mapping
 
 from pulumi_policy import EnforcementLevel, Severity
 
@@ -168,6 +168,81 @@ def check_too_many_rules(ctx: StackContext) -> Iterator[Finding]:
                     "managed prefix list.",
                     urn=group.key,
                     name=group.name,
+                )
+
+
+#: AWS: rules per group times groups per network interface may not exceed 1,000.
+PER_INTERFACE_RULES = 1000
+
+
+def _prefix_list_weights(entries: Iterable[str]) -> dict[str, int]:
+    """``pl-…=N`` settings → weights (entries the pack config schema let through)."""
+    weights: dict[str, int] = {}
+    for entry in entries:
+        name, _, number = entry.partition("=")
+        if number.isdigit():
+            weights[name.strip()] = int(number)
+    return weights
+
+
+def quota_counts(rules: Iterable[SgRule], weights: Mapping[str, int]) -> Counter[tuple[str, int]]:
+    """Rules per (direction, IP version) as EC2 counts them: a CIDR counts once in its
+    family; a group reference and a prefix list count in both families, a prefix list as
+    its maximum entries (VPC quotas, "Security group size")."""
+    counts: Counter[tuple[str, int]] = Counter()
+    for rule in rules:
+        peer = rule.peer
+        if isinstance(peer, CidrPeer):
+            counts[rule.direction.value, peer.network.version] += 1
+            continue
+        weight = weights.get(peer.prefix_list, 1) if isinstance(peer, PrefixListPeer) else 1
+        for version in (4, 6):
+            counts[rule.direction.value, version] += weight
+    return counts
+
+
+def check_rule_quota(ctx: StackContext) -> Iterator[Finding]:
+    view = StackView(ctx)
+    quota = ctx.settings.integer("rulesPerGroup")
+    per_interface = ctx.settings.integer("groupsPerInterface")
+    weights = _prefix_list_weights(ctx.settings.strings("prefixListWeights"))
+    if quota * per_interface > PER_INTERFACE_RULES:
+        yield Finding(
+            f"the configured quotas allow {quota} rules per group times {per_interface} groups per "
+            f"network interface = {quota * per_interface}; AWS caps that product at "
+            f"{PER_INTERFACE_RULES}. Fix: set rulesPerGroup and groupsPerInterface to the "
+            "quotas your account really has."
+        )
+    by_group = {
+        key: quota_counts((r.rule for r in group.rules), weights)
+        for key, group in view.groups.items()
+    }
+    for key, counts in by_group.items():
+        group = view.groups[key]
+        for (direction, version), count in sorted(counts.items()):
+            if count > quota:
+                yield Finding(
+                    f"security group {group.name} has {count} IPv{version} {direction} rules as "
+                    f"AWS counts them (a referenced group or prefix list counts in both "
+                    f"families, a prefix list as its max entries); the quota is {quota}. The "
+                    "apply would fail part-way. Fix: merge rules, or raise rulesPerGroup "
+                    "only if AWS raised your quota.",
+                    urn=group.key,
+                    name=group.name,
+                )
+    for urn, groups in view.attachments.items():
+        total: Counter[tuple[str, int]] = Counter()
+        for key in groups:
+            total.update(by_group.get(key, Counter()))
+        for (direction, version), count in sorted(total.items()):
+            if count > PER_INTERFACE_RULES:
+                resource = view.by_urn[urn]
+                yield Finding(
+                    f"{resource.name} carries {count} IPv{version} {direction} rules across "
+                    f"its {len(groups)} security groups; a network interface takes at most "
+                    f"{PER_INTERFACE_RULES}. Fix: fewer or smaller groups.",
+                    urn=urn,
+                    name=resource.name,
                 )
 
 
@@ -542,6 +617,27 @@ SG_TOO_MANY_RULES = TierguardStackPolicy(
         topic="hygiene",
     ),
     check_too_many_rules,
+)
+
+SG_RULE_QUOTA = TierguardStackPolicy(
+    Metadata(
+        name="aws-ec2-sg-rule-quota",
+        description="Security group rules must fit AWS's quotas as AWS counts them: per "
+        "group, direction and address family (references and prefix lists in both, prefix "
+        "lists by max entries), and at most 1,000 per network interface.",
+        enforcement_level=EnforcementLevel.MANDATORY,
+        severity=Severity.HIGH,
+        remediation="Merge rules, or configure the quotas your account really has.",
+        parameters={
+            "rulesPerGroup": integer("Rules per group, direction and family.", 60, 1, 1000),
+            "groupsPerInterface": integer("Security groups per network interface.", 5, 1, 16),
+            "prefixListWeights": string_list(
+                "Max entries of referenced prefix lists, as pl-…=N (others count 1).", []
+            ),
+        },
+        topic="hygiene",
+    ),
+    check_rule_quota,
 )
 
 SG_PER_RESOURCE = TierguardStackPolicy(
