@@ -131,7 +131,7 @@ def test_rejections_name_what_dropped_them(dev: Deployed) -> None:
     assert ("198.51.100.7", 22, f"acl {acl} #50", False) in seen
     assert ("45.33.32.156", 3389, "security group", False) in seen
     assert ("45.33.32.156", 23, f"acl {acl} *", False) in seen
-    internal = {(r.tier, r.port, r.dropped_by) for r, _ in report.rejected if r.internal}
+    internal = {(r.where, r.port, r.dropped_by) for r, _ in report.rejected if r.internal}
     assert internal == {("web", 3306, "security group")}
 
 

@@ -23,6 +23,7 @@ from tierguard.errors import TierguardError
 VERBS = {
     "audit": "tierguard.cli.audit:audit",
     "check": "tierguard.cli.check:check",
+    "usage": "tierguard.cli.usage:usage",
     "preview": "tierguard.cli.preview:preview",
     "reach": "tierguard.cli.reach:reach",
     "up": "tierguard.cli.deploy:up",

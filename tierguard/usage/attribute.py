@@ -77,8 +77,8 @@ class Use:
 class Rejection:
     """Rejected traffic, grouped by who dropped it and what it was."""
 
-    interface: str
-    tier: str | None
+    where: str
+    """The tier (the group's ``tierguard:tier`` tag or name), else the interface id."""
     ingress: bool
     far: Address
     protocol: int
@@ -140,6 +140,7 @@ class Network:
             s.id: s.cidr for s in inventory.subnets if s.cidr is not None
         }
         self.acl_of: Mapping[str, NetworkAcl] = inventory.acl_by_subnet
+        self._matches: dict[tuple[object, ...], list[str]] = {}
 
     def unresolved(self, rule: SgRule) -> bool:
         """A prefix-list peer whose entries are not known: its use cannot be judged."""
@@ -159,9 +160,20 @@ class Network:
         return next((self.tiers[g] for g in eni.groups if g in self.tiers), None)
 
     def matching_rules(self, eni: NetworkInterface, ingress: bool, flow: Flow) -> list[str]:
-        """Ids of the rules of ``eni``'s groups admitting ``flow`` as a new connection."""
-        direction = Direction.INGRESS if ingress else Direction.EGRESS
+        """Ids of the rules of ``eni``'s groups admitting ``flow`` as a new connection
+        (remembered per interface, direction, far end, protocol and port)."""
         far = _far(flow, ingress)
+        key = (eni.id, ingress, far, flow.protocol, flow.dst_port)
+        found = self._matches.get(key)
+        if found is None:
+            found = self._matching(eni, ingress, flow, far)
+            self._matches[key] = found
+        return found
+
+    def _matching(
+        self, eni: NetworkInterface, ingress: bool, flow: Flow, far: Address
+    ) -> list[str]:
+        direction = Direction.INGRESS if ingress else Direction.EGRESS
         far_groups = self.groups_at(far)
         found: dict[str, None] = {}
         for group in eni.groups:
@@ -304,8 +316,7 @@ def _attribute_at(
             return
         result.rejected[
             Rejection(
-                interface=eni.id,
-                tier=network.tier_of(eni),
+                where=network.tier_of(eni) or eni.id,
                 ingress=ingress,
                 far=far,
                 protocol=flow.protocol,

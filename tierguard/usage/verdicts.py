@@ -115,8 +115,7 @@ class UsageReport:
 
 def _rejection_json(rejection: Rejection, records: int) -> dict[str, object]:
     return {
-        "interface": rejection.interface,
-        "tier": rejection.tier,
+        "at": rejection.where,
         "direction": "ingress" if rejection.ingress else "egress",
         "peer": rejection.far.compressed,
         "protocol": protocol_name(rejection.protocol),
@@ -185,14 +184,20 @@ def acl_verdicts(network: Network, attribution: Attribution) -> list[AclEntryUsa
 
 
 def usage_report(
-    network: Network, attribution: Attribution, window: tuple[int | None, int | None]
+    network: Network,
+    attribution: Attribution,
+    window: tuple[int | None, int | None],
+    *,
+    read_counts: Mapping[str, int] | None = None,
 ) -> UsageReport:
+    """Verdicts for every rule and entry; ``read_counts`` are the reader's (``lines``,
+    ``malformed``, ``nodata``, …), reported beside the attribution's own."""
     rejected = sorted(attribution.rejected.items(), key=lambda item: (-item[1], str(item[0])))
     internal = [(r, n) for r, n in rejected if r.internal]
     external = [(r, n) for r, n in rejected if not r.internal][:TOP_REJECTED]
     return UsageReport(
         window=window,
-        counts=dict(sorted(attribution.counts.items())),
+        counts=dict(sorted({**(read_counts or {}), **attribution.counts}.items())),
         rules=tuple(rule_verdicts(network, attribution)),
         acl_entries=tuple(acl_verdicts(network, attribution)),
         rejected=tuple(internal + external),

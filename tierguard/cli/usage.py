@@ -1,0 +1,176 @@
+"""``tierguard usage``: which rules VPC Flow Logs show used, unused or wider. Read-only."""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import click
+
+from tierguard.errors import AuditFailed, UsageError
+
+if TYPE_CHECKING:
+    from tierguard.cli._stack import LoadedStack
+    from tierguard.usage.attribute import Network
+    from tierguard.usage.verdicts import UsageReport
+
+
+def _stamp(value: str | None, flag: str) -> int | None:
+    """Epoch seconds, or an ISO 8601 date/time (UTC unless it says otherwise)."""
+    if value is None:
+        return None
+    text = value.strip()
+    if text.isdigit():
+        return int(text)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise UsageError(
+            f"{flag} {value!r} is not a time; use ISO 8601 (2026-11-30 or 2026-11-30T12:00Z) "
+            "or epoch seconds"
+        ) from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp())
+
+
+@click.command()
+@click.option(
+    "--flow-logs",
+    "source",
+    required=True,
+    help="A flow-log file or directory (.log, .log.gz, .parquet, as S3 delivery writes them).",
+)
+@click.option(
+    "--format",
+    "log_format",
+    help="The flow log's custom format for files without a header line, as given to AWS: "
+    "'${version} ${interface-id} ${srcaddr} …' (default: the version-2 default format).",
+)
+@click.option("-r", "--region", help="The region whose groups and ACLs the logs are about.")
+@click.option("--profile", help="The AWS profile to use (default: the usual credential chain).")
+@click.option("--endpoint-url", help="Send every call to this endpoint (an emulator).")
+@click.option(
+    "-s", "--stack", help="Report this stack's groups only, and suggest a change to its file."
+)
+@click.option(
+    "--stack-file",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="With --stack: use this stack file instead of Pulumi.<stack>.yaml.",
+)
+@click.option(
+    "-C",
+    "--cwd",
+    type=click.Path(file_okay=False, path_type=Path),
+    default=Path(),
+    help="Run as if started in this directory (the project is found upward).",
+)
+@click.option("--since", help="Only records ending at or after this time (ISO 8601 or epoch).")
+@click.option("--until", help="Only records starting at or before this time.")
+@click.option("--json", "as_json", is_flag=True, help="Print JSON.")
+@click.option(
+    "--sarif",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Also write the findings as SARIF 2.1.0.",
+)
+@click.option(
+    "--fail-on",
+    type=click.Choice(["error", "warning", "note"]),
+    help="Exit 1 when a finding of this level or worse is reported (a CI gate).",
+)
+def usage(
+    source: str,
+    log_format: str | None,
+    region: str | None,
+    profile: str | None,
+    endpoint_url: str | None,
+    stack: str | None,
+    stack_file: Path | None,
+    cwd: Path,
+    since: str | None,
+    until: str | None,
+    as_json: bool,
+    sarif: Path | None,
+    fail_on: str | None,
+) -> None:
+    """Attribute VPC Flow Logs to security-group rules and ACL entries: rules no flow
+    used, rules wider than their traffic (with the narrowest replacement), and rejected
+    traffic worth a look. Suggests a stack-file change as a diff; never applies it."""
+    from tierguard.audit.collect import collect
+    from tierguard.cli._stack import load
+    from tierguard.program import region_from
+    from tierguard.report.sarif import write_sarif
+    from tierguard.usage.attribute import Network, attribute
+    from tierguard.usage.flowlogs import parse_format, read
+    from tierguard.usage.render import SARIF_RULES, failing, sarif_results, text_lines
+    from tierguard.usage.verdicts import usage_report
+
+    if source.startswith(("s3://", "logs:")):
+        raise UsageError(
+            f"--flow-logs {source!r}: S3 and CloudWatch Logs sources are not implemented yet; "
+            "download the objects (aws s3 sync) and pass the directory"
+        )
+    if stack_file is not None and stack is None:
+        raise UsageError("--stack-file needs --stack: it names the stack to report on")
+    start, end = _stamp(since, "--since"), _stamp(until, "--until")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--since {since!r} is after --until {until!r}")
+    fields = parse_format(log_format) if log_format else None
+    loaded = load(cwd, stack, stack_file) if stack is not None else None
+    if loaded is not None and region is None:
+        raw = loaded.stack.config.get("aws:region")
+        region = region_from(raw if isinstance(raw, str) else None)
+    result = read(Path(source), fields=fields, since=start, until=end)
+    inventory = collect([region] if region else [], profile=profile, endpoint_url=endpoint_url)
+    network = Network(inventory.regions[0])
+    report = usage_report(
+        network,
+        attribute(network, result.flows),
+        (start if start is not None else result.first, end if end is not None else result.last),
+        read_counts=result.counts,
+    )
+    diff = ""
+    if loaded is not None:
+        assert stack is not None
+        report, diff = _for_stack(report, network, stack, loaded)
+    if sarif is not None:
+        write_sarif(sarif, SARIF_RULES, sarif_results(report))
+    if as_json:
+        doc = report.to_json()
+        doc["files"] = {"read": result.files, "unreadable": result.unreadable}
+        doc["suggested_diff"] = diff or None
+        click.echo(json.dumps(doc, indent=2))
+    else:
+        for line in text_lines(report, files=result.files, unreadable=result.unreadable):
+            click.echo(line)
+        if diff:
+            click.echo("")
+            click.echo("Suggested change (not applied):")
+            click.echo(diff.rstrip("\n"))
+    if fail_on is not None and (count := failing(report, fail_on)):
+        raise AuditFailed(f"{count} finding(s) at level {fail_on} or worse (--fail-on {fail_on})")
+
+
+def _for_stack(
+    report: UsageReport, network: Network, stack: str, loaded: LoadedStack
+) -> tuple[UsageReport, str]:
+    """The stack's groups and its VPC's ACLs only, and the suggested stack-file diff."""
+    from tierguard.audit.inventory import TAG_STACK
+    from tierguard.usage.diff import suggested_diff
+
+    groups = [g for g in network.inventory.groups if g.tags.get(TAG_STACK) == stack]
+    mine = {g.id for g in groups}
+    vpcs = {g.vpc_id for g in groups}
+    acls = {a.id for a in network.inventory.acls if a.vpc_id in vpcs}
+    report = dataclasses.replace(
+        report,
+        rules=tuple(r for r in report.rules if r.group_id in mine),
+        acl_entries=tuple(e for e in report.acl_entries if e.ref.acl_id in acls),
+    )
+    names = {r.id: r.tags.get("Name", "") for g in groups for r in g.rules}
+    path = loaded.stack.path
+    text = path.read_text(encoding="utf-8")
+    return report, suggested_diff(text, path.name, loaded.plan, report.rules, names)
