@@ -91,7 +91,11 @@ def test_a_rule_no_traffic_used_is_unused_and_its_acl_entry_too(dev: Deployed) -
         r.rule_id for r in report.rules if r.verdict is Verdict.UNUSED and r.group_id in tiers
     }
     assert unused == {dev.rule_ids["dev-web-in-tcp-22-203.0.113.0_24"]}
-    acl = {(e.ref.egress, e.ref.number): e.verdict for e in report.acl_entries}
+    acl = {
+        (e.ref.egress, e.ref.number): e.verdict
+        for e in report.acl_entries
+        if e.ref.acl_id == dev.acl_id
+    }
     assert acl[False, "130"] is Verdict.UNUSED  # SSH from the admin range
     assert acl[False, "100"] is Verdict.USED  # HTTPS from the internet
     assert acl[False, "50"] is Verdict.USED  # the blocked range, dropped

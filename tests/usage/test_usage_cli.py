@@ -112,10 +112,6 @@ def test_text_report_names_rules_entries_and_rejections(
             ["--flow-logs", "/nonexistent/logs"],
             "--flow-logs '/nonexistent/logs' is neither a file nor a directory",
         ),
-        (
-            ["--flow-logs", "s3://bucket/prefix"],
-            "S3 and CloudWatch Logs sources are not implemented yet",
-        ),
         (["--flow-logs", ".", "--format", "${srcaddr} ${nope}"], "unknown flow-log field 'nope'"),
         (["--flow-logs", ".", "--since", "yesterday"], "--since 'yesterday' is not a time"),
         (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -42,7 +43,8 @@ def _stamp(value: str | None, flag: str) -> int | None:
     "--flow-logs",
     "source",
     required=True,
-    help="A flow-log file or directory (.log, .log.gz, .parquet, as S3 delivery writes them).",
+    help="Where the flow logs are: a file or directory (.log, .log.gz, .parquet), "
+    "s3://BUCKET/PREFIX (S3 delivery), or logs:LOG_GROUP (CloudWatch Logs).",
 )
 @click.option(
     "--format",
@@ -104,15 +106,11 @@ def usage(
     from tierguard.program import region_from
     from tierguard.report.sarif import write_sarif
     from tierguard.usage.attribute import Network, attribute
-    from tierguard.usage.flowlogs import parse_format, read
+    from tierguard.usage.flowlogs import find_files, parse_format, read
     from tierguard.usage.render import SARIF_RULES, failing, sarif_results, text_lines
+    from tierguard.usage.sources import fetch, is_remote
     from tierguard.usage.verdicts import usage_report
 
-    if source.startswith(("s3://", "logs:")):
-        raise UsageError(
-            f"--flow-logs {source!r}: S3 and CloudWatch Logs sources are not implemented yet; "
-            "download the objects (aws s3 sync) and pass the directory"
-        )
     if stack_file is not None and stack is None:
         raise UsageError("--stack-file needs --stack: it names the stack to report on")
     start, end = _stamp(since, "--since"), _stamp(until, "--until")
@@ -123,8 +121,22 @@ def usage(
     if loaded is not None and region is None:
         raw = loaded.stack.config.get("aws:region")
         region = region_from(raw if isinstance(raw, str) else None)
-    result = read(Path(source), fields=fields, since=start, until=end)
+    if not is_remote(source):
+        find_files(Path(source))  # a bad path is bad input: said before AWS is asked
     inventory = collect([region] if region else [], profile=profile, endpoint_url=endpoint_url)
+    with tempfile.TemporaryDirectory(prefix="tierguard-flowlogs-") as scratch:
+        local = Path(source)
+        if is_remote(source):
+            local = fetch(
+                source,
+                Path(scratch),
+                profile=profile,
+                region=inventory.regions[0].region,
+                endpoint_url=endpoint_url,
+                since=start,
+                until=end,
+            )
+        result = read(local, fields=fields, since=start, until=end)
     network = Network(inventory.regions[0])
     report = usage_report(
         network,

@@ -147,7 +147,7 @@ def find_files(source: Path) -> list[Path]:
         )
     raise UsageError(
         f"--flow-logs {str(source)!r} is neither a file nor a directory; give a flow-log "
-        "file (.log, .log.gz, .parquet) or a directory of them"
+        "file (.log, .log.gz, .parquet), a directory of them, s3://BUCKET/PREFIX or logs:GROUP"
     )
 
 
