@@ -16,6 +16,7 @@ from tierguard.errors import AuditFailed, UsageError
 if TYPE_CHECKING:
     from tierguard.cli._stack import LoadedStack
     from tierguard.usage.attribute import Network
+    from tierguard.usage.flowlogs import ReadResult
     from tierguard.usage.verdicts import UsageReport
 
 
@@ -74,6 +75,14 @@ def _stamp(value: str | None, flag: str) -> int | None:
 @click.option("--until", help="Only records starting at or before this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
+    "--athena-sql",
+    is_flag=True,
+    help="Print the Athena table DDL (partition projection) for the s3:// --flow-logs "
+    "location and the aggregation query, and exit; nothing is run.",
+)
+@click.option("--database", default="flowlogs", show_default=True, help="With --athena-sql.")
+@click.option("--table", default="vpc_flow_logs", show_default=True, help="With --athena-sql.")
+@click.option(
     "--sarif",
     type=click.Path(dir_okay=False, path_type=Path),
     help="Also write the findings as SARIF 2.1.0.",
@@ -95,6 +104,9 @@ def usage(
     since: str | None,
     until: str | None,
     as_json: bool,
+    athena_sql: bool,
+    database: str,
+    table: str,
     sarif: Path | None,
     fail_on: str | None,
 ) -> None:
@@ -104,10 +116,9 @@ def usage(
     from tierguard.audit.collect import collect
     from tierguard.cli._stack import load
     from tierguard.program import region_from
-    from tierguard.report.sarif import write_sarif
     from tierguard.usage.attribute import Network, attribute
     from tierguard.usage.flowlogs import find_files, parse_format, read
-    from tierguard.usage.render import SARIF_RULES, failing, sarif_results, text_lines
+    from tierguard.usage.render import failing
     from tierguard.usage.sources import fetch, is_remote
     from tierguard.usage.verdicts import usage_report
 
@@ -117,6 +128,9 @@ def usage(
     if start is not None and end is not None and start > end:
         raise UsageError(f"--since {since!r} is after --until {until!r}")
     fields = parse_format(log_format) if log_format else None
+    if athena_sql:
+        _print_athena(source, database, table, fields, start, end)
+        return
     loaded = load(cwd, stack, stack_file) if stack is not None else None
     if loaded is not None and region is None:
         raw = loaded.stack.config.get("aws:region")
@@ -148,6 +162,17 @@ def usage(
     if loaded is not None:
         assert stack is not None
         report, diff = _for_stack(report, network, stack, loaded)
+    _emit(report, result, diff, as_json=as_json, sarif=sarif)
+    if fail_on is not None and (count := failing(report, fail_on)):
+        raise AuditFailed(f"{count} finding(s) at level {fail_on} or worse (--fail-on {fail_on})")
+
+
+def _emit(
+    report: UsageReport, result: ReadResult, diff: str, *, as_json: bool, sarif: Path | None
+) -> None:
+    from tierguard.report.sarif import write_sarif
+    from tierguard.usage.render import SARIF_RULES, sarif_results, text_lines
+
     if sarif is not None:
         write_sarif(sarif, SARIF_RULES, sarif_results(report))
     if as_json:
@@ -155,15 +180,13 @@ def usage(
         doc["files"] = {"read": result.files, "unreadable": result.unreadable}
         doc["suggested_diff"] = diff or None
         click.echo(json.dumps(doc, indent=2))
-    else:
-        for line in text_lines(report, files=result.files, unreadable=result.unreadable):
-            click.echo(line)
-        if diff:
-            click.echo("")
-            click.echo("Suggested change (not applied):")
-            click.echo(diff.rstrip("\n"))
-    if fail_on is not None and (count := failing(report, fail_on)):
-        raise AuditFailed(f"{count} finding(s) at level {fail_on} or worse (--fail-on {fail_on})")
+        return
+    for line in text_lines(report, files=result.files, unreadable=result.unreadable):
+        click.echo(line)
+    if diff:
+        click.echo("")
+        click.echo("Suggested change (not applied):")
+        click.echo(diff.rstrip("\n"))
 
 
 def _for_stack(
@@ -186,3 +209,28 @@ def _for_stack(
     path = loaded.stack.path
     text = path.read_text(encoding="utf-8")
     return report, suggested_diff(text, path.name, loaded.plan, report.rules, names)
+
+
+def _print_athena(
+    source: str,
+    database: str,
+    table: str,
+    fields: tuple[str, ...] | None,
+    start: int | None,
+    end: int | None,
+) -> None:
+    from tierguard.usage.athena import aggregate_query, table_ddl
+    from tierguard.usage.flowlogs import DEFAULT_FORMAT
+
+    if not source.startswith("s3://"):
+        raise UsageError(
+            f"--athena-sql needs --flow-logs s3://BUCKET/AWSLogs/ACCOUNT/vpcflowlogs/REGION/, "
+            f"not {source!r}"
+        )
+    chosen = fields or DEFAULT_FORMAT
+    click.echo(table_ddl(database, table, source, chosen) + ";")
+    click.echo("")
+    query = aggregate_query(
+        f"{database}.{table}", chosen, since=start, until=end, partitioned=True, dialect="athena"
+    )
+    click.echo(query + ";")

@@ -328,7 +328,7 @@ def _run(
     """Read files together; when that fails (a truncated gzip stream, a damaged Parquet
     footer) read them one by one and count the ones that cannot be read."""
     try:
-        _collect(
+        collect_rows(
             con.execute(_AGGREGATE.format(relation=relation(paths), window=window)).fetchall(),
             result,
         )
@@ -341,7 +341,8 @@ def _run(
         _run(con, [path], relation, window, result)
 
 
-def _collect(rows: Iterable[tuple[object, ...]], result: ReadResult) -> None:
+def collect_rows(rows: Iterable[tuple[object, ...]], result: ReadResult) -> None:
+    """Rows of the aggregation (this module's or ``athena.QUERY``) into ``result``."""
     for row in rows:
         (status, eni, src, dst, sport, dport, proto, action, direction, psrc, pdst, flags,
          count, packets, size, t0, t1) = row  # fmt: skip
