@@ -246,3 +246,47 @@ def test_a_data_source_the_mocks_cannot_answer_is_named(tmp_path: Path) -> None:
     assert result.returncode == 1
     assert "aws:ec2/getAmi:getAmi" in result.stderr
     assert "Traceback" not in result.stderr
+
+
+TWO_SUBNETS = """
+import pulumi_aws as aws
+
+vpc = aws.ec2.Vpc("v", cidr_block="10.3.0.0/16")
+a = aws.ec2.Subnet("a", vpc_id=vpc.id, cidr_block="10.3.1.0/24")
+b = aws.ec2.Subnet("b", vpc_id=vpc.id, cidr_block="10.3.2.0/24")
+ssh = aws.ec2.SecurityGroupIngressArgs(
+    protocol="tcp", from_port=22, to_port=22, cidr_blocks=["0.0.0.0/0"], description="ssh"
+)
+web = aws.ec2.SecurityGroup("web", vpc_id=vpc.id, ingress=[ssh])
+for name, subnet in (("web-a", a), ("web-b", b)):
+    aws.ec2.Instance(
+        name,
+        ami="ami-0123456789abcdef0",
+        instance_type="t3.micro",
+        subnet_id=subnet.id,
+        vpc_security_group_ids=[web.id],
+    )
+everything = aws.ec2.NetworkAclEgressArgs(
+    rule_no=100, action="allow", protocol="-1", from_port=0, to_port=0, cidr_block="0.0.0.0/0"
+)
+aws.ec2.NetworkAcl("closed", vpc_id=vpc.id, subnet_ids=[a.id], egress=[everything])
+"""
+
+
+def test_members_of_one_group_in_two_subnets_get_an_answer_per_subnet(tmp_path: Path) -> None:
+    """Instances of ``web`` in subnets a and b: a's ACL has no ingress entry (implicit
+    deny), b keeps the VPC's default ACL (allow all). SSH from the internet reaches the
+    members in b only, and the answer says so instead of picking one subnet."""
+    (tmp_path / "Pulumi.yaml").write_text("name: two-subnets\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(TWO_SUBNETS)
+    result = tierguard("reach", "--json", "-C", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    (cell,) = [
+        c
+        for c in json.loads(result.stdout)["reach"]
+        if (c["from"], c["to"]) == ("internet-ipv4", "web")
+    ]
+    assert [(f["ports"], f.get("partial")) for f in cell["open"]] == [("22", True)]
+    assert cell["notes"] == ["only when tier web is in subnet b"]
+    (blocked,) = cell["blocked"]
+    assert blocked["why"].startswith("only when tier web is in subnet a; network ACL closed")
