@@ -149,7 +149,10 @@ only_mutate = {list(package.mutate)!r}
 also_copy = {list(ALSO_COPY)!r}
 pytest_add_cli_args_test_selection = {list(package.tests)!r}
 pytest_add_cli_args = {pytest_args!r}
+timeout_multiplier = 5.0
 """
+    # A mutant that breaks a Pulumi program run can leave the SDK waiting forever on a
+    # future; five times the tests' own time is ample for a mutant that merely slows.
     pyproject = target / "pyproject.toml"
     pyproject.write_text(pyproject.read_text() + config.replace("'", '"'))
     return target

@@ -10,6 +10,8 @@ type and code are 8-bit fields with ``-1`` meaning any, and type ``-1`` means ev
 from __future__ import annotations
 
 import ipaddress
+import re
+from collections.abc import Callable
 
 import pytest
 
@@ -42,6 +44,7 @@ from tierguard.rules.normalize import (
     Reader,
     SourcedRule,
     Unresolved,
+    acl_traffic,
     inline_rule_blocks,
     normalize_network_acl,
     normalize_prefix_list,
@@ -397,3 +400,53 @@ class TestContainment:
     def test_containment_is_within_one_family(self, outer: str, inner: str, expected: bool) -> None:
         """A block contains another of its own family only; ::/0 holds no IPv4 block."""
         assert contains(parse_cidr(outer), parse_cidr(inner)) is expected
+
+
+class TestPortAndTypeFields:
+    """Absent fields mean "any"; a bad one is refused naming the field and the value."""
+
+    def test_absent_icmp_fields_mean_any(self) -> None:
+        """ICMP without type/code (SG port fields or ACL icmpType/icmpCode): every message."""
+        assert sg_traffic("icmp") == Traffic.of(ICMP, icmp=IcmpMatch())
+        assert sg_traffic("icmp", 3) == Traffic.of(ICMP, icmp=IcmpMatch(3))
+        assert acl_traffic("icmp") == Traffic.of(ICMP, icmp=IcmpMatch())
+        assert acl_traffic("1", icmp_type=3) == Traffic.of(ICMP, icmp=IcmpMatch(3))
+        assert acl_traffic("1", icmp_type=-1, icmp_code=4) == Traffic.of(ICMP, icmp=IcmpMatch())
+
+    def test_absent_acl_ports_mean_every_port(self) -> None:
+        """An ACL entry for TCP without ports covers 0-65535; one end given keeps the other open."""
+        assert acl_traffic("tcp") == Traffic.of(TCP, PortRange(0, 65535))
+        assert acl_traffic("6", 1024) == Traffic.of(TCP, PortRange(1024, 65535))
+        assert acl_traffic("6", None, 80) == Traffic.of(TCP, PortRange(0, 80))
+        assert acl_traffic("50", 1, 2) == Traffic.of(50)
+
+    @pytest.mark.parametrize(
+        ("call", "message"),
+        [
+            (lambda: sg_traffic("tcp", 80), "protocol 'tcp' needs fromPort and toPort"),
+            (lambda: sg_traffic("tcp", None, 80), "protocol 'tcp' needs fromPort and toPort"),
+            (lambda: sg_traffic("tcp", "x", 80), "fromPort 'x' is not a number"),
+            (lambda: sg_traffic("tcp", 80, True), "toPort True is not a number"),
+            (lambda: sg_traffic("tcp", -1, 80), "port -1 is outside 0-65535"),
+            (lambda: sg_traffic("icmp", "echo"), "ICMP type 'echo' is not a number"),
+            (lambda: sg_traffic("icmp", 8, "x"), "ICMP code 'x' is not a number"),
+            (lambda: sg_traffic("icmp", 300), "ICMP type 300 is outside -1..255"),
+            (lambda: sg_traffic("tcpp", 1, 2), "'tcpp' is not a protocol"),
+            (lambda: acl_traffic("icmp", icmp_type="x"), "icmpType 'x' is not a number"),
+            (
+                lambda: acl_traffic("icmp", icmp_type=3, icmp_code="x"),
+                "icmpCode 'x' is not a number",
+            ),
+            (lambda: acl_traffic("tcp", "x"), "fromPort 'x' is not a number"),
+            (lambda: acl_traffic("tcp", 1, "x"), "toPort 'x' is not a number"),
+            (lambda: acl_traffic("tcp", 90, 80), "range 90-80 starts after it ends"),
+        ],
+    )
+    def test_invalid_values_name_the_field(self, call: Callable[[], object], message: str) -> None:
+        """The message starts with the field (or the value) that is wrong."""
+        with pytest.raises(ValueError, match=f"^{re.escape(message)}"):
+            call()
+
+    def test_numbers_may_come_as_floats_or_strings(self) -> None:
+        """The engine sends numbers as floats; stack files may quote them."""
+        assert sg_traffic("tcp", 443.0, " 443 ") == Traffic.of(TCP, PortRange(443, 443))
