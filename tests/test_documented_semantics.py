@@ -25,6 +25,7 @@ from tierguard.rules import (
     TCP,
     AclAction,
     AclEntry,
+    Direction,
     IcmpMatch,
     Packet,
     PortRange,
@@ -273,3 +274,33 @@ class TestPrefixListQuota:
             },
         )
         assert plan(raw).tiers["web"].rules
+
+
+class TestQuotaBoundaries:
+    """EC2's quotas are "at most N": N fits, N + 1 does not (ACLs count the implicit deny)."""
+
+    def tier_with(self, rules: int, quota: int) -> dict[str, Any]:
+        ingress = [
+            {"protocol": "tcp", "ports": 1000 + i, "cidr": f"10.{i}.0.0/16"} for i in range(rules)
+        ]
+        return network(ingress, quotas={"security_group_rules": quota})
+
+    def test_a_group_may_hold_exactly_its_quota(self) -> None:
+        """Five IPv4 ingress rules under a quota of five plan; six do not."""
+        assert len(plan(self.tier_with(5, 5)).tiers["web"].rules_in(Direction.INGRESS)) == 5
+        with pytest.raises(ConfigError, match="plans 6 IPv4 ingress rules"):
+            plan(self.tier_with(6, 5))
+
+    def acl_with(self, entries: int) -> dict[str, Any]:
+        ingress = [
+            {"rule": 100 + i, "protocol": "tcp", "ports": 1000 + i, "cidr": "10.0.0.0/8"}
+            for i in range(entries)
+        ]
+        acl = {"return_traffic": False, "ingress": ingress, "egress": []}
+        return network([], acl)
+
+    def test_an_acl_holds_nineteen_entries_and_the_implicit_deny(self) -> None:
+        """The default quota of 20 per direction and family counts AWS's `*` rule too."""
+        assert len(plan(self.acl_with(19)).acls["public"].entries) == 19
+        with pytest.raises(ConfigError, match="quota is 20"):
+            plan(self.acl_with(20))
