@@ -21,9 +21,11 @@ from tierguard.rules import (
     TCP,
     UDP,
     AclAction,
+    AclEntry,
     CidrPeer,
     Direction,
     IcmpMatch,
+    Packet,
     PortRange,
     PrefixListPeer,
     SecurityGroupPeer,
@@ -31,6 +33,7 @@ from tierguard.rules import (
     Traffic,
     parse_cidr,
 )
+from tierguard.rules.acl import allowed_ports
 from tierguard.rules.addresses import contains
 from tierguard.rules.exposure import peer_text, port_label, ports_text
 from tierguard.rules.normalize import (
@@ -450,3 +453,87 @@ class TestPortAndTypeFields:
     def test_numbers_may_come_as_floats_or_strings(self) -> None:
         """The engine sends numbers as floats; stack files may quote them."""
         assert sg_traffic("tcp", 443.0, " 443 ") == Traffic.of(TCP, PortRange(443, 443))
+
+
+class TestAclPortSets:
+    """The ports first-match evaluation lets through, as exact ranges."""
+
+    def entry(self, number: int, first: int, last: int, action: AclAction) -> AclEntry:
+        world = parse_cidr("0.0.0.0/0")
+        return AclEntry(number, False, action, Traffic.of(TCP, PortRange(first, last)), world)
+
+    def test_neighbouring_allows_form_one_range(self) -> None:
+        """Allow 80-89 and 90-99: one range 80-99, nothing else."""
+        entries = [
+            self.entry(100, 80, 89, AclAction.ALLOW),
+            self.entry(110, 90, 99, AclAction.ALLOW),
+        ]
+        assert allowed_ports(
+            entries, egress=False, protocol=TCP, address=ipaddress.ip_address("192.0.2.1")
+        ) == [PortRange(80, 99)]
+
+    def test_a_deny_splits_a_later_allow(self) -> None:
+        """Deny 85 before allow 80-99: 80-84 and 86-99; up to the last port."""
+        entries = [
+            self.entry(90, 85, 85, AclAction.DENY),
+            self.entry(100, 80, 99, AclAction.ALLOW),
+            self.entry(200, 65000, 65535, AclAction.ALLOW),
+        ]
+        assert allowed_ports(
+            entries, egress=False, protocol=TCP, address=ipaddress.ip_address("192.0.2.1")
+        ) == [PortRange(80, 84), PortRange(86, 99), PortRange(65000, 65535)]
+
+    def test_an_icmp_packet_without_a_code_is_code_zero(self) -> None:
+        """A type-only question (echo request, no code) is asked as code 0."""
+        echo = Packet(ICMP, ipaddress.ip_address("192.0.2.1"), icmp_type=8)
+        assert Traffic.of(ICMP, icmp=IcmpMatch(8, 0)).matches(echo)
+        assert not Traffic.of(ICMP, icmp=IcmpMatch(8, 1)).matches(echo)
+        assert Traffic.of(50).matches(Packet(50, ipaddress.ip_address("192.0.2.1")))
+
+    def test_an_icmp_packet_has_no_port(self) -> None:
+        """Asking about ICMP "port 8" is a mistake, said as such."""
+        with pytest.raises(ValueError, match=r"^ICMP packets have a type and code, not a port$"):
+            Packet(ICMP, ipaddress.ip_address("192.0.2.1"), port=8)
+
+
+class _EngineUnknown(Exception):
+    """Stands for the policy SDK's error on reading an unknown value."""
+
+    def __init__(self, message: str = "") -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class _UnknownOnRead(dict[str, object]):
+    """Props whose ``cidrBlocks`` raises when read, as the policy SDK's do at preview."""
+
+    def __init__(self, error: _EngineUnknown, **props: object) -> None:
+        super().__init__(props)
+        self.error = error
+
+    def __getitem__(self, key: str) -> object:
+        if key == "cidrBlocks":
+            raise self.error
+        return super().__getitem__(key)
+
+
+class TestUnknownsRaisedByTheEngine:
+    def reasons(self, error: _EngineUnknown) -> tuple[Unresolved, ...]:
+        block = _UnknownOnRead(error, protocol="tcp", fromPort=22, toPort=22, cidrBlocks=None)
+        reader = Reader(unknown_errors=(_EngineUnknown,))
+        read = normalize_security_group(
+            SECURITY_GROUP, {"ingress": [block]}, group="sg-web", reader=reader
+        )
+        return read.unresolved
+
+    def test_the_engines_message_is_kept(self) -> None:
+        """The SDK's own message says what was unknown."""
+        assert self.reasons(_EngineUnknown("cidrBlocks is unknown")) == (
+            Unresolved("ingress[0]", "cidrBlocks is unknown"),
+        )
+
+    def test_without_a_message_it_is_unknown_during_preview(self) -> None:
+        """An error without a message still reads as an unknown, said plainly."""
+        assert self.reasons(_EngineUnknown()) == (
+            Unresolved("ingress[0]", "unknown during preview"),
+        )
