@@ -261,7 +261,7 @@ def main() -> int:
     parser.add_argument(
         "--survivors",
         action="store_true",
-        help="after adding tests: re-test only the last run's survivors (source unchanged)",
+        help="after adding tests: re-test only the last run's survivors (same checkout otherwise)",
     )
     options = parser.parse_args()
     chosen = [n.strip() for n in options.only.split(",") if n.strip()]
