@@ -7,6 +7,7 @@ classified as the driver expects.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -267,3 +268,23 @@ class FakeEngine:
 
     def call(self, what: str) -> Call:
         return next(c for c in self.calls if c.what == what)
+
+
+def write_lock(state: Path, *parts: str, pid: int = 4242) -> Path:
+    """A lock file as the file backend writes it (pulumi/pulumi pkg/backend/diy/lock.go:
+    ``.pulumi/locks/<QnamePath(fully qualified stack)>/<lock id>.json`` holding
+    ``lockContent{pid, username, hostname, timestamp}``)."""
+    folder = state.joinpath(".pulumi", "locks", *parts)
+    folder.mkdir(parents=True)
+    path = folder / "6c1e0a52-5f0f-4a8e-9a57-0d7b9e7c1f3a.json"
+    path.write_text(
+        json.dumps(
+            {
+                "pid": pid,
+                "username": "alice",
+                "hostname": "build-7",
+                "timestamp": "2026-12-01T03:00:00.123456789Z",
+            }
+        )
+    )
+    return path

@@ -13,7 +13,7 @@ import yaml
 from botocore.config import Config
 
 from tests.conftest import invoke
-from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
+from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure, write_lock
 from tests.moto_deploy import deploy_plan
 from tierguard.driver import session
 from tierguard.driver.backend import BackendChoice
@@ -87,6 +87,26 @@ class TestVerbs:
         assert err.startswith("error: stack 'prod' does not exist")
         assert "existing stacks: dev" in err
         assert "Traceback" not in err
+
+    def test_stacks_shows_the_file_backends_lock(
+        self,
+        project: Path,
+        engine: FakeEngine,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """`tierguard stacks` on the embedded file backend: the lock file, not the engine's
+        (always false) updateInProgress, says who holds the stack."""
+        engine.stacks.update({"dev": (34, False), "prod": (3, False)})
+        write_lock(project / ".tierguard" / "state", "organization", "tierguard", "prod")
+        code, out, err = invoke(["stacks", "-C", str(project)], capsys, monkeypatch)
+        assert code == 0, err
+        dev, prod = out.splitlines()
+        assert dev == "dev  34 resources  last update -"
+        assert prod.startswith(
+            "prod  3 resources  last update -  (locked by alice@build-7 (pid 4242) since "
+            "2026-12-01T03:00:00.123456789Z"
+        )
 
     def test_a_locked_stack_is_exit_4(
         self,

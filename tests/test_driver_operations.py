@@ -16,7 +16,7 @@ import yaml
 from pulumi.automation import EngineEvent
 
 from tests.conftest import PROJECT_DIR
-from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure
+from tests.fake_engine import LOCKED, FakeEngine, FakeStack, engine_failure, write_lock
 from tests.test_preview_policies import SSH_FROM_ADMINS, SSH_FROM_ANYWHERE
 from tierguard.driver.backend import choose_backend
 from tierguard.driver.demo import run_demo
@@ -565,6 +565,56 @@ class TestPolicyGate:
             info.value
         )
         assert engine.calls == []
+
+
+class TestFileBackendLocks:
+    """The file backend never reports ``updateInProgress`` in ``stack ls --json``; its lock
+    is a file (engine-protocol.md), so tierguard reads it."""
+
+    def test_stacks_shows_a_lock_the_engine_does_not_report(self, project: Path) -> None:
+        engine = FakeEngine({"dev": (34, False), "prod": (3, False)})
+        deployer = make(project, engine, Recorder())
+        assert deployer.backend.state_dir is not None
+        lock = write_lock(deployer.backend.state_dir, "organization", "tierguard", "prod")
+        rows = {r["name"]: r for r in deployer.stacks()}
+        assert rows["dev"]["update_in_progress"] is False
+        assert rows["dev"]["locked_by"] == []
+        assert rows["prod"]["update_in_progress"] is True
+        assert rows["prod"]["locked_by"] == [
+            f"alice@build-7 (pid 4242) since 2026-12-01T03:00:00.123456789Z ({lock})"
+        ]
+
+    def test_a_legacy_backend_locks_by_stack_name_only(self, project: Path) -> None:
+        """Before project-scoped stacks (meta.yaml version 0) the lock folder is the name."""
+        engine = FakeEngine({"dev": (34, False)})
+        deployer = make(project, engine, Recorder())
+        assert deployer.backend.state_dir is not None
+        write_lock(deployer.backend.state_dir, "dev")
+        assert deployer.locks("dev")[0].username == "alice"
+        assert deployer.locks("organization/tierguard/dev")[0].pid == 4242
+        assert deployer.locks("staging") == []
+
+    def test_a_lock_left_after_ctrl_c_is_reported_not_called_unlocked(self, project: Path) -> None:
+        """The engine was stopped before it released the lock: the message says who holds
+        it and what to run, never 'unlocked'."""
+        engine, recorder = FakeEngine(), Recorder()
+        deployer = make(project, engine, recorder)
+        assert deployer.backend.state_dir is not None
+        state = deployer.backend.state_dir
+
+        def interrupted_up(_stack: FakeStack, _kwargs: dict[str, Any]) -> None:
+            write_lock(state, "organization", "tierguard", "dev", pid=999)
+            signal.raise_signal(signal.SIGINT)
+            time.sleep(0.3)
+            raise engine_failure("error: update canceled")
+
+        engine.hooks["up"] = interrupted_up
+        with pytest.raises(Interrupted) as caught:
+            deployer.up("dev")
+        message = str(caught.value)
+        assert "is still locked by alice@build-7 (pid 999)" in message
+        assert "unlocked" not in message
+        assert "`tierguard cancel --stack dev`" in message
 
 
 class TestManyStacks:

@@ -184,7 +184,13 @@ def stacks(yes: bool, as_json: bool, backend: str | None, cwd: Path) -> None:
     if not rows:
         click.echo("no stacks yet (`tierguard up --stack NAME` creates one)")
     for row in rows:
-        busy = "  (update in progress)" if row["update_in_progress"] else ""
+        busy = (
+            f"  (locked by {'; '.join(row['locked_by'])})"
+            if row["locked_by"]
+            else "  (update in progress)"
+            if row["update_in_progress"]
+            else ""
+        )
         count = "?" if row["resources"] is None else row["resources"]
         click.echo(
             f"{row['name']}  {count} resources  last update {row['last_update'] or '-'}{busy}"

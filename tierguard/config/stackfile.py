@@ -300,7 +300,8 @@ def available_stacks(project_dir: Path) -> list[str]:
     return sorted(p.name[len("Pulumi.") : -len(".yaml")] for p in project_dir.glob("Pulumi.*.yaml"))
 
 
-def _project_name(project_dir: Path) -> str:
+def project_name(project_dir: Path) -> str:
+    """The ``name:`` of the project's ``Pulumi.yaml``."""
     project_doc = load_yaml(project_dir / PROJECT_FILE)
     if not isinstance(project_doc, dict) or not isinstance(project_doc.get("name"), str):
         raise ConfigError([Problem(str(project_dir / PROJECT_FILE), "needs a 'name:' string")])
@@ -310,12 +311,12 @@ def _project_name(project_dir: Path) -> str:
 def load_project(project_dir: Path, stack: str) -> StackFile:
     """A stack with no stack file (no config set yet), as Pulumi runs it."""
     path = project_dir / f"Pulumi.{stack}.yaml"
-    return StackFile(project=_project_name(project_dir), stack=stack, path=path, config={})
+    return StackFile(project=project_name(project_dir), stack=stack, path=path, config={})
 
 
 def load_stack(project_dir: Path, stack: str) -> StackFile:
     """Read the project name and the stack's config, with actionable errors."""
-    project = _project_name(project_dir)
+    project = project_name(project_dir)
     path = project_dir / f"Pulumi.{stack}.yaml"
     if not path.is_file():
         stacks = available_stacks(project_dir)

@@ -10,6 +10,7 @@ is generated: the engine gets the *path* (``PULUMI_CONFIG_PASSPHRASE_FILE``).
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import secrets
@@ -54,6 +55,83 @@ class BackendChoice:
     @property
     def description(self) -> str:
         return f"local state in {self.url.removeprefix('file://')}" if self.embedded else self.url
+
+    def locks(self, project: str, stack: str) -> list[LockHolder]:
+        """The lock files holding ``stack`` on a file backend (``[]`` elsewhere: other
+        backends report ``updateInProgress`` themselves)."""
+        root = file_backend_dir(self.url)
+        return [] if root is None else stack_locks(root, project, stack)
+
+
+#: The file ("diy") backend's bookkeeping folder and lock folder (pulumi/pulumi
+#: ``pkg/backend/diy/lock.go``: ``path.Join(".pulumi", "locks", QnamePath(stack))``).
+LOCK_DIR = Path(".pulumi") / "locks"
+#: The file backend's only organisation (``diyBackendReference.FullyQualifiedName``).
+FILE_BACKEND_ORG = "organization"
+
+
+@dataclass(frozen=True)
+class LockHolder:
+    """One lock file, as ``diyBackend.Lock`` writes it: ``{pid, username, hostname,
+    timestamp}`` in ``<lock dir>/<lock id>.json``."""
+
+    path: Path
+    pid: int | None
+    username: str
+    hostname: str
+    timestamp: str
+
+    def __str__(self) -> str:
+        pid = f" (pid {self.pid})" if self.pid is not None else ""
+        since = f" since {self.timestamp}" if self.timestamp else ""
+        who = f"{self.username}@{self.hostname}" if self.username else "an unknown process"
+        return f"{who}{pid}{since} ({self.path})"
+
+
+def file_backend_dir(url: str) -> Path | None:
+    """The folder of a ``file://`` backend URL (``~`` expanded as the CLI does), else None."""
+    if not url.startswith("file://"):
+        return None
+    return Path(os.path.expanduser(url.removeprefix("file://")))
+
+
+def stack_locks(root: Path, project: str, stack: str) -> list[LockHolder]:
+    """Lock files of ``stack`` under a file backend's folder ``root``.
+
+    A project-scoped backend (the default since 3.61) locks
+    ``.pulumi/locks/organization/<project>/<stack>/``; a legacy one ``.pulumi/locks/<stack>/``.
+    ``stack`` may be ``org/project/stack``, as the CLI accepts it.
+    """
+    parts = stack.split("/")
+    name = parts[-1]
+    if len(parts) == 3:
+        project = parts[1]
+    folders = [root / LOCK_DIR / FILE_BACKEND_ORG / project / name, root / LOCK_DIR / name]
+    holders: list[LockHolder] = []
+    for folder in folders:
+        try:
+            files = sorted(p for p in folder.iterdir() if p.suffix == ".json" and p.is_file())
+        except OSError:
+            continue
+        holders.extend(_read_lock(path) for path in files)
+    return holders
+
+
+def _read_lock(path: Path) -> LockHolder:
+    try:
+        doc = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        doc = {}
+    if not isinstance(doc, dict):
+        doc = {}
+    pid = doc.get("pid")
+    return LockHolder(
+        path=path,
+        pid=pid if isinstance(pid, int) else None,
+        username=str(doc.get("username") or ""),
+        hostname=str(doc.get("hostname") or ""),
+        timestamp=str(doc.get("timestamp") or ""),
+    )
 
 
 def validate_stack_name(name: str) -> str:

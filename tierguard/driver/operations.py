@@ -19,8 +19,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tierguard.config.stackfile import load_stack
-from tierguard.driver.backend import BackendChoice
+from tierguard.config.stackfile import load_stack, project_name
+from tierguard.driver.backend import BackendChoice, LockHolder
 from tierguard.driver.emulator import Emulator, scratch_stack_file
 from tierguard.driver.failures import (
     busy_message,
@@ -206,6 +206,14 @@ class Deployer:
         if not self.ui.confirm(question):
             raise TierguardError("nothing was changed (not confirmed)")
 
+    def locks(self, stack: str) -> list[LockHolder]:
+        """Who holds the stack's lock on a file backend, which never reports
+        ``updateInProgress`` (``[]`` when unlocked or not a file backend)."""
+        try:
+            return self.backend.locks(project_name(self.project_dir), stack)
+        except TierguardError:  # no readable Pulumi.yaml: nothing to look up
+            return []
+
     def _interrupt_state(self, stack: str, verb: str) -> Interrupted:
         try:
             summary = next(
@@ -213,6 +221,13 @@ class Deployer:
             )
         except Exception:  # the backend may be unreachable right after a Ctrl-C
             summary = None
+        holders = self.locks(stack)
+        if holders:
+            return Interrupted(
+                f"`{verb}` interrupted; stack {stack!r} is still locked by "
+                f"{'; '.join(str(h) for h in holders)}. Once no pulumi process is left, run "
+                f"`tierguard cancel --stack {stack}` and then `tierguard refresh --stack {stack}`"
+            )
         if summary is not None and summary.update_in_progress:
             return Interrupted(f"`{verb}` interrupted; {busy_message(stack)}")
         count = (
@@ -557,15 +572,19 @@ class Deployer:
             "", self.engine.workspace, verb="stacks", backend=self.backend.description
         ):
             summaries = self.engine.workspace.list_stacks()
-        return [
-            {
-                "name": s.name,
-                "resources": s.resource_count,
-                "last_update": s.last_update.isoformat() if s.last_update else None,
-                "update_in_progress": bool(s.update_in_progress),
-            }
-            for s in sorted(summaries, key=lambda s: s.name)
-        ]
+        rows = []
+        for s in sorted(summaries, key=lambda s: s.name):
+            holders = self.locks(s.name)
+            rows.append(
+                {
+                    "name": s.name,
+                    "resources": s.resource_count,
+                    "last_update": s.last_update.isoformat() if s.last_update else None,
+                    "update_in_progress": bool(s.update_in_progress) or bool(holders),
+                    "locked_by": [str(h) for h in holders],
+                }
+            )
+        return rows
 
     def cancel(self, stack: str) -> None:
         """Clear the stack's lock (after a crash); dangerous while an update really runs."""
