@@ -12,7 +12,7 @@ from __future__ import annotations
 import difflib
 import ipaddress
 from collections import Counter
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from tierguard.config.parse import CONFIG_KEY
@@ -25,6 +25,7 @@ from tierguard.config.schema import (
     SecurityGroupRuleConfig,
     TierConfig,
 )
+from tierguard.config.zones import zone_names
 from tierguard.errors import ConfigError, Problem
 from tierguard.rules import (
     ALL,
@@ -198,10 +199,19 @@ def _peer_text(peer: PlanPeer, named: Mapping[IPNetwork, str]) -> str:
 class _Planner:
     """Collects problems while expanding, so one run reports every mistake at once."""
 
-    def __init__(self, config: NetworkConfig, *, region: str, stack: str) -> None:
+    def __init__(
+        self,
+        config: NetworkConfig,
+        *,
+        region: str,
+        stack: str,
+        zones: Sequence[str] | None = None,
+    ) -> None:
         self.config = config
         self.region = region
         self.stack = stack
+        self.available_zones = tuple(zones) if zones is not None else zone_names(region)
+        """The region's zones: the account's answer when given, else the table."""
         self.problems: list[Problem] = []
         self.services: dict[str, Service] = {
             **BUILTIN_SERVICES,
@@ -542,9 +552,7 @@ class _Planner:
                 )
             return planned
         assert vpc.cidr is not None  # guaranteed by VpcConfig
-        zones = vpc.availability_zones or [
-            f"{self.region}{letter}" for letter in "abcdef"[: vpc.az_count]
-        ]
+        zones = self.zones(vpc.availability_zones, vpc.az_count)
         taken: list[IPNetwork] = []
         explicit: dict[str, list[IPNetwork]] = {}
         for name, group in groups.items():
@@ -586,6 +594,44 @@ class _Planner:
                 for zone, block in zip(zones, blocks, strict=False)
             )
         return created
+
+    def zones(self, named: Sequence[str] | None, count: int) -> list[str]:
+        """The zones subnets go to: the named ones (each once, all in the region), else the
+        region's first ``count``."""
+        available = self.available_zones
+        valid = f"valid: {', '.join(available)}" if available else ""
+        if named is not None:
+            seen: set[str] = set()
+            for index, zone in enumerate(named):
+                path = f"vpc.availability_zones[{index}]"
+                if zone in seen:
+                    self.problem(
+                        path,
+                        f"{zone!r} is listed twice; each zone holds one subnet per group "
+                        "(a second would repeat its name and URN)",
+                    )
+                elif available is not None and zone not in available:
+                    self.problem(
+                        path, f"{zone!r} is not an availability zone of {self.region}; {valid}"
+                    )
+                elif available is None and not zone.startswith(self.region):
+                    self.problem(path, f"{zone!r} is not in region {self.region}")
+                seen.add(zone)
+            return list(dict.fromkeys(named))
+        if available is None:
+            self.problem(
+                "vpc.az_count",
+                f"tierguard does not know the zones of region {self.region!r}; list them in "
+                "vpc.availability_zones",
+            )
+            return []
+        if count > len(available):
+            self.problem(
+                "vpc.az_count",
+                f"{count} zones asked, but {self.region} has {len(available)} ({valid}); give "
+                f"at most {len(available)} or list vpc.availability_zones",
+            )
+        return list(available[:count])
 
     def allocate(
         self, vpc: IPNetwork, length: int, count: int, taken: list[IPNetwork], path: str
@@ -720,6 +766,13 @@ def _fully_decided(entries: list[AclEntry], want: AclEntry) -> bool:
     return False
 
 
-def build_plan(config: NetworkConfig, *, region: str, stack: str) -> NetworkPlan:
-    """Expand ``config`` into the plan, or raise ``ConfigError`` listing every problem."""
-    return _Planner(config, region=region, stack=stack).build()
+def build_plan(
+    config: NetworkConfig, *, region: str, stack: str, zones: Sequence[str] | None = None
+) -> NetworkPlan:
+    """Expand ``config`` into the plan, or raise ``ConfigError`` listing every problem.
+
+    ``zones`` are the region's availability zones as the account reports them
+    (``aws.get_availability_zones``); without them the table of
+    ``tierguard.config.zones`` is used.
+    """
+    return _Planner(config, region=region, stack=stack, zones=zones).build()

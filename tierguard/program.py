@@ -7,27 +7,42 @@ and tested; the offline CLI validates the same raw value through ``plan_from_raw
 from __future__ import annotations
 
 import os
+from collections.abc import Sequence
 
 from tierguard.config.parse import parse_network
+from tierguard.config.zones import check_region
 from tierguard.errors import ConfigError
 from tierguard.plan import NetworkPlan, build_plan
 
 DEFAULT_REGION = "us-east-1"
 
 
-def plan_from_raw(raw: object, *, region: str, stack: str) -> NetworkPlan:
-    """Parse and expand one raw ``tierguard:network`` value (``ConfigError`` on problems)."""
-    return build_plan(parse_network(raw), region=region, stack=stack)
+def plan_from_raw(
+    raw: object, *, region: str, stack: str, zones: Sequence[str] | None = None
+) -> NetworkPlan:
+    """Parse and expand one raw ``tierguard:network`` value (``ConfigError`` on problems);
+    ``zones`` as the account reports them, else the region's from the zone table."""
+    return build_plan(parse_network(raw), region=region, stack=stack, zones=zones)
 
 
-def region_from(config_region: str | None) -> str:
-    """The region the provider will use: ``aws:region``, then the AWS environment."""
-    return (
-        config_region
-        or os.environ.get("AWS_REGION")
-        or os.environ.get("AWS_DEFAULT_REGION")
-        or DEFAULT_REGION
-    )
+def region_from(config_region: object) -> str:
+    """The region the provider will use: ``aws:region``, then the AWS environment;
+    ``ConfigError`` naming the source when it is no region name (``{x: 1}``, ``mars``)."""
+    if config_region is not None and config_region != "":
+        return check_region(config_region, path="aws:region")
+    for variable in ("AWS_REGION", "AWS_DEFAULT_REGION"):
+        if os.environ.get(variable):
+            return check_region(os.environ[variable], path=variable)
+    return DEFAULT_REGION
+
+
+def account_zones() -> list[str]:
+    """The zones the account has in the provider's region (``aws.get_availability_zones``,
+    state ``available``): what the engine answers at preview and up; the offline mocks
+    answer from the zone table."""
+    import pulumi_aws as aws  # noqa: PLC0415 (the CLI reads stack files without the SDK)
+
+    return list(aws.get_availability_zones(state="available").names)
 
 
 def plan_from_stack_config() -> NetworkPlan:
@@ -36,8 +51,10 @@ def plan_from_stack_config() -> NetworkPlan:
     import pulumi  # noqa: PLC0415 (the CLI reads stack files without loading the SDK)
 
     raw = pulumi.Config("tierguard").get_object("network")
-    region = region_from(pulumi.Config("aws").get("region"))
     try:
-        return plan_from_raw(raw, region=region, stack=pulumi.get_stack())
+        region = region_from(pulumi.Config("aws").get("region"))
+        return plan_from_raw(
+            raw, region=region, stack=pulumi.get_stack(), zones=account_zones() or None
+        )
     except ConfigError as exc:
         raise pulumi.RunError(f"invalid stack configuration:\n{exc}") from None

@@ -376,9 +376,19 @@ class VpcConfig(Strict):
         "private sources.",
     )
     availability_zones: list[str] | None = Field(
-        None, description="AZ names for created subnets; defaults to the region's a, b, …"
+        None,
+        description="AZ names for created subnets, in order, each once, all zones of the "
+        "stack's region (checked against the table in tierguard/config/zones.py, moto's "
+        "EC2 data, before deploy). Without it: the first az_count zones "
+        "aws.get_availability_zones reports for the account.",
     )
-    az_count: int = Field(2, ge=1, le=6, description="How many AZs when none are named.")
+    az_count: int = Field(
+        2,
+        ge=1,
+        le=6,
+        description="How many AZs when none are named; at most the region's zone count "
+        "(eu-west-1: 3, us-west-1: 2).",
+    )
     manage_default_security_group: bool = Field(
         True,
         description="Take over a created VPC's default security group and leave it with "

@@ -2,9 +2,10 @@
 
 ``PlanMocks`` answers like the AWS provider would at the end of an update: deterministic
 ids in AWS's shapes (``sg-…``, ``sgr-…``, ``acl-…``) and the computed outputs the program
-reads. ``RecordingMonitor`` keeps, for every registration, what the mock engine's
-``Mocks`` interface does not see: parent, dependencies and property dependencies, and the
-inputs decoded from that very request (registrations run on several threads).
+reads; the ``getAvailabilityZones`` invoke gets the region's zones from the zone table.
+``RecordingMonitor`` keeps, for every registration, what the mock engine's ``Mocks``
+interface does not see: parent, dependencies and property dependencies, and the inputs
+decoded from that very request (registrations run on several threads).
 """
 
 from __future__ import annotations
@@ -18,6 +19,8 @@ from pulumi.output import Unknown
 from pulumi.runtime import rpc
 from pulumi.runtime.mocks import MockCallArgs, MockMonitor, MockResourceArgs, Mocks
 from pulumi.runtime.sync_await import _ensure_event_loop
+
+from tierguard.config.zones import REGION_ZONES
 
 # The SDK's MockMonitor is unannotated; the calls into it below are marked as such.
 
@@ -36,6 +39,8 @@ _ID_PREFIX = {
     "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
 }
 ACCOUNT_ID = "123456789012"
+#: ``aws.get_availability_zones``: answered with the region's zones from the zone table.
+GET_AVAILABILITY_ZONES = "aws:index/getAvailabilityZones:getAvailabilityZones"
 
 
 def mock_id(type_: str, name: str) -> str:
@@ -73,6 +78,14 @@ class PlanMocks(Mocks):
         return id_, state
 
     def call(self, args: MockCallArgs) -> tuple[dict[str, Any], list[tuple[str, str]] | None]:
+        if args.token == GET_AVAILABILITY_ZONES:
+            zones = REGION_ZONES.get(self.region, ())
+            return {
+                "id": self.region,
+                "names": [z.name for z in zones],
+                "zoneIds": [z.zone_id for z in zones],
+                "groupNames": [self.region for _ in zones],
+            }, []  # the SDK iterates the failures of a tuple answer: [] not None
         # A data source's answer needs AWS: offline there is none (an empty result).
         if args.token not in self.unanswered:
             self.unanswered.append(args.token)

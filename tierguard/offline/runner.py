@@ -26,6 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 from tierguard.config.stackfile import PROJECT_FILE, StackFile, load_yaml
 from tierguard.errors import ConfigError, Problem, ProgramError
 from tierguard.offline.mocks import PlanMocks, RecordedResource, RecordingMonitor
+from tierguard.program import region_from
 
 PROGRAM = "__main__.py"
 
@@ -86,8 +87,7 @@ def program_path(project_dir: Path) -> Path:
 
 def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
     """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it."""
-    region = str(stack_file.config.get("aws:region", "us-east-1"))
-    mocks = PlanMocks(region=region)
+    mocks = PlanMocks(region=region_from(stack_file.config.get("aws:region")))
     monitor = RecordingMonitor(mocks)
     runtime_config.set_all_config(stack_file.engine_config(), [])
     set_mocks(
@@ -119,6 +119,14 @@ def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = Tru
                 "config instead"
             )
         raise ProgramError(f"{program} failed under the mock engine: {exc!r}{hint}") from exc
+    seen: set[str] = set()
+    for resource in monitor.recorded:
+        if resource.urn in seen:  # the engine's own refusal (pkg/engine, TestDuplicateURN)
+            raise ProgramError(
+                f"{program} stopped: Duplicate resource URN '{resource.urn}'; try giving it "
+                "a unique name"
+            )
+        seen.add(resource.urn)
     return ProgramRun(
         project=stack_file.project,
         stack=stack_file.stack,
