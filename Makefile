@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit bench mutation clean
+.PHONY: setup demo test lint typecheck unit bench mutation clean policy-bundle
 
 # (Re)install when the dependency declarations change; constraints.txt pins what CI tested.
 $(STAMP): pyproject.toml constraints.txt
@@ -29,6 +29,10 @@ unit: setup
 
 test: lint typecheck unit
 
+# The policy pack as `pulumi policy publish build/policy` uploads it (its own requirements.txt).
+policy-bundle: setup
+	$(BIN)/python -m tierguard.policies.bundle build/policy
+
 bench: setup
 	$(BIN)/python -m bench
 
@@ -37,4 +41,4 @@ mutation: setup
 	$(BIN)/python -m mutation $(MUTATION_ARGS)
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache .hypothesis .mutation
+	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .hypothesis .mutation
