@@ -22,6 +22,12 @@ class OutputFile(click.ParamType[Path]):
         self, value: object, param: click.Parameter | None, ctx: click.Context | None
     ) -> Path:
         path = Path(str(value))
+        try:
+            return self._check(path, param, ctx)
+        except OSError as exc:  # a name too long, a loop of links, …
+            self.fail(f"{str(path)[:80]!r}: {exc.strerror}", param, ctx)
+
+    def _check(self, path: Path, param: click.Parameter | None, ctx: click.Context | None) -> Path:
         folder = path.parent
         if path.is_dir():
             self.fail(f"{str(path)!r} is a directory; give a file name", param, ctx)

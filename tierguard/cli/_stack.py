@@ -30,7 +30,7 @@ STACK_OPTION = click.option("-s", "--stack", default="dev", show_default=True, h
 CWD_OPTION = click.option(
     "-C",
     "--cwd",
-    type=click.Path(file_okay=False, path_type=Path),
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
     default=Path(),
     help="Run as if started in this directory (the project is found upward).",
 )

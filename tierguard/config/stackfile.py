@@ -289,8 +289,13 @@ class StackFile:
 def find_project_dir(start: Path) -> Path:
     """The nearest directory at or above ``start`` holding ``Pulumi.yaml``."""
     for candidate in (start, *start.parents):
-        if (candidate / PROJECT_FILE).is_file():
-            return candidate
+        try:
+            if (candidate / PROJECT_FILE).is_file():
+                return candidate
+        except OSError as exc:  # a name too long for the file system, …
+            raise ConfigError(
+                [Problem(str(start)[:80], f"cannot be used: {exc.strerror}")]
+            ) from None
     raise ConfigError(
         [Problem(str(start), f"no {PROJECT_FILE} here or above; run inside the project")]
     )
