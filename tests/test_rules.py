@@ -61,6 +61,12 @@ class TestProtocols:
         with pytest.raises(ValueError, match="tcp, udp, icmp, icmpv6, all"):
             parse_protocol(bad)
 
+    @pytest.mark.parametrize("text", ["\u0661\u0662", "1_7", "+6", "06", "-01", "0x6", " 6 7"])
+    def test_numbers_in_text_are_plain_ascii_decimal(self, text: str) -> None:
+        """int() reads Arabic-Indic digits, '1_7' and '+6'; AWS's API takes none of them."""
+        with pytest.raises(ValueError, match="is not a protocol"):
+            parse_protocol(text)
+
 
 class TestPorts:
     def test_a_range_contains_every_port_inside_it(self) -> None:

@@ -5,6 +5,8 @@ Everything is normalised to the IANA number, with ``ALL = -1`` for "every protoc
 
 from __future__ import annotations
 
+import re
+
 ALL = -1
 ICMP = 1
 TCP = 6
@@ -25,6 +27,10 @@ _NAMES = {ALL: "all", TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6"}
 
 VALID_SPELLINGS = "tcp, udp, icmp, icmpv6, all (or -1), or an IANA protocol number 0-255"
 
+_NUMBER = re.compile(r"^(?:-1|0|[1-9][0-9]{0,2})$")
+"""A protocol number as text: ASCII digits, no sign but ``-1``, no leading zero, no ``_``
+(``int()`` would take ``"1_7"``, ``"+6"`` and non-ASCII digits such as ``"١٢"``)."""
+
 
 def parse_protocol(value: object) -> int:
     """Return the IANA number of ``value`` (``-1`` for all protocols).
@@ -43,10 +49,9 @@ def parse_protocol(value: object) -> int:
         text = value.strip().lower()
         if text in _BY_NAME:
             return _BY_NAME[text]
-        try:
-            number = int(text)
-        except ValueError:
-            raise ValueError(f"{value!r} is not a protocol; use {VALID_SPELLINGS}") from None
+        if not _NUMBER.match(text):
+            raise ValueError(f"{value!r} is not a protocol; use {VALID_SPELLINGS}")
+        number = int(text)
     else:
         raise ValueError(f"{value!r} is not a protocol; use {VALID_SPELLINGS}")
     if number == ALL or 0 <= number <= 255:
