@@ -75,6 +75,12 @@ class PolicyViolation(TierguardError):
     exit_code: ClassVar[int] = 1
 
 
+class IntentsBroken(TierguardError):
+    """``reach --check``: the network breaks intents the stack declares."""
+
+    exit_code: ClassVar[int] = 1
+
+
 class StackNotFound(TierguardError):
     """``refresh``/``destroy``/``outputs``/``cancel`` named a stack the backend does not have."""
 

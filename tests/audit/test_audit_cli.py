@@ -222,6 +222,42 @@ class TestThroughTheServer:
         ]
         assert "ingress TCP 3306 from 10.0.0.0/8" in drift[0]["what"]
 
+    def test_the_dev_stacks_intents_are_judged_on_the_account(
+        self,
+        server_account: Account,
+        capsys: pytest.CaptureFixture[str],
+        monkeypatch: pytest.MonkeyPatch,
+    ) -> None:
+        """Deployed as planned (one instance per tier in its subnet group, so the subnets'
+        ACLs apply), every intent holds; MySQL opened to the world by hand breaks "internet
+        must not reach database" and "blocked reaches nothing"."""
+        stack = load_stack(PROJECT_DIR, "dev")
+        plan = plan_from_raw(stack.config["tierguard:network"], region="us-east-1", stack="dev")
+        ids = deploy(server_account, plan)
+        for name, tier in plan.tiers.items():
+            first = plan.subnets_in(tier.subnet_group or "")[0]
+            server_account.instance(ids[first.key], [ids[name]])
+        assert server_account.endpoint_url is not None
+        args = ["audit", "--endpoint-url", server_account.endpoint_url, "--stack", "dev"]
+        args += ["-C", str(PROJECT_DIR), "--json"]
+
+        def broken() -> list[dict[str, Any]]:
+            code, out, err = invoke(args, capsys, monkeypatch)
+            assert (code, err) == (0, "")
+            return [f for f in json.loads(out)["findings"] if f["ruleId"] == "audit-intent-broken"]
+
+        assert [f["what"] for f in broken()] == []
+        server_account.ec2.authorize_security_group_ingress(
+            GroupId=ids["database"], IpPermissions=[tcp(3306, "0.0.0.0/0")]
+        )
+        found = broken()
+        assert {f["resource"]["id"] for f in found} == {ids["database"]}
+        whats = sorted(f["what"] for f in found)
+        assert len(whats) == 2
+        assert "The blocked range reaches nothing" in whats[0]
+        assert "blocked (198.51.100.0/24) reaches tier database on tcp 3306" in whats[0]
+        assert "internet (IPv4) reaches tier database on tcp 3306" in whats[1]
+
 
 class TestTheDocumentedExample:
     def test_the_example_of_docs_audit_md_still_runs(

@@ -47,6 +47,7 @@ MANDATORY = {
     "aws-ec2-nacl-no-high-risk-ports-from-internet",
     "aws-ec2-sg-no-internet-via-prefix-list",
     "aws-ec2-sg-rule-quota",  # over it, an apply fails part-way
+    "tierguard-reachability-intents",  # a declared intent is a requirement
 }
 
 

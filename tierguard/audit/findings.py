@@ -108,6 +108,14 @@ DRIFT_MISSING = _rule(
     "A planned group, ACL, rule or entry was not found: deleted by hand, or not deployed.",
 )
 
+INTENT_BROKEN = _rule(
+    "audit-intent-broken",
+    Level.ERROR,
+    "Reachability intent broken",
+    "The stack declares what must and must not be reachable (tierguard:intents); the "
+    "account's security groups and network ACLs break one of those intents.",
+)
+
 CATALOG: tuple[AuditRule, ...] = (
     EXPOSURE_REACHABLE,
     EXPOSURE_LATENT,
@@ -120,6 +128,7 @@ CATALOG: tuple[AuditRule, ...] = (
     DRIFT_ADDED,
     DRIFT_CHANGED,
     DRIFT_MISSING,
+    INTENT_BROKEN,
 )
 
 

@@ -16,7 +16,7 @@ JSON shape (``tierguard audit --json``)::
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -29,9 +29,11 @@ from tierguard.audit.hygiene import (
     description_findings,
     interface_findings,
 )
+from tierguard.audit.intents import intent_findings
 from tierguard.audit.inventory import Inventory, RegionInventory
 from tierguard.audit.usage import Use, group_uses, usage_findings
 from tierguard.plan import NetworkPlan
+from tierguard.reach.intents import Intent
 from tierguard.report.sarif import SarifResult, SarifRule
 
 
@@ -56,8 +58,9 @@ def audit_region(
     region: RegionInventory,
     plan: NetworkPlan | None = None,
     uses: Mapping[str, tuple[Use, ...]] | None = None,
+    intents: Sequence[Intent] = (),
 ) -> list[Finding]:
-    """Every finding for one region (drift only when a plan is given)."""
+    """Every finding for one region (drift and intents only when a plan is given)."""
     uses = group_uses(region) if uses is None else uses
     findings = [
         *exposure_findings(region, uses),
@@ -69,14 +72,19 @@ def audit_region(
     ]
     if plan is not None:
         findings.extend(drift_findings(region, plan))
+        findings.extend(intent_findings(region, intents, plan.named_cidrs))
     return findings
 
 
 def audit(
-    inventory: Inventory, plan: NetworkPlan | None = None, *, plan_region: str | None = None
+    inventory: Inventory,
+    plan: NetworkPlan | None = None,
+    *,
+    plan_region: str | None = None,
+    intents: Sequence[Intent] = (),
 ) -> Report:
-    """Every check over every region; drift against ``plan`` in ``plan_region`` only
-    (default: the inventory's region, when it has exactly one)."""
+    """Every check over every region; drift against ``plan`` and the stack's ``intents``
+    in ``plan_region`` only (default: the inventory's region, when it has exactly one)."""
     if plan is not None and plan_region is None:
         if len(inventory.regions) != 1:
             raise ValueError("drift needs plan_region when several regions are audited")
@@ -86,7 +94,7 @@ def audit(
     for region in inventory.regions:
         uses[region.region] = group_uses(region)
         drift_plan = plan if plan is not None and region.region == plan_region else None
-        findings.extend(audit_region(region, drift_plan, uses[region.region]))
+        findings.extend(audit_region(region, drift_plan, uses[region.region], intents))
     return Report(
         inventory,
         tuple(sorted(findings, key=lambda f: f.sort_key)),

@@ -14,9 +14,10 @@ from tierguard.audit.findings import Level
 from tierguard.audit.report import sarif_parts
 from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._stack import CWD_OPTION, load
-from tierguard.errors import AuditFailed, UsageError
+from tierguard.errors import AuditFailed, ConfigError, Problem, UsageError
 from tierguard.plan import NetworkPlan
 from tierguard.program import region_from
+from tierguard.reach.intents import INTENTS_KEY, Intent, IntentError, parse_intents
 from tierguard.report.sarif import write_sarif
 
 
@@ -80,17 +81,22 @@ def audit(
     exposure, hygiene, and (with --stack) drift from the stack. Read-only."""
     plan: NetworkPlan | None = None
     plan_region: str | None = None
+    intents: list[Intent] = []
     if stack_file is not None and stack is None:
         raise UsageError("--stack-file needs --stack: it names the stack to compare with")
     if stack is not None:
         loaded = load(cwd, stack, stack_file)
         plan = loaded.plan
+        try:
+            intents = parse_intents(loaded.stack.config.get(INTENTS_KEY))
+        except IntentError as exc:
+            raise ConfigError([Problem(exc.path, exc.reason)]) from None
         raw_region = loaded.stack.config.get("aws:region")
         plan_region = region_from(raw_region if isinstance(raw_region, str) else None)
         if plan_region not in regions:
             regions = (*regions, plan_region)
     inventory = collect(regions, profile=profile, endpoint_url=endpoint_url, timeout=timeout)
-    report = run_audit(inventory, plan, plan_region=plan_region)
+    report = run_audit(inventory, plan, plan_region=plan_region, intents=intents)
     if sarif is not None:
         rules, results = sarif_parts(report)
         with writing(sarif, "--sarif"):

@@ -18,14 +18,21 @@ from rich.markup import escape
 from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._shared import console
 from tierguard.cli._stack import LoadedProgram, load_program, stack_options
-from tierguard.errors import UsageError
+from tierguard.errors import ConfigError, IntentsBroken, Problem, UsageError
 from tierguard.offline.engine import engine_calls
 from tierguard.offline.runner import ProgramRun, run_program
 from tierguard.offline.state import read_state
-from tierguard.reach import analyze, explain, source_named
+from tierguard.reach import Topology, analyze, explain, source_named
+from tierguard.reach.intents import (
+    INTENTS_KEY,
+    IntentError,
+    evaluate_intents,
+    parse_intents,
+)
 from tierguard.reach.render import (
     dot,
     explanation_json,
+    intents_json,
     matrix_json,
     mermaid,
     print_explanation,
@@ -47,6 +54,31 @@ def program_topology(loaded: LoadedProgram, run: ProgramRun) -> ResourceTopology
         named_cidrs=plan.named_cidrs if plan is not None else None,
         order=tuple(plan.tiers) if plan is not None else (),
     )
+
+
+def check_stack_intents(topology: Topology, raw: object, *, as_json: bool) -> None:
+    """``--check``: every declared intent, ✓ or ✗ with the path that breaks it."""
+    try:
+        intents = parse_intents(raw)
+    except IntentError as exc:
+        raise ConfigError([Problem(exc.path, exc.reason)]) from None
+    if not intents:
+        raise UsageError(
+            f"--check: the stack declares no intents; add a list under {INTENTS_KEY} "
+            "(see the README, 'Intents as code')"
+        )
+    results = evaluate_intents(topology, intents)
+    if as_json:
+        click.echo(json.dumps({"intents": intents_json(results)}, indent=2))
+    else:
+        out = console()
+        for result in results:
+            out.print(f"{'✓' if result.holds else '✗'} {escape(str(result.intent))}")
+            for violation in result.violations:
+                out.print(f"    {escape(violation)}")
+    broken = sum(1 for r in results if not r.holds)
+    if broken:
+        raise IntentsBroken(f"{broken} of {len(results)} intents broken")
 
 
 def print_notes(notes: Sequence[str], out: Console) -> None:
@@ -80,6 +112,11 @@ def print_notes(notes: Sequence[str], out: Console) -> None:
     help="tcp (the default with --port), udp, icmp, icmpv6, all, or a protocol number; "
     "without --port, only this protocol's reachability is shown.",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="Check the intents the stack declares (tierguard:intents); exit 1 when one is broken.",
+)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--diagram",
@@ -95,6 +132,7 @@ def reach(
     target: str | None,
     port: int | None,
     protocol: str | None,
+    check: bool,
     as_json: bool,
     diagram: Path | None,
 ) -> None:
@@ -106,6 +144,10 @@ def reach(
         loaded = load_program(cwd, stack, stack_file)
         found = program_topology(loaded, run_program(loaded.project_dir, loaded.stack))
     topology = found.topology
+    if check:
+        config = load_program(cwd, stack, stack_file).stack.config
+        check_stack_intents(topology, config.get(INTENTS_KEY), as_json=as_json)
+        return
     if target is not None and target not in topology.tiers:
         raise UsageError(f"--to {target!r} is not a tier; tiers: {', '.join(topology.tiers)}")
     try:

@@ -32,6 +32,7 @@ from tierguard.offline.analyzer import (
 from tierguard.offline.engine import engine_calls
 from tierguard.offline.runner import ProgramRun
 from tierguard.plan import NetworkPlan
+from tierguard.reach.intents import with_stack_intents
 from tierguard.report.sarif import Level, SarifResult, SarifRule
 
 EXEMPTION_POLICIES = frozenset({"tierguard-exempted-findings", "tierguard-exempted-stack-findings"})
@@ -119,6 +120,7 @@ def judge(
     starts it; ``tierguard check`` passes the in-process servicer)."""
     preview = engine_calls(run, "preview", stack_config)
     up = engine_calls(run, "up", stack_config)
+    config = with_stack_intents(config, stack_config)
     with pack or PolicyPackClient() as client:
         info = client.analyzer_info()
         diagnostics = client.run_calls(preview, config)

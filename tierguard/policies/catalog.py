@@ -28,6 +28,7 @@ from tierguard.policies.exposure import (
     SG_HIGH_RISK_PORTS,
     SG_WIDE_PUBLIC_CIDR,
 )
+from tierguard.policies.intents import REACHABILITY_INTENTS
 from tierguard.policies.stack import (
     SG_ACL_CONSISTENCY,
     SG_DATA_STORE_TIERS,
@@ -73,6 +74,7 @@ ALL_POLICIES: list[Policy] = [
     SG_PER_RESOURCE,
     SG_PRIVATE_SCOPE,
     SG_DEFAULT_CLOSED,
+    REACHABILITY_INTENTS,
     # Always last.
     EXEMPTED_RESOURCE_FINDINGS,
     EXEMPTED_STACK_FINDINGS,

@@ -15,6 +15,7 @@ subnets, and its ``why`` / note says which.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from rich.console import Console
@@ -28,6 +29,7 @@ from tierguard.reach.analysis import (
     Verdict,
     protocol_label,
 )
+from tierguard.reach.intents import IntentResult
 from tierguard.rules.protocols import protocol_name
 from tierguard.rules.values import spell_values
 
@@ -128,6 +130,13 @@ def print_explanation(explanation: Explanation, console: Console) -> None:
         for step in case.steps:
             mark = "✓" if step.passed else "✗"
             console.print(f"{indent}{mark} {step.layer}: {step.detail}")
+
+
+def intents_json(results: Sequence[IntentResult]) -> list[dict[str, Any]]:
+    return [
+        {"intent": str(r.intent), "holds": r.holds, "violations": list(r.violations)}
+        for r in results
+    ]
 
 
 def explanation_json(explanation: Explanation) -> dict[str, Any]:

@@ -149,7 +149,17 @@ def topology_from_resources(
     """The network the resources describe. ``order`` lists tier names to show first (a
     tierguard stack's tiers as configured); the others follow by name."""
     source = StackResources(policy_resources(resources))
-    view = StackView(source)
+    found = topology_from_view(StackView(source), named_cidrs=named_cidrs, order=order)
+    return ResourceTopology(found.topology, tuple(source.unknowns))
+
+
+def topology_from_view(
+    view: StackView,
+    *,
+    named_cidrs: Mapping[str, IPNetwork] | None = None,
+    order: Sequence[str] = (),
+) -> ResourceTopology:
+    """The same, from a stack view (a stack policy's, whose context collects unknowns)."""
     reader = _Reader(view)
     sites = reader.sites()
     groups = {
@@ -189,4 +199,4 @@ def topology_from_resources(
             groups=facts, acls=acls, named_cidrs=dict(named_cidrs or {}), prefix_lists=prefix_lists
         )
     )
-    return ResourceTopology(topology, tuple(source.unknowns))
+    return ResourceTopology(topology, ())
