@@ -51,7 +51,7 @@ def program_topology(loaded: LoadedProgram, run: ProgramRun) -> ResourceTopology
 
 def print_notes(notes: Sequence[str], out: Console) -> None:
     if notes:
-        out.print("Not known from the resources (answers assume nothing about them):")
+        out.print("Not known from the resources:")
         for note in notes:
             out.print(f"  - {escape(note)}")
 

@@ -76,9 +76,17 @@ class _Reader:
         self.view = view
         self.subnets = {r.urn: r for r in view.of_type(SUBNET)}
         self.acl_of = {subnet: acl.key for subnet, acl in view.acl_of_subnet.items()}
+        self.notes: list[str] = []
 
     def site(self, subnet: str) -> Site:
         resource = self.subnets.get(subnet)
+        if resource is None and subnet not in self.acl_of:
+            note = (
+                f"subnet {subnet} is not in the program: its addresses and network ACL are "
+                "not known (answers assume the VPC's default ACL, which allows all)"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
         block = _block(resource) if resource is not None else None
         return Site(subnet=subnet, block=block, acl=self.acl_of.get(subnet))
 
@@ -189,4 +197,4 @@ def topology_from_resources(
             groups=facts, acls=acls, named_cidrs=dict(named_cidrs or {}), prefix_lists=prefix_lists
         )
     )
-    return ResourceTopology(topology, tuple(source.unknowns))
+    return ResourceTopology(topology, (*source.unknowns, *reader.notes))
