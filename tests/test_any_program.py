@@ -290,3 +290,21 @@ def test_members_of_one_group_in_two_subnets_get_an_answer_per_subnet(tmp_path: 
     assert cell["notes"] == ["only when tier web is in subnet b"]
     (blocked,) = cell["blocked"]
     assert blocked["why"].startswith("only when tier web is in subnet a; network ACL closed")
+
+
+def test_an_instance_in_a_subnet_outside_the_program_is_said_to_have_an_unknown_acl(
+    tmp_path: Path,
+) -> None:
+    """``subnet_id="subnet-…"`` of an existing subnet: its ACL is not in the program, so the
+    answer says what it assumed instead of passing for a verified ✓."""
+    (tmp_path / "Pulumi.yaml").write_text("name: existing-subnet\nruntime: python\n")
+    (tmp_path / "__main__.py").write_text(
+        "import pulumi_aws as aws\n"
+        'g = aws.ec2.SecurityGroup("g", vpc_id="vpc-0123")\n'
+        'aws.ec2.Instance("x", ami="ami-0123456789abcdef0", instance_type="t3.micro",\n'
+        '                 subnet_id="subnet-0abc1234", vpc_security_group_ids=[g.id])\n'
+    )
+    result = tierguard("reach", "-C", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    assert "subnet subnet-0abc1234 is not in the program" in result.stdout
+    assert "network ACL are not known" in result.stdout

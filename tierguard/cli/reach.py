@@ -83,7 +83,7 @@ def check_stack_intents(topology: Topology, raw: object, *, as_json: bool) -> No
 
 def print_notes(notes: Sequence[str], out: Console) -> None:
     if notes:
-        out.print("Not known from the resources (answers assume nothing about them):")
+        out.print("Not known from the resources:")
         for note in notes:
             out.print(f"  - {escape(note)}")
 

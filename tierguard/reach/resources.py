@@ -76,9 +76,17 @@ class _Reader:
         self.view = view
         self.subnets = {r.urn: r for r in view.of_type(SUBNET)}
         self.acl_of = {subnet: acl.key for subnet, acl in view.acl_of_subnet.items()}
+        self.notes: list[str] = []
 
     def site(self, subnet: str) -> Site:
         resource = self.subnets.get(subnet)
+        if resource is None and subnet not in self.acl_of:
+            note = (
+                f"subnet {subnet} is not in the program: its addresses and network ACL are "
+                "not known (answers assume the VPC's default ACL, which allows all)"
+            )
+            if note not in self.notes:
+                self.notes.append(note)
         block = _block(resource) if resource is not None else None
         return Site(subnet=subnet, block=block, acl=self.acl_of.get(subnet))
 
@@ -150,7 +158,7 @@ def topology_from_resources(
     tierguard stack's tiers as configured); the others follow by name."""
     source = StackResources(policy_resources(resources))
     found = topology_from_view(StackView(source), named_cidrs=named_cidrs, order=order)
-    return ResourceTopology(found.topology, tuple(source.unknowns))
+    return ResourceTopology(found.topology, (*source.unknowns, *found.notes))
 
 
 def topology_from_view(
@@ -199,4 +207,4 @@ def topology_from_view(
             groups=facts, acls=acls, named_cidrs=dict(named_cidrs or {}), prefix_lists=prefix_lists
         )
     )
-    return ResourceTopology(topology, ())
+    return ResourceTopology(topology, tuple(reader.notes))
