@@ -19,25 +19,11 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from tierguard.usage.flowlogs import DEFAULT_FORMAT
 from tierguard.usage.flows import SYN, SYN_ACK, Address
 
 #: The version-2 default format, in AWS's order.
-DEFAULT_FIELDS = (
-    "version",
-    "account-id",
-    "interface-id",
-    "srcaddr",
-    "dstaddr",
-    "srcport",
-    "dstport",
-    "protocol",
-    "packets",
-    "bytes",
-    "start",
-    "end",
-    "action",
-    "log-status",
-)
+DEFAULT_FIELDS = DEFAULT_FORMAT
 ACCOUNT = "123456789012"
 #: Linux's default ephemeral range (``net.ipv4.ip_local_port_range``).
 EPHEMERAL = (32768, 60999)
