@@ -43,12 +43,22 @@ class Sample:
     stdout: bytes
 
 
+#: As on a user's machine, modules are compiled once and cached (this environment may set
+#: PYTHONDONTWRITEBYTECODE, which would make every process compile them again).
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def run_process(argv: Sequence[str], *, cwd: Path = PROJECT_DIR) -> Sample:
     """Run ``argv`` to completion: wall time, peak RSS (of it and its children), output."""
     with tempfile.TemporaryFile() as out:
         start = time.perf_counter()
         process = subprocess.Popen(
-            list(argv), cwd=cwd, stdout=out, stderr=subprocess.DEVNULL, stdin=subprocess.DEVNULL
+            list(argv),
+            cwd=cwd,
+            stdout=out,
+            stderr=subprocess.DEVNULL,
+            stdin=subprocess.DEVNULL,
+            env=ENV,
         )
         _, status, usage = os.wait4(process.pid, 0)
         elapsed = time.perf_counter() - start
@@ -95,7 +105,7 @@ def measure_processes(size: int, repeat: int, *, with_check: bool) -> ProcessRow
     with tempfile.TemporaryDirectory() as scratch:
         stack = write_stack(Path(scratch), size)
         preview_argv = [*TIERGUARD, "preview", "--offline", "--json", "--stack-file", str(stack)]
-        check_argv = [*TIERGUARD, "check", "--stack-file", str(stack)]
+        check_argv = [*TIERGUARD, "check", str(stack)]
         previews: list[Sample] = []
         floors: list[Sample] = []
         checks: list[Sample] = []
@@ -111,6 +121,10 @@ def measure_processes(size: int, repeat: int, *, with_check: bool) -> ProcessRow
                     ) from None
             if with_check:
                 checks.append(run_process(check_argv))
+                if checks[-1].returncode not in (0, 1):  # 1: a mandatory violation, judged
+                    raise SystemExit(
+                        f"tierguard check failed at {size} (exit {checks[-1].returncode})"
+                    )
             floors.append(run_process([sys.executable, "-m", "bench.floor", str(resources)]))
     return ProcessRow(
         size=size,

@@ -5,6 +5,8 @@ verdicts (the pack's servicer in-process instead of over gRPC)."""
 from __future__ import annotations
 
 import json
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -146,3 +148,20 @@ def test_check_refuses_a_stack_without_tierguard_config(
     code, _, err = invoke(["check", "-C", str(PROJECT_DIR), str(other)], capsys, monkeypatch)
     assert code == 2
     assert "preview --offline" in err
+
+
+def test_check_and_the_offline_preview_load_neither_the_driver_nor_aws_sdks() -> None:
+    """Start-up is part of what a user waits for: the offline verbs never import the
+    Automation API driver, moto, boto3 or the audit (a fresh interpreter tells)."""
+    probe = (
+        "import sys\n"
+        "from tierguard.cli import cli\n"
+        "for verb in ('check', 'preview', 'reach'):\n"
+        "    cli.get_command(None, verb)\n"
+        "heavy = ('tierguard.driver', 'tierguard.audit', 'moto', 'boto3', 'botocore')\n"
+        "print(sorted(m for m in heavy if m in sys.modules))\n"
+    )
+    loaded = subprocess.run(
+        [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
+    ).stdout.strip()
+    assert loaded == "[]"

@@ -18,7 +18,6 @@ from tierguard.config.stackfile import (
     load_stack,
     load_yaml,
 )
-from tierguard.driver.backend import validate_stack_name
 from tierguard.errors import ConfigError, Problem
 from tierguard.plan import NetworkPlan
 from tierguard.program import plan_from_raw, region_from
@@ -86,6 +85,9 @@ def _read_stack(cwd: Path, stack: str, stack_file: Path | None) -> tuple[Path, S
     project_dir = find_project_dir(cwd.resolve())
     if stack_file:
         return project_dir, _stack_from_file(stack_file, project_dir)
+    # The driver package loads the Automation API, moto and boto3: only this function.
+    from tierguard.driver.backend import validate_stack_name
+
     validate_stack_name(stack)  # what the deploy verbs would refuse, refused here too
     if not available_stacks(project_dir) and not (project_dir / f"Pulumi.{stack}.yaml").exists():
         # A project whose stacks have no config yet has no stack files: Pulumi runs it so.

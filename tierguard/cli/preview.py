@@ -19,6 +19,7 @@ from tierguard.cli._stack import STACK_OPTION, load_program
 from tierguard.cli.reach import print_notes, program_topology
 from tierguard.config.parse import CONFIG_KEY
 from tierguard.errors import PolicyViolation, UsageError
+from tierguard.offline.analyzer import PolicyPackClient
 from tierguard.offline.policies import (
     judge,
     print_report,
@@ -73,8 +74,14 @@ def offline_preview(
         )
         report = judge(run, loaded.stack.config, pack_config, pack=InProcessPack())
     else:
-        run = run_program(loaded.project_dir, loaded.stack)
-        report = judge(run, loaded.stack.config, pack_config)
+        pack = PolicyPackClient()
+        pack.launch()  # the pack starts on the other core while the program runs
+        try:
+            run = run_program(loaded.project_dir, loaded.stack)
+        except BaseException:
+            pack.close()
+            raise
+        report = judge(run, loaded.stack.config, pack_config, pack=pack)
     document = to_document(run)
     found = program_topology(loaded, run)
     matrix = analyze(found.topology)

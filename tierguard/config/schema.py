@@ -20,6 +20,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     ValidationInfo,
+    WithJsonSchema,
     field_validator,
     model_validator,
 )
@@ -61,20 +62,43 @@ def _spell(ports: PortRange) -> str:
     return "all" if ports.is_all else ports.key
 
 
+# Each parsed type tells editors (the generated JSON Schema) how users spell it.
 Cidr = Annotated[
     IPNetwork,
     BeforeValidator(parse_cidr),
     PlainSerializer(lambda n: n.compressed, return_type=str),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "pattern": r"^\s*[0-9A-Fa-f.:]+/[0-9]{1,3}\s*$",
+            "description": "A CIDR block without host bits: 10.0.0.0/16, 2001:db8::/56.",
+        }
+    ),
 ]
 Ports = Annotated[
     PortRange,
     BeforeValidator(parse_ports),
     PlainSerializer(_spell, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0, "maximum": 65535},
+                {"type": "string", "pattern": r"^\s*([0-9]+(-[0-9]+)?|[Aa][Ll][Ll])\s*$"},
+            ],
+            "description": "A port (443), a range ('8000-8080') or 'all'.",
+        }
+    ),
 ]
 Protocol = Annotated[
     int,
     BeforeValidator(parse_protocol),
     PlainSerializer(protocol_name, return_type=str),
+    WithJsonSchema(
+        {
+            "anyOf": [{"type": "integer", "minimum": -1, "maximum": 255}, {"type": "string"}],
+            "description": "tcp, udp, icmp, icmpv6, all (-1) or an IANA number.",
+        }
+    ),
 ]
 Description = Annotated[str, AfterValidator(_check_description)]
 #: EC2's tag limits (Tag restrictions, EC2 user guide): per resource, and per key/value.

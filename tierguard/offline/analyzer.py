@@ -148,7 +148,8 @@ class PolicyPackClient:
     # -------------------------------------------------------------------------- lifecycle
 
     def __enter__(self) -> Self:
-        self.start()
+        if self._stub is None:
+            self.start()
         return self
 
     def __exit__(
@@ -159,8 +160,10 @@ class PolicyPackClient:
     ) -> None:
         self.close()
 
-    def start(self) -> None:
-        """Start the pack and connect; raises ``PolicyPackError`` if it never listens."""
+    def launch(self) -> None:
+        """Start the pack's process without waiting for it to listen, so its start-up (an
+        interpreter, the SDK, the policies) overlaps what the caller does next — the offline
+        preview runs the program meanwhile; ``start`` (or ``with``) then connects."""
         if not (self.pack_dir / "__main__.py").is_file():
             raise PolicyPackError(f"no policy pack at {self.pack_dir} (missing __main__.py)")
         self._stderr = tempfile.TemporaryFile()  # noqa: SIM115 (closed in close())
@@ -174,6 +177,16 @@ class PolicyPackClient:
                 stdin=subprocess.DEVNULL,
                 env=env,
             )
+        except BaseException:
+            self.close()
+            raise
+
+    def start(self) -> None:
+        """Start the pack (unless ``launch`` did) and connect; raises ``PolicyPackError`` if
+        it never listens."""
+        if self._process is None:
+            self.launch()
+        try:
             self.port = self._read_port()
             self._channel = grpc.insecure_channel(f"127.0.0.1:{self.port}")
             grpc.channel_ready_future(self._channel).result(timeout=self.startup_timeout)
