@@ -133,6 +133,26 @@ class TestPortRangeCoverage:
             reply = Packet(TCP, SOMEONE, port=port)
             assert evaluate_acl(entries, egress=True, packet=reply).allowed, port
 
+    def test_the_replies_to_the_subnets_requests_get_no_return_rule(self) -> None:
+        """AWS's example ACL: outbound HTTPS to the internet, and inbound TCP 32768-65535
+        from it for the replies. That inbound entry is itself return traffic (clients'
+        ephemeral ports, reaching 65535); the plan adds the replies' path for the HTTPS
+        (inbound 1024-65535) but must not open outbound 1024-65535 to the whole internet
+        as if 32768-65535 were a service."""
+        raw = network(
+            [{"service": "https", "internet": "ipv4"}],
+            {
+                "ingress": [
+                    {"rule": 140, "protocol": "tcp", "ports": "32768-65535", "internet": "ipv4"}
+                ],
+                "egress": [{"rule": 100, "service": "https", "internet": "ipv4"}],
+            },
+        )
+        automatic = [p.entry for p in plan(raw).acls["public"].entries if p.automatic]
+        assert [(e.direction, e.traffic) for e in automatic] == [
+            (Direction.INGRESS, Traffic.of(TCP, PortRange(1024, 65535)))
+        ]
+
 
 class TestIcmpTypeAndCode:
     """An ICMP rule matches only the type (and code) it names; -1 means any."""

@@ -10,7 +10,6 @@ the config path it came from.
 from __future__ import annotations
 
 import difflib
-import ipaddress
 from collections import Counter
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -43,13 +42,11 @@ from tierguard.rules import (
     SecurityGroupPeer,
     Traffic,
 )
-from tierguard.rules.addresses import canonical_cidr, family_name
+from tierguard.rules.acl import MAX_RULE_NUMBER, covering_entry, is_return_rule, return_traffic
+from tierguard.rules.addresses import INTERNET, canonical_cidr, family_name, is_internet
 from tierguard.rules.descriptions import MAX_DESCRIPTION_LENGTH
 from tierguard.rules.protocols import is_icmp
 from tierguard.rules.services import BUILTIN_SERVICES, Service
-
-INTERNET_V4 = ipaddress.IPv4Network("0.0.0.0/0")
-INTERNET_V6 = ipaddress.IPv6Network("::/0")
 
 
 @dataclass(frozen=True)
@@ -173,7 +170,7 @@ def safe_name(text: str) -> str:
 
 def _peer_key(peer: PlanPeer) -> str:
     match peer:
-        case CidrPeer(network=network) if network.prefixlen == 0:
+        case CidrPeer(network=network) if is_internet(network):
             return f"internet-ipv{network.version}"
         case CidrPeer(network=network):
             return safe_name(canonical_cidr(network))
@@ -189,7 +186,7 @@ def _peer_key(peer: PlanPeer) -> str:
 
 def _peer_text(peer: PlanPeer, named: Mapping[IPNetwork, str]) -> str:
     if isinstance(peer, CidrPeer):
-        if peer.network.prefixlen == 0:
+        if is_internet(peer.network):
             return f"the internet ({family_name(peer.network)})"
         text = canonical_cidr(peer.network)
         return f"{named[peer.network]} ({text})" if peer.network in named else text
@@ -258,9 +255,9 @@ class _Planner:
     def sg_peers(self, rule: SecurityGroupRuleConfig, tier: str, path: str) -> list[PlanPeer]:
         if rule.internet is not None:
             return [
-                CidrPeer(n)
-                for fam, n in (("ipv4", INTERNET_V4), ("ipv6", INTERNET_V6))
-                if rule.internet in (fam, "dual")
+                CidrPeer(INTERNET[version])
+                for version in (4, 6)
+                if rule.internet in (f"ipv{version}", "dual")
             ]
         if rule.cidr is not None:
             return [CidrPeer(rule.cidr)]
@@ -452,7 +449,7 @@ class _Planner:
         if not traffic:
             return None
         if rule.internet is not None:
-            cidr: IPNetwork | None = INTERNET_V4 if rule.internet == "ipv4" else INTERNET_V6
+            cidr: IPNetwork | None = INTERNET[4 if rule.internet == "ipv4" else 6]
         elif rule.cidr is not None:
             cidr = rule.cidr
         else:
@@ -472,25 +469,19 @@ class _Planner:
             entry = planned.entry
             if entry.action is not AclAction.ALLOW:
                 continue
-            if entry.traffic.ports is not None and entry.traffic.ports == ephemeral:
+            if is_return_rule(entry, ephemeral):
                 continue  # this entry already is a return path for the other direction
             protocols = [TCP, UDP] if entry.traffic.is_all else [entry.traffic.protocol]
             for protocol in protocols:
                 if protocol not in (TCP, UDP):
                     continue  # ICMP replies are their own types; see README
-                want = AclEntry(
-                    0,
-                    not entry.egress,
-                    AclAction.ALLOW,
-                    Traffic.of(protocol, ephemeral),
-                    entry.cidr,
-                )
-                if _fully_decided(current, want):
-                    continue
+                want = return_traffic(entry, protocol, ephemeral)
+                if covering_entry(current, want) is not None:
+                    continue  # allowed already, or denied on purpose before any entry we add
                 number = next_number[want.egress]
                 while (want.egress, number) in numbers:
                     number += 1
-                if number > 32766:
+                if number > MAX_RULE_NUMBER:
                     self.problem(
                         f"network_acls.{acl}",
                         "no free rule number left for automatic return rules at or above "
@@ -747,23 +738,6 @@ def _explicit_traffic(rule: SecurityGroupRuleConfig | AclRuleConfig | object) ->
             -1 if icmp_type is None else icmp_type, -1 if icmp_code is None else icmp_code
         )
     yield Traffic.of(protocol, ports, icmp) if protocol != ALL else Traffic.of(ALL)
-
-
-def _fully_decided(entries: list[AclEntry], want: AclEntry) -> bool:
-    """Whether adding ``want`` (appended last) could change anything.
-
-    Walking in evaluation order, entries that touch only part of the flow decide only that
-    part (a partial deny is the user's intent, a partial allow leaves the rest open), so
-    the walk goes on; the first entry that covers the whole remaining flow decides it.
-    If it allows, the return path exists; if it denies, an entry after it would never
-    match. Only when nothing covers the flow is a return rule needed.
-    """
-    for entry in sorted((e for e in entries if e.egress == want.egress), key=lambda e: e.number):
-        if entry.cidr.version != want.cidr.version:
-            continue
-        if want.cidr.subnet_of(entry.cidr) and entry.traffic.covers(want.traffic):  # type: ignore[arg-type]
-            return True
-    return False
 
 
 def build_plan(

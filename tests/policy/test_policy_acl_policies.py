@@ -259,6 +259,30 @@ class TestReturnTraffic:
             ACL_RETURN_TRAFFIC, stack, config={"ephemeralPorts": "32768-65535"}
         ).clean
 
+    def test_a_wide_service_range_still_needs_its_replies(self) -> None:
+        """AWS: responses to allowed inbound traffic are subject to the outbound rules. An
+        inbound allow of an application's 8000-9999 is a service range, not replies (it
+        stops below 65535, the top of the clients' ephemeral range), so its replies to
+        the clients' 1024-65535 must be allowed out; once a range this wide was taken
+        for a return rule and never checked."""
+        stack = [_acl(acl_block(100, "allow", "198.51.100.0/24", "tcp", 8000, to_port=9999))]
+        text = run_stack_policy(ACL_RETURN_TRAFFIC, stack).text()
+        assert "1024-65535" in text
+        assert "implicit deny" in text
+
+    def test_replies_need_no_replies(self) -> None:
+        """AWS's example ACL lets the replies to the subnet's requests in on 32768-65535;
+        that entry is the return path of the outbound 443, not a flow of its own."""
+        stack = [
+            _acl(
+                acl_block(140, "allow", WORLD, "tcp", 32768, to_port=65535),
+                egress=[acl_block(100, "allow", WORLD, "tcp", 443)],
+            )
+        ]
+        assert run_stack_policy(
+            ACL_RETURN_TRAFFIC, stack, config={"ephemeralPorts": "32768-65535"}
+        ).clean
+
     def test_a_return_blocked_by_an_explicit_deny_names_it(self) -> None:
         """An egress deny before the return allow is named in the message."""
         stack = [

@@ -260,6 +260,15 @@ class TestSecurityGroupAclConsistency:
             in _run(SG_ACL_CONSISTENCY, stack).text()
         )
 
+    def test_a_wide_service_range_no_group_opens_is_drift(self, stack: Stack) -> None:
+        """An inbound allow of 8000-9999 is a service range (it stops below the top of the
+        clients' ephemeral range, AWS: 1024-65535), so it is judged like any other; only
+        reply ranges reaching 65535 are left out."""
+        stack["public-acl"]["inputs"]["ingress"].append(
+            acl_block(130, "allow", WORLD, "tcp", 8000, to_port=9999)
+        )
+        assert "8000-9999" in _run(SG_ACL_CONSISTENCY, stack).text()
+
     def test_groups_without_subnet_information_are_named(self, stack: Stack) -> None:
         """A group used only by resources without a subnet is reported as undeterminable."""
         stack["batch"] = _group("batch", "batch")

@@ -36,20 +36,18 @@ from tierguard.reach.topology import (
     member_placement,
     sources_of,
 )
-from tierguard.rules import ALL, TCP, UDP, CidrPeer, Direction
+from tierguard.rules import ALL, CidrPeer, Direction
 from tierguard.rules.exposure import (
     ADMIN_PORTS,
+    ADMIN_PROTOCOLS,
     HIGH_RISK_PORTS,
+    HIGH_RISK_PROTOCOLS,
     exposed_ports,
     internet,
     opens_all_ports,
     ports_text,
 )
 from tierguard.rules.protocols import protocol_name
-
-#: The pack's default protocols: admin ports count over TCP and UDP, high-risk over TCP.
-ADMIN_PROTOCOLS = (TCP, UDP)
-HIGH_RISK_PROTOCOLS = (TCP,)
 
 
 @dataclass(frozen=True)

@@ -35,6 +35,7 @@ from tierguard.rules import (
     parse_protocol,
     protocol_has_ports,
 )
+from tierguard.rules.acl import MAX_RULE_NUMBER
 from tierguard.rules.descriptions import description_problem
 from tierguard.rules.protocols import is_icmp, protocol_name
 
@@ -234,8 +235,6 @@ class _TrafficFields(Strict):
         return self
 
 
-MAX_ACL_RULE_NUMBER = 32766
-
 SG_SOURCE_KEYS = (
     "internet",
     "cidr",
@@ -328,9 +327,9 @@ class AclRuleConfig(_TrafficFields):
     @field_validator("rule")
     @classmethod
     def _rule_in_range(cls, value: int) -> int:
-        if not 1 <= value <= MAX_ACL_RULE_NUMBER:
+        if not 1 <= value <= MAX_RULE_NUMBER:
             raise ValueError(
-                f"rule {value} is outside 1-{MAX_ACL_RULE_NUMBER} (AWS reserves 32767 "
+                f"rule {value} is outside 1-{MAX_RULE_NUMBER} (AWS reserves 32767 "
                 "for the implicit deny)"
             )
         return value
@@ -546,7 +545,7 @@ class NetworkConfig(Strict):
     return_rule_base: int = Field(
         32000,
         ge=1,
-        le=MAX_ACL_RULE_NUMBER,
+        le=MAX_RULE_NUMBER,
         description="First rule number for automatic ACL return rules.",
     )
     quotas: QuotasConfig = Field(default_factory=QuotasConfig, description="AWS quotas.")

@@ -18,16 +18,23 @@ from pulumi_policy import EnforcementLevel, Severity
 from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
 from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
 from tierguard.policies.graph import AclView, LocatedEntry, StackView
-from tierguard.rules import ALL, TCP, UDP, AclAction, AclEntry, Packet, PortRange, evaluate_acl
-from tierguard.rules.acl import allowed_ports, representative_address, uncovered
-from tierguard.rules.addresses import IPNetwork, contains
-from tierguard.rules.exposure import ADMIN_PORTS, HIGH_RISK_PORTS, port_label
+from tierguard.rules import ALL, TCP, UDP, AclAction, Packet, PortRange, evaluate_acl
+from tierguard.rules.acl import (
+    allowed_ports,
+    is_return_rule,
+    representative_address,
+    uncovered,
+)
+from tierguard.rules.addresses import INTERNET, IPNetwork, contains
+from tierguard.rules.exposure import (
+    ADMIN_PORTS,
+    ADMIN_PROTOCOLS,
+    HIGH_RISK_PORTS,
+    HIGH_RISK_PROTOCOLS,
+    port_label,
+)
 from tierguard.rules.protocols import protocol_name
 
-INTERNET: tuple[IPNetwork, ...] = (
-    ipaddress.IPv4Network("0.0.0.0/0"),
-    ipaddress.IPv6Network("::/0"),
-)
 #: A protocol number (reserved for experiments) that only all-protocol entries match.
 _PROBE_PROTOCOL = 253
 
@@ -44,23 +51,6 @@ def _internet_address(
     return representative_address(space, avoid)
 
 
-def is_return_rule(entry: AclEntry | None) -> bool:
-    """An allow for the client port range replies use: TCP/UDP from >= 1024 up to 65535.
-
-    ACLs are stateless, so such a rule is what lets responses back in; it necessarily spans
-    service ports above 1024 (3389, 3306, …), which the stateful security groups guard.
-    """
-    if entry is None or entry.action is not AclAction.ALLOW:
-        return False
-    ports = entry.traffic.ports
-    return (
-        entry.traffic.protocol in (TCP, UDP)
-        and ports is not None
-        and ports.first >= 1024
-        and ports.last == 65535
-    )
-
-
 def _port_findings(
     acl: AclView,
     ports: tuple[int, ...],
@@ -71,7 +61,7 @@ def _port_findings(
     skip_return_rules: bool,
     versions: frozenset[int] = frozenset({4, 6}),
 ) -> Iterator[Finding]:
-    for space in INTERNET:
+    for space in INTERNET.values():
         if space.version not in versions:
             continue
         address = _internet_address(acl, space)
@@ -147,7 +137,7 @@ def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[Finding]:
 def check_acl_all_traffic(ctx: StackContext) -> Iterator[Finding]:
     view = StackView(ctx)
     for acl in view.acls.values():
-        for space in INTERNET:
+        for space in INTERNET.values():
             address = _internet_address(acl, space)
             if address is None:
                 continue
@@ -194,8 +184,8 @@ def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
                 protocol = TCP
             elif traffic.protocol in (TCP, UDP) and traffic.ports is not None:
                 protocol = traffic.protocol
-                if traffic.ports.size > 1024:
-                    continue  # a wide range is itself a return (ephemeral) rule
+                if is_return_rule(entry, ephemeral):
+                    continue  # itself the reply path of flows the other way
             else:
                 continue
             inner = [
@@ -298,7 +288,7 @@ _IGNORE_RETURN = {
     "groups guard those ports. Set false for Security Hub EC2.21's stricter reading.",
     "default": True,
 }
-_PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ["tcp", "udp"])
+_PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ADMIN_PROTOCOLS)
 
 ACL_ADMIN_PORTS = TierguardStackPolicy(
     Metadata(
@@ -341,7 +331,7 @@ ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
         remediation="Deny high-risk ports from the internet before any broad allow.",
         parameters={
             "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
-            "protocols": protocol_list("Protocols whose ports count.", ["tcp"]),
+            "protocols": protocol_list("Protocols whose ports count.", HIGH_RISK_PROTOCOLS),
             "ignoreReturnTrafficRules": _IGNORE_RETURN,
         },
     ),

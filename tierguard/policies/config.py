@@ -19,7 +19,7 @@ from typing import Any
 from pulumi_policy import PolicyConfigSchema
 
 from tierguard.rules import IPNetwork, PortRange, parse_ports
-from tierguard.rules.protocols import parse_protocol
+from tierguard.rules.protocols import parse_protocol, protocol_name
 
 EXEMPTIONS_SCHEMA: dict[str, Any] = {
     "type": "array",
@@ -83,13 +83,13 @@ def string_list(description: str, default: Sequence[str]) -> dict[str, Any]:
     }
 
 
-def protocol_list(description: str, default: Sequence[str]) -> dict[str, Any]:
-    """The schema of a list of port-carrying protocols."""
+def protocol_list(description: str, default: Sequence[int]) -> dict[str, Any]:
+    """The schema of a list of port-carrying protocols; ``default`` as protocol numbers."""
     return {
         "type": "array",
         "items": {"type": "string", "enum": ["tcp", "udp", "6", "17"]},
         "description": description,
-        "default": list(default),
+        "default": [protocol_name(p) for p in default],
     }
 
 

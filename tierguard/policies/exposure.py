@@ -26,7 +26,9 @@ from tierguard.rules import ALL, TCP, UDP, Direction, PortRange
 from tierguard.rules.addresses import contains
 from tierguard.rules.exposure import (
     ADMIN_PORTS,
+    ADMIN_PROTOCOLS,
     HIGH_RISK_PORTS,
+    HIGH_RISK_PROTOCOLS,
     exposed_ports,
     internet,
     opens_all_ports,
@@ -37,7 +39,7 @@ from tierguard.rules.normalize import SG_TYPES
 from tierguard.rules.protocols import protocol_name
 
 PROTOCOLS_SCHEMA = protocol_list(
-    "Protocols whose ports count (tcp, udp; all-protocol rules always count).", ["tcp", "udp"]
+    "Protocols whose ports count (tcp, udp; all-protocol rules always count).", ADMIN_PROTOCOLS
 )
 
 
@@ -210,7 +212,7 @@ SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
                 "High-risk ports (default: EC2.19 plus Prowler, without the admin ports).",
                 HIGH_RISK_PORTS,
             ),
-            "protocols": protocol_list("Protocols whose ports count.", ["tcp"]),
+            "protocols": protocol_list("Protocols whose ports count.", HIGH_RISK_PROTOCOLS),
         },
     ),
     check_high_risk_ports,

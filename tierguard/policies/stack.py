@@ -13,7 +13,7 @@ from tierguard.policies.base import Finding, Metadata, StackContext, TierguardSt
 from tierguard.policies.config import integer, port_list, string_list
 from tierguard.policies.graph import AclView, GroupView, LocatedRule, StackView, known
 from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
-from tierguard.rules.acl import allowed_ports, representative_address, uncovered
+from tierguard.rules.acl import allowed_ports, is_return_rule, representative_address, uncovered
 from tierguard.rules.addresses import IPNetwork, contains, is_internet
 from tierguard.rules.exposure import (
     ADMIN_PORTS,
@@ -540,7 +540,7 @@ def _acl_without_sg(
         traffic = entry.traffic
         if entry.egress or entry.action.value != "allow":
             continue
-        if traffic.protocol not in (TCP, UDP) or traffic.ports is None or traffic.ports.size > 1024:
+        if traffic.protocol not in (TCP, UDP) or traffic.ports is None or is_return_rule(entry):
             continue
         opened = False
         for group in groups:

@@ -24,7 +24,7 @@ from tierguard.rules import (
     parse_cidr_lenient,
 )
 from tierguard.rules.acl import NOT_INTERNET, exclude_block
-from tierguard.rules.addresses import canonical_cidr, parse_cidr
+from tierguard.rules.addresses import INTERNET, canonical_cidr, parse_cidr
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
@@ -178,7 +178,7 @@ class Source:
 
 def internet(version: int) -> tuple[IPNetwork, ...]:
     """The public address space of one family: everything but private and special ranges."""
-    space: list[IPNetwork] = [parse_cidr_lenient("0.0.0.0/0" if version == 4 else "::/0")]
+    space: list[IPNetwork] = [INTERNET[version]]
     for cut in NOT_INTERNET[version]:
         space = exclude_block(space, cut)
     return tuple(sorted(space, key=lambda n: int(n.network_address)))

@@ -12,13 +12,16 @@ import itertools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from tierguard.rules.addresses import IPNetwork
-from tierguard.rules.model import AclAction, AclEntry, Packet
-from tierguard.rules.ports import PortRange
+from tierguard.rules.addresses import IPNetwork, contains
+from tierguard.rules.model import AclAction, AclEntry, Packet, Traffic
+from tierguard.rules.ports import EPHEMERAL_PORTS, PortRange
+from tierguard.rules.protocols import TCP, UDP
 from tierguard.rules.values import full_range, packet_at, traffic_values
 
 #: The rule number AWS shows for the implicit deny (``*``) of IPv4 entries.
 IMPLICIT_DENY_NUMBER = 32767
+#: The highest number an entry of one's own may have (AWS: 1-32766).
+MAX_RULE_NUMBER = IMPLICIT_DENY_NUMBER - 1
 
 
 @dataclass(frozen=True)
@@ -40,6 +43,50 @@ class AclDecision:
 def ordered(entries: Iterable[AclEntry], *, egress: bool) -> list[AclEntry]:
     """The entries of one direction in evaluation order."""
     return sorted((e for e in entries if e.egress == egress), key=lambda e: e.number)
+
+
+def covering_entry(entries: Iterable[AclEntry], want: AclEntry) -> AclEntry | None:
+    """The first entry, in evaluation order, that matches every packet ``want`` matches.
+
+    Entries touching only part of the flow decide only that part, so the walk passes
+    them; the first one covering all of it decides whatever is left (``None``: none does,
+    and only the implicit deny stands behind ``want``'s packets).
+    """
+    for entry in ordered(entries, egress=want.egress):
+        if contains(entry.cidr, want.cidr) and entry.traffic.covers(want.traffic):
+            return entry
+    return None
+
+
+def is_return_rule(entry: AclEntry | None, ephemeral: PortRange = EPHEMERAL_PORTS) -> bool:
+    """Whether ``entry`` is an allow for replies: TCP/UDP to client (ephemeral) ports only.
+
+    AWS: the client picks its source port from its OS's ephemeral range (ELB, NAT
+    gateways and Lambda 1024-65535, Linux 32768-61000, Windows Server 2008+ 49152-65535),
+    and a stateless ACL needs an allow for it in the reply's direction. Such an entry
+    starts at a client port (1024 or above) and reaches the top of ``ephemeral``, the
+    range replies use; one stopping below it (``3000-5000``) is a service range, however
+    wide.
+    """
+    if entry is None or entry.action is not AclAction.ALLOW:
+        return False
+    ports = entry.traffic.ports
+    return (
+        entry.traffic.protocol in (TCP, UDP)
+        and ports is not None
+        and ports.first >= EPHEMERAL_PORTS.first
+        and ports.last >= ephemeral.last
+    )
+
+
+def return_traffic(entry: AclEntry, protocol: int, ephemeral: PortRange) -> AclEntry:
+    """The reply path of ``entry``'s flow over ``protocol``: the other direction, same CIDR.
+
+    Unnumbered (``0``): the caller places it.
+    """
+    return AclEntry(
+        0, not entry.egress, AclAction.ALLOW, Traffic.of(protocol, ephemeral), entry.cidr
+    )
 
 
 def evaluate_acl(entries: Iterable[AclEntry], *, egress: bool, packet: Packet) -> AclDecision:

@@ -11,6 +11,12 @@ import ipaddress
 
 IPNetwork = ipaddress.IPv4Network | ipaddress.IPv6Network
 
+#: "The internet" as a rule names it: the whole address space of each family, by version.
+INTERNET: dict[int, IPNetwork] = {
+    4: ipaddress.IPv4Network("0.0.0.0/0"),
+    6: ipaddress.IPv6Network("::/0"),
+}
+
 
 def parse_cidr(text: object) -> IPNetwork:
     """Parse a CIDR exactly as a user must write it: an address, a prefix, no host bits.
@@ -60,7 +66,7 @@ def canonical_cidr(network: IPNetwork) -> str:
 
 def is_internet(network: IPNetwork) -> bool:
     """Whether the block is the whole address space of its family (``0.0.0.0/0``, ``::/0``)."""
-    return network.prefixlen == 0
+    return network == INTERNET[network.version]
 
 
 def family_name(network: IPNetwork) -> str:

@@ -26,6 +26,10 @@ PROWLER_PORTS = (
     7199, 8080, 8088, 8888, 9042, 9092, 9160, 9200, 9300, 11211, 27017, 27018,
 )  # fmt: skip
 ADMIN_PORTS = (22, 3389)
+#: The protocols whose ports count by default: admin ports over TCP and UDP, high-risk
+#: ports over TCP (the pack's defaults, and the audit's fixed reading).
+ADMIN_PROTOCOLS = (TCP, UDP)
+HIGH_RISK_PROTOCOLS = (TCP,)
 #: EC2.19 plus Prowler, minus the admin ports (they have their own, separately tunable policy).
 HIGH_RISK_PORTS = tuple(sorted((set(EC2_19_PORTS) | set(PROWLER_PORTS)) - set(ADMIN_PORTS)))
 #: Ports of data stores: databases, caches, search and queues.
