@@ -16,6 +16,10 @@ setup: $(STAMP)
 
 demo: setup
 	$(BIN)/tierguard demo --stack dev
+	@echo; echo "== Rule usage from an hour of generated flow logs (tiers named by the plan) =="
+	@flows=$$(mktemp -d) && trap 'rm -rf "$$flows"' EXIT && \
+	  $(BIN)/tierguard generate-flow-logs --stack dev --to "$$flows" && \
+	  $(BIN)/tierguard usage --flow-logs "$$flows" --stack dev --from-plan
 
 lint: setup
 	$(BIN)/ruff check .

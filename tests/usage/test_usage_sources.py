@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import gzip
 import json
+import re
 import time
-from collections import defaultdict
 from pathlib import Path
+from typing import Literal
 
 import pytest
 
@@ -14,57 +15,38 @@ from tests.audit.builders import Account
 from tests.conftest import PROJECT_DIR, invoke
 from tests.usage.scenario import Deployed, dev_intents
 from tests.usage.test_usage_attribution import expected_hits
-from tierguard.usage.generate import DEFAULT_FIELDS, Record, lines, records
+from tierguard.usage.deliver import to_cloudwatch, to_s3
+from tierguard.usage.generate import records
 
 PREFIX = "AWSLogs/123456789012/vpcflowlogs/us-east-1"
+#: AWS's documented object names for S3 delivery (flow-logs-s3, "Log file name").
+KEY = re.compile(
+    r"^AWSLogs/123456789012/vpcflowlogs/us-east-1/(\d{4})/(\d{2})/(\d{2})/"
+    r"123456789012_vpcflowlogs_us-east-1_fl-[0-9a-f]+_\1\2\3T\d{4}Z_[0-9a-f]+\.(log\.gz|parquet)$"
+)
 
 
 def hits_from(out: str) -> dict[str, int]:
     return {r["rule_id"]: r["hits"] for r in json.loads(out)["rules"] if r["hits"]}
 
 
-def to_s3(account: Account, found: list[Record]) -> None:
-    """As S3 delivery writes: gzip text with a header, one object per interface and hour."""
-    s3 = account.session.client("s3", region_name=account.region)
-    s3.create_bucket(Bucket="flow-logs")
-    by_interface: dict[str, list[Record]] = defaultdict(list)
-    for rec in found:
-        by_interface[rec.interface_id].append(rec)
-    for eni, recs in by_interface.items():
-        body = "\n".join([" ".join(DEFAULT_FIELDS), *lines(recs)]) + "\n"
-        key = f"{PREFIX}/2025/12/01/123456789012_vpcflowlogs_us-east-1_fl-1_20251201T0000Z_{eni}.log.gz"
-        s3.put_object(Bucket="flow-logs", Key=key, Body=gzip.compress(body.encode()))
-    s3.put_object(
-        Bucket="flow-logs", Key=f"{PREFIX}/2025/11/01/old.log.gz", Body=gzip.compress(b"garbage\n")
-    )
-
-
-def to_cloudwatch(account: Account, found: list[Record]) -> None:
-    """As CloudWatch delivery writes: one stream per interface, one event per record."""
-    logs = account.session.client("logs", region_name=account.region)
-    logs.create_log_group(logGroupName="vpc-flow-logs")
-    by_interface: dict[str, list[Record]] = defaultdict(list)
-    for rec in found:
-        by_interface[rec.interface_id].append(rec)
-    now = int(time.time() * 1000)
-    for eni, recs in by_interface.items():
-        stream = f"{eni}-all"
-        logs.create_log_stream(logGroupName="vpc-flow-logs", logStreamName=stream)
-        logs.put_log_events(
-            logGroupName="vpc-flow-logs",
-            logStreamName=stream,
-            logEvents=[{"timestamp": now, "message": m} for m in lines(recs)],
-        )
-
-
+@pytest.mark.parametrize("file_format", ["text", "parquet"])
 def test_s3_delivery_objects_attribute_like_local_files(
     dev: Deployed,
     account: Account,
+    file_format: Literal["text", "parquet"],
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     found = records(dev_intents(dev), seed=41)
-    to_s3(account, found)
+    s3 = account.session.client("s3", region_name=account.region)
+    s3.create_bucket(Bucket="flow-logs")
+    keys = to_s3(s3, "flow-logs", found, region=account.region, file_format=file_format)
+    assert keys
+    assert all(KEY.match(k) for k in keys), keys
+    s3.put_object(
+        Bucket="flow-logs", Key=f"{PREFIX}/2025/11/01/old.log.gz", Body=gzip.compress(b"garbage\n")
+    )
     code, out, err = invoke(
         [
             "usage",
@@ -85,7 +67,7 @@ def test_s3_delivery_objects_attribute_like_local_files(
     assert hits_from(out) == dict(expected_hits(dev, found))
     doc = json.loads(out)
     assert "malformed" not in doc["records"]  # the November object was skipped by its key
-    assert doc["files"]["read"] == len({r.interface_id for r in found})
+    assert doc["files"]["read"] == len(keys)
 
 
 def test_cloudwatch_streams_attribute_like_local_files(
@@ -94,8 +76,11 @@ def test_cloudwatch_streams_attribute_like_local_files(
     capsys: pytest.CaptureFixture[str],
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    found = records(dev_intents(dev), seed=42)
-    to_cloudwatch(account, found)
+    now = int(time.time()) // 3600 * 3600 - 3600  # CloudWatch takes the last 14 days only
+    found = records(dev_intents(dev), seed=42, start=now)
+    logs_client = account.session.client("logs", region_name=account.region)
+    streams = to_cloudwatch(logs_client, "vpc-flow-logs", found)
+    assert set(streams) == {f"{r.interface_id}-all" for r in found}  # one per interface
     code, out, err = invoke(
         [
             "usage",

@@ -24,6 +24,7 @@ VERBS = {
     "audit": "tierguard.cli.audit:audit",
     "check": "tierguard.cli.check:check",
     "usage": "tierguard.cli.usage:usage",
+    "generate-flow-logs": "tierguard.cli.flowgen:generate_flow_logs",
     "preview": "tierguard.cli.preview:preview",
     "reach": "tierguard.cli.reach:reach",
     "up": "tierguard.cli.deploy:up",

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
+import functools
 import json
-import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import click
 
@@ -15,6 +17,7 @@ from tierguard.errors import AuditFailed, UsageError
 
 if TYPE_CHECKING:
     from tierguard.cli._stack import LoadedStack
+    from tierguard.usage.athena import AthenaTable
     from tierguard.usage.attribute import Network
     from tierguard.usage.flowlogs import ReadResult
     from tierguard.usage.verdicts import UsageReport
@@ -39,20 +42,137 @@ def _stamp(value: str | None, flag: str) -> int | None:
     return int(moment.timestamp())
 
 
+@dataclass(frozen=True)
+class FlowLogs:
+    """The flow-log options ``usage`` and ``audit --flow-logs`` share, checked once."""
+
+    source: str | None
+    fields: tuple[str, ...] | None
+    since: int | None
+    until: int | None
+    table: AthenaTable
+    """The Athena table (``--athena-sql`` prints its DDL; ``--engine athena`` queries it)."""
+    engine: str = "duckdb"
+
+    @property
+    def athena(self) -> AthenaTable | None:
+        return self.table if self.engine == "athena" else None
+
+    @property
+    def window(self) -> tuple[int | None, int | None]:
+        return self.since, self.until
+
+
+_FLOW_LOG_OPTIONS = (
+    click.option(
+        "--flow-logs",
+        "source",
+        help="Where the flow logs are: a file or directory (.log, .log.gz, .parquet), "
+        "s3://BUCKET/PREFIX (S3 delivery), or logs:LOG_GROUP (CloudWatch Logs).",
+    ),
+    click.option(
+        "--format",
+        "log_format",
+        help="The flow log's custom format for files without a header line, as given to AWS: "
+        "'${version} ${interface-id} ${srcaddr} …' (default: the version-2 default format; "
+        "with --engine athena: the table's columns).",
+    ),
+    click.option("--since", help="Only records ending at or after this time (ISO 8601 or epoch)."),
+    click.option("--until", help="Only records starting at or before this time."),
+    click.option(
+        "--engine",
+        type=click.Choice(["duckdb", "athena"]),
+        default="duckdb",
+        show_default=True,
+        help="duckdb: read the logs here; athena: sum them in Athena over --database/--table "
+        "(the table --athena-sql creates) and read back only the aggregate.",
+    ),
+    click.option("--database", default="flowlogs", show_default=True, help="Athena database."),
+    click.option("--table", default="vpc_flow_logs", show_default=True, help="Athena table."),
+    click.option("--workgroup", default="primary", show_default=True, help="Athena workgroup."),
+    click.option(
+        "--athena-output",
+        help="s3://BUCKET/PREFIX/ for Athena's query results (when the workgroup sets none).",
+    ),
+)
+
+
+def flow_log_options(command: Callable[..., None]) -> Callable[..., None]:
+    """Add the flow-log options; the command receives them as one ``flow_logs``."""
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        keys = ("source", "log_format", "since", "until", "engine", "database", "table")
+        values = {k: kwargs.pop(k) for k in (*keys, "workgroup", "athena_output")}
+        command(flow_logs=_flow_logs(**values), **kwargs)
+
+    for option in reversed(_FLOW_LOG_OPTIONS):
+        wrapper = option(wrapper)
+    return wrapper
+
+
+def _flow_logs(
+    *,
+    source: str | None,
+    log_format: str | None,
+    since: str | None,
+    until: str | None,
+    engine: str,
+    database: str,
+    table: str,
+    workgroup: str,
+    athena_output: str | None,
+) -> FlowLogs:
+    from tierguard.usage.athena import AthenaTable
+    from tierguard.usage.flowlogs import DEFAULT_FORMAT, parse_format
+
+    start, end = _stamp(since, "--since"), _stamp(until, "--until")
+    if start is not None and end is not None and start > end:
+        raise UsageError(f"--since {since!r} is after --until {until!r}")
+    fields = parse_format(log_format) if log_format else None
+    if engine == "athena" and source is not None:
+        raise UsageError(
+            "--engine athena reads --database/--table, not --flow-logs (the table's "
+            "LOCATION says where the logs are; --athena-sql prints its DDL)"
+        )
+    athena = AthenaTable(database, table, workgroup, athena_output, fields or DEFAULT_FORMAT)
+    return FlowLogs(source, fields, start, end, athena, engine)
+
+
+def read_flow_logs(
+    flow_logs: FlowLogs, *, profile: str | None, region: str, endpoint_url: str | None
+) -> ReadResult:
+    from tierguard.usage.sources import read_source
+
+    return read_source(
+        flow_logs.source,
+        fields=flow_logs.fields,
+        since=flow_logs.since,
+        until=flow_logs.until,
+        profile=profile,
+        region=region,
+        endpoint_url=endpoint_url,
+        athena=flow_logs.athena,
+    )
+
+
+def flow_usage(network: Network, result: ReadResult, flow_logs: FlowLogs) -> UsageReport:
+    """Attribution and verdicts over the window asked for (else the records' own)."""
+    from tierguard.usage.attribute import attribute
+    from tierguard.usage.verdicts import usage_report
+
+    since, until = flow_logs.window
+    return usage_report(
+        network,
+        attribute(network, result.flows),
+        (since if since is not None else result.first, until if until is not None else result.last),
+        read_counts=result.counts,
+        notes=network.inventory.notes,
+    )
+
+
 @click.command()
-@click.option(
-    "--flow-logs",
-    "source",
-    required=True,
-    help="Where the flow logs are: a file or directory (.log, .log.gz, .parquet), "
-    "s3://BUCKET/PREFIX (S3 delivery), or logs:LOG_GROUP (CloudWatch Logs).",
-)
-@click.option(
-    "--format",
-    "log_format",
-    help="The flow log's custom format for files without a header line, as given to AWS: "
-    "'${version} ${interface-id} ${srcaddr} …' (default: the version-2 default format).",
-)
+@flow_log_options
 @click.option("-r", "--region", help="The region whose groups and ACLs the logs are about.")
 @click.option("--profile", help="The AWS profile to use (default: the usual credential chain).")
 @click.option("--endpoint-url", help="Send every call to this endpoint (an emulator).")
@@ -65,14 +185,18 @@ def _stamp(value: str | None, flag: str) -> int | None:
     help="With --stack: use this stack file instead of Pulumi.<stack>.yaml.",
 )
 @click.option(
+    "--from-plan",
+    is_flag=True,
+    help="With --stack: map addresses to tiers through the stack's plan (its subnets' "
+    "CIDRs) instead of the account's interfaces; reads no inventory from AWS.",
+)
+@click.option(
     "-C",
     "--cwd",
     type=click.Path(file_okay=False, path_type=Path),
     default=Path(),
     help="Run as if started in this directory (the project is found upward).",
 )
-@click.option("--since", help="Only records ending at or after this time (ISO 8601 or epoch).")
-@click.option("--until", help="Only records starting at or before this time.")
 @click.option("--json", "as_json", is_flag=True, help="Print JSON.")
 @click.option(
     "--athena-sql",
@@ -80,8 +204,6 @@ def _stamp(value: str | None, flag: str) -> int | None:
     help="Print the Athena table DDL (partition projection) for the s3:// --flow-logs "
     "location and the aggregation query, and exit; nothing is run.",
 )
-@click.option("--database", default="flowlogs", show_default=True, help="With --athena-sql.")
-@click.option("--table", default="vpc_flow_logs", show_default=True, help="With --athena-sql.")
 @click.option(
     "--sarif",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -93,20 +215,16 @@ def _stamp(value: str | None, flag: str) -> int | None:
     help="Exit 1 when a finding of this level or worse is reported (a CI gate).",
 )
 def usage(
-    source: str,
-    log_format: str | None,
+    flow_logs: FlowLogs,
     region: str | None,
     profile: str | None,
     endpoint_url: str | None,
     stack: str | None,
     stack_file: Path | None,
+    from_plan: bool,
     cwd: Path,
-    since: str | None,
-    until: str | None,
     as_json: bool,
     athena_sql: bool,
-    database: str,
-    table: str,
     sarif: Path | None,
     fail_on: str | None,
 ) -> None:
@@ -116,48 +234,42 @@ def usage(
     from tierguard.audit.collect import collect
     from tierguard.cli._stack import load
     from tierguard.program import region_from
-    from tierguard.usage.attribute import Network, attribute
-    from tierguard.usage.flowlogs import find_files, parse_format, read
+    from tierguard.usage.attribute import Network
     from tierguard.usage.render import failing
-    from tierguard.usage.sources import fetch, is_remote
-    from tierguard.usage.verdicts import usage_report
+    from tierguard.usage.sources import check_source
+    from tierguard.usage.stackmap import plan_inventory
 
     if stack_file is not None and stack is None:
         raise UsageError("--stack-file needs --stack: it names the stack to report on")
-    start, end = _stamp(since, "--since"), _stamp(until, "--until")
-    if start is not None and end is not None and start > end:
-        raise UsageError(f"--since {since!r} is after --until {until!r}")
-    fields = parse_format(log_format) if log_format else None
+    if from_plan and stack is None:
+        raise UsageError("--from-plan needs --stack: the plan of that stack names the tiers")
     if athena_sql:
-        _print_athena(source, database, table, fields, start, end)
+        _print_athena(flow_logs)
         return
+    if flow_logs.source is None and flow_logs.athena is None:
+        raise UsageError("--flow-logs is required (or --engine athena with --database/--table)")
     loaded = load(cwd, stack, stack_file) if stack is not None else None
     if loaded is not None and region is None:
         raw = loaded.stack.config.get("aws:region")
         region = region_from(raw if isinstance(raw, str) else None)
-    if not is_remote(source):
-        find_files(Path(source))  # a bad path is bad input: said before AWS is asked
-    inventory = collect([region] if region else [], profile=profile, endpoint_url=endpoint_url)
-    with tempfile.TemporaryDirectory(prefix="tierguard-flowlogs-") as scratch:
-        local = Path(source)
-        if is_remote(source):
-            local = fetch(
-                source,
-                Path(scratch),
-                profile=profile,
-                region=inventory.regions[0].region,
-                endpoint_url=endpoint_url,
-                since=start,
-                until=end,
-            )
-        result = read(local, fields=fields, since=start, until=end)
-    network = Network(inventory.regions[0])
-    report = usage_report(
-        network,
-        attribute(network, result.flows),
-        (start if start is not None else result.first, end if end is not None else result.last),
-        read_counts=result.counts,
-    )
+    check_source(flow_logs.source)
+    if from_plan:
+        assert loaded is not None
+        assert region is not None
+        result = read_flow_logs(
+            flow_logs, profile=profile, region=region, endpoint_url=endpoint_url
+        )
+        network = Network(plan_inventory(loaded.plan, result.flows, region))
+    else:
+        inventory = collect([region] if region else [], profile=profile, endpoint_url=endpoint_url)
+        result = read_flow_logs(
+            flow_logs,
+            profile=profile,
+            region=inventory.regions[0].region,
+            endpoint_url=endpoint_url,
+        )
+        network = Network(inventory.regions[0])
+    report = flow_usage(network, result, flow_logs)
     diff = ""
     if loaded is not None:
         assert stack is not None
@@ -211,26 +323,16 @@ def _for_stack(
     return report, suggested_diff(text, path.name, loaded.plan, report.rules, names)
 
 
-def _print_athena(
-    source: str,
-    database: str,
-    table: str,
-    fields: tuple[str, ...] | None,
-    start: int | None,
-    end: int | None,
-) -> None:
-    from tierguard.usage.athena import aggregate_query, table_ddl
-    from tierguard.usage.flowlogs import DEFAULT_FORMAT
+def _print_athena(flow_logs: FlowLogs) -> None:
+    from tierguard.usage.athena import table_ddl
 
-    if not source.startswith("s3://"):
+    source = flow_logs.source
+    if source is None or not source.startswith("s3://"):
         raise UsageError(
             f"--athena-sql needs --flow-logs s3://BUCKET/AWSLogs/ACCOUNT/vpcflowlogs/REGION/, "
             f"not {source!r}"
         )
-    chosen = fields or DEFAULT_FORMAT
-    click.echo(table_ddl(database, table, source, chosen) + ";")
+    table = flow_logs.table
+    click.echo(table_ddl(table.database, table.table, source, table.fields) + ";")
     click.echo("")
-    query = aggregate_query(
-        f"{database}.{table}", chosen, since=start, until=end, partitioned=True, dialect="athena"
-    )
-    click.echo(query + ";")
+    click.echo(table.query(flow_logs.since, flow_logs.until) + ";")

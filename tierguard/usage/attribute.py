@@ -157,7 +157,8 @@ class Network:
         )
 
     def tier_of(self, eni: NetworkInterface) -> str | None:
-        return next((self.tiers[g] for g in eni.groups if g in self.tiers), None)
+        """The tier(s) of an interface: ``alb/web`` when it carries several tiers' groups."""
+        return "/".join(self.tiers[g] for g in eni.groups if g in self.tiers) or None
 
     def matching_rules(self, eni: NetworkInterface, ingress: bool, flow: Flow) -> list[str]:
         """Ids of the rules of ``eni``'s groups admitting ``flow`` as a new connection

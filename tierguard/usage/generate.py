@@ -12,13 +12,16 @@ and side, so tests know the expected attribution without asking the code under t
 from __future__ import annotations
 
 import gzip
+import hashlib
 import ipaddress
 import random
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
+from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
+from tierguard.rules import CidrPeer, Direction
 from tierguard.usage.flowlogs import DEFAULT_FORMAT
 from tierguard.usage.flows import SYN, SYN_ACK, Address
 
@@ -221,3 +224,84 @@ def write_log(
         for line in extra_lines:
             out.write(line + "\n")
     return path
+
+
+#: Customers spread over the internet (first octets from 3 to 222, none private): traffic
+#: from everywhere, which no narrower source would admit.
+CUSTOMERS = tuple(
+    ipaddress.ip_address(f"{first}.{(first * 7) % 250 + 1}.{(first * 13) % 250 + 1}.{h}")
+    for first in (3, 23, 34, 52, 63, 81, 99, 104, 128, 151, 176, 185, 202, 212, 222)
+    for h in (10, 77)
+)
+SCANNER = ipaddress.ip_address("45.33.32.156")
+#: Ports probes knock on (telnet, RDP, SMB, Redis).
+PROBED = (23, 3389, 445, 6379)
+
+
+def plan_endpoints(plan: NetworkPlan, per_subnet: int = 2) -> dict[str, tuple[Endpoint, ...]]:
+    """Tier → interfaces placed in its planned subnets (addresses from the subnets' CIDRs,
+    tiers sharing a subnet get distinct hosts; interface ids derived from the address)."""
+    found: dict[str, tuple[Endpoint, ...]] = {}
+    for index, (name, tier) in enumerate(plan.tiers.items()):
+        ends: list[Endpoint] = []
+        group = tier.subnet_group
+        for subnet in plan.subnets_in(group) if group is not None else ():
+            if subnet.cidr is None:
+                continue
+            for i in range(per_subnet):
+                address = subnet.cidr[10 + index * 16 + i]
+                digest = hashlib.sha256(f"{plan.stack}/{address}".encode()).hexdigest()
+                ends.append(Endpoint(address, f"eni-{digest[:17]}"))
+        found[name] = tuple(ends)
+    return found
+
+
+def _clients(rule: PlannedSgRule, endpoints: Mapping[str, Sequence[Endpoint]]) -> list[Endpoint]:
+    peer = rule.peer
+    if isinstance(peer, TierPeer):
+        return list(endpoints.get(rule.tier if peer.is_self else peer.tier, ()))
+    if isinstance(peer, CidrPeer):
+        if peer.is_internet:
+            return [Endpoint(a) for a in CUSTOMERS if a.version == peer.network.version]
+        net = peer.network
+        return [Endpoint(net[min(10, net.num_addresses - 1)])]
+    return []
+
+
+def plan_intents(
+    plan: NetworkPlan,
+    endpoints: Mapping[str, Sequence[Endpoint]],
+    *,
+    connections: int = 20,
+    idle_cidr_rules: bool = False,
+) -> list[Intent]:
+    """Traffic every planned ingress rule is there for (on its first port), probes at
+    every internet-facing tier on ports nothing opens; ``idle_cidr_rules`` leaves the
+    rules for named ranges (admins) without traffic, as in a quiet week."""
+    intents = []
+    for tier_name, tier in plan.tiers.items():
+        servers = endpoints.get(tier_name, ())
+        if not servers:
+            continue
+        facing_internet = False
+        for rule in tier.rules_in(Direction.INGRESS):
+            peer = rule.peer
+            internet = isinstance(peer, CidrPeer) and peer.is_internet
+            facing_internet |= internet
+            if idle_cidr_rules and isinstance(peer, CidrPeer) and not internet:
+                continue
+            clients = _clients(rule, endpoints)
+            traffic = rule.traffic
+            if not clients or traffic.is_all:
+                continue
+            port = traffic.ports.first if traffic.ports is not None else None
+            count = connections * 3 if internet else connections
+            intents.append(
+                Intent(rule.name, clients, servers, traffic.protocol, port, Outcome.ACCEPTED, count)
+            )
+        if facing_internet:
+            scanner, dropped = [Endpoint(SCANNER)], Outcome.DROPPED_AT_SERVER
+            intents.extend(
+                Intent(f"probe {tier_name} {p}", scanner, servers, 6, p, dropped, 2) for p in PROBED
+            )
+    return intents

@@ -104,6 +104,8 @@ def text_lines(report: UsageReport, *, files: int, unreadable: list[str]) -> Ite
         f"{c.get('skipdata', 0)} SKIPDATA, {c.get('malformed', 0)} malformed, "
         f"{c.get('outside_window', 0)} outside the window"
     )
+    for note in report.notes:
+        yield f"  note: {note}"
     for path in unreadable:
         yield f"  unreadable (truncated or damaged): {path}"
     if c.get("unknown_interface"):

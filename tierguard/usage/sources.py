@@ -11,15 +11,20 @@ AWS errors become one-line ``AwsError``s as in the audit.
 from __future__ import annotations
 
 import re
+import tempfile
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from tierguard.audit.collect import CLIENT_CONFIG, aws_errors, session
 from tierguard.errors import UsageError
+from tierguard.usage.athena import run_athena
+from tierguard.usage.flowlogs import ReadResult, find_files, read
 
 if TYPE_CHECKING:
     import boto3
+
+    from tierguard.usage.athena import AthenaTable
 
 _DAY = re.compile(r"/(\d{4})/(\d{2})/(\d{2})/")
 _SUFFIXES = (".log", ".log.gz", ".txt", ".gz", ".parquet")
@@ -81,7 +86,7 @@ def fetch_logs(
     if not group:
         raise UsageError("--flow-logs 'logs:': write logs:LOG_GROUP_NAME")
     count = 0
-    bounds: dict[str, int] = {}
+    bounds: dict[str, Any] = {}
     if since is not None:
         bounds["startTime"] = since * 1000
     if until is not None:
@@ -131,3 +136,49 @@ def fetch(
             until=until,
         )
     return into
+
+
+def read_source(
+    source: str | None,
+    *,
+    fields: tuple[str, ...] | None,
+    since: int | None,
+    until: int | None,
+    profile: str | None,
+    region: str,
+    endpoint_url: str | None,
+    athena: AthenaTable | None = None,
+) -> ReadResult:
+    """The summed flows of a source (file, directory, ``s3://``, ``logs:``) read with
+    DuckDB, or of an Athena table summed by Athena."""
+    if athena is not None:
+        return run_athena(
+            session(profile),
+            athena.query(since, until),
+            database=athena.database,
+            workgroup=athena.workgroup,
+            output_location=athena.output_location,
+            region=region,
+            endpoint_url=endpoint_url,
+        )
+    if source is None:
+        raise UsageError("--flow-logs is required (or --engine athena with --database/--table)")
+    if not is_remote(source):
+        return read(Path(source), fields=fields, since=since, until=until)
+    with tempfile.TemporaryDirectory(prefix="tierguard-flowlogs-") as scratch:
+        local = fetch(
+            source,
+            Path(scratch),
+            profile=profile,
+            region=region,
+            endpoint_url=endpoint_url,
+            since=since,
+            until=until,
+        )
+        return read(local, fields=fields, since=since, until=until)
+
+
+def check_source(source: str | None) -> None:
+    """A bad local path is bad input: said before AWS is asked anything."""
+    if source is not None and not is_remote(source):
+        find_files(Path(source))

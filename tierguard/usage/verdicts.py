@@ -101,10 +101,13 @@ class UsageReport:
     rules: tuple[RuleUsage, ...]
     acl_entries: tuple[AclEntryUsage, ...]
     rejected: tuple[tuple[Rejection, int], ...]
+    notes: tuple[str, ...] = ()
+    """What the reader of the report must know (tiers judged together, …)."""
 
     def to_json(self) -> dict[str, object]:
         since, until = self.window
         return {
+            "notes": list(self.notes),
             "window": {"since": since, "until": until},
             "records": dict(self.counts),
             "rules": [r.to_json() for r in self.rules],
@@ -189,6 +192,7 @@ def usage_report(
     window: tuple[int | None, int | None],
     *,
     read_counts: Mapping[str, int] | None = None,
+    notes: tuple[str, ...] = (),
 ) -> UsageReport:
     """Verdicts for every rule and entry; ``read_counts`` are the reader's (``lines``,
     ``malformed``, ``nodata``, …), reported beside the attribution's own."""
@@ -201,4 +205,5 @@ def usage_report(
         rules=tuple(rule_verdicts(network, attribution)),
         acl_entries=tuple(acl_verdicts(network, attribution)),
         rejected=tuple(internal + external),
+        notes=notes,
     )
