@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -25,7 +26,7 @@ SHARED = ("alb", "web")
 
 def _rules(
     args: list[str], capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
-) -> dict[str, dict[str, object]]:
+) -> dict[str, dict[str, Any]]:
     code, out, err = invoke(
         ["usage", *args, "--stack", "dev", "--json", "-C", str(PROJECT_DIR)], capsys, monkeypatch
     )
