@@ -274,7 +274,7 @@ def _wait(athena: Any, execution: str, *, timeout: float, sleep: Callable[[float
             athena.stop_query_execution(QueryExecutionId=execution)
             raise AwsError(
                 f"Athena query {execution} still {state or 'pending'} after {timeout:g} s; "
-                "stopped it (narrow --since/--until or raise --athena-timeout)"
+                "stopped it (narrow --since/--until)"
             )
         sleep(delay)
         waited += delay
