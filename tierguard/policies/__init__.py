@@ -5,8 +5,8 @@ blocks forever serving gRPC); ``policy/__main__.py`` does that.
 """
 
 from tierguard.policies.base import (
-    Finding,
     NotEvaluatedAtPreview,
+    PolicyViolation,
     ResourceContext,
     StackContext,
     TierguardResourcePolicy,
@@ -18,8 +18,8 @@ __all__ = [
     "ALL_POLICIES",
     "PACK_NAME",
     "PACK_OPTIONS",
-    "Finding",
     "NotEvaluatedAtPreview",
+    "PolicyViolation",
     "ResourceContext",
     "StackContext",
     "TierguardResourcePolicy",

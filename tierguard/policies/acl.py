@@ -15,7 +15,8 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
+from tierguard.policies.base import Metadata, PolicyViolation, StackContext, TierguardStackPolicy
+from tierguard.policies.common import entry_text
 from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
 from tierguard.policies.graph import AclView, LocatedEntry, StackView
 from tierguard.rules import ALL, TCP, UDP, AclAction, Packet, PortRange, evaluate_acl
@@ -60,7 +61,7 @@ def _port_findings(
     *,
     skip_return_rules: bool,
     versions: frozenset[int] = frozenset({4, 6}),
-) -> Iterator[Finding]:
+) -> Iterator[PolicyViolation]:
     for space in INTERNET.values():
         if space.version not in versions:
             continue
@@ -91,17 +92,19 @@ def _port_findings(
                 )
         for label, hits in by_entry.items():
             shown = ", ".join(hits[:8]) + (f" and {len(hits) - 8} more" if len(hits) > 8 else "")
-            urn, name = acl.subject(sources[label])
-            yield Finding(
+            located = sources[label]
+            urn, name = acl.subject(located)
+            yield PolicyViolation(
                 f"network ACL {acl.name}: {label} allows {kind} {shown} in from {space} (the "
-                f"whole internet). {why} Fix: add a lower-numbered deny for these ports from "
-                f"{space}, or narrow the allow to the CIDRs that need them.{acl.unseen_note}",
+                "whole internet)",
+                why=f"{why}{acl.unseen_note}",
+                rule=entry_text(located.entry) if located else None,
                 urn=urn,
                 name=name,
             )
 
 
-def check_acl_admin_ports(ctx: StackContext) -> Iterator[Finding]:
+def check_acl_admin_ports(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     ports = ctx.settings.ports("adminPorts")
     protocols = ctx.settings.protocols("protocols")
@@ -118,7 +121,7 @@ def check_acl_admin_ports(ctx: StackContext) -> Iterator[Finding]:
         )
 
 
-def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[Finding]:
+def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     ports = ctx.settings.ports("highRiskPorts")
     protocols = ctx.settings.protocols("protocols")
@@ -134,7 +137,7 @@ def check_acl_high_risk_ports(ctx: StackContext) -> Iterator[Finding]:
         )
 
 
-def check_acl_all_traffic(ctx: StackContext) -> Iterator[Finding]:
+def check_acl_all_traffic(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for acl in view.acls.values():
         for space in INTERNET.values():
@@ -157,18 +160,17 @@ def check_acl_all_traffic(ctx: StackContext) -> Iterator[Finding]:
             label = located.where if located else "an entry"
             default = " (the default ACL's allow-all rule)" if acl.is_default else ""
             urn, name = acl.subject(located)
-            yield Finding(
+            yield PolicyViolation(
                 f"network ACL {acl.name}: {label}{default} allows {what} in from {space} (the "
-                "whole internet), so the subnet has no network-level boundary at all. Fix: "
-                "replace it with allows for the ports the subnet serves (plus return traffic "
-                f"on the ephemeral range) and let the implicit deny close the rest."
-                f"{acl.unseen_note}",
+                "whole internet)",
+                why=f"The subnet has no network-level boundary at all.{acl.unseen_note}",
+                rule=entry_text(located.entry) if located else None,
                 urn=urn,
                 name=name,
             )
 
 
-def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
+def check_return_traffic(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     ephemeral = ctx.settings.port_range("ephemeralPorts")
     for acl in view.acls.values():
@@ -216,20 +218,23 @@ def check_return_traffic(ctx: StackContext) -> Iterator[Finding]:
             back = "outbound" if inbound else "inbound"
             direction = "egress" if inbound else "ingress"
             missing = ", ".join(str(g) for g in gaps[:4])
-            yield Finding(
+            yield PolicyViolation(
                 f"network ACL {acl.name}: {located.where} allows {traffic} {flow} "
                 f"{entry.cidr}, but {back} {protocol_name(protocol).upper()} {missing} "
                 f"{'to' if inbound else 'from'} {entry.cidr} (the ephemeral ports replies use) "
-                f"is denied by {by}. ACLs are stateless: without that, the replies are dropped "
-                f"and connections hang. Fix: add an {direction} allow for "
-                f"{protocol_name(protocol).upper()} {ephemeral} {'to' if inbound else 'from'} "
-                f"{entry.cidr}, numbered before any deny that matches it.",
+                f"is denied by {by}",
+                why="ACLs are stateless: without that, the replies are dropped and "
+                "connections hang.",
+                fix=f"Add an {direction} allow for {protocol_name(protocol).upper()} "
+                f"{ephemeral} {'to' if inbound else 'from'} {entry.cidr}, numbered before any "
+                "deny that matches it.",
+                rule=entry_text(entry),
                 urn=acl.key,
                 name=acl.name,
             )
 
 
-def check_acl_attached(ctx: StackContext) -> Iterator[Finding]:
+def check_acl_attached(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for acl in view.acls.values():
         if acl.is_default or acl.subnets or acl.external:
@@ -237,17 +242,16 @@ def check_acl_attached(ctx: StackContext) -> Iterator[Finding]:
         if acl.subnets_unknown:
             ctx.unknown(f"{acl.name}: subnetIds is unknown")
             continue
-        yield Finding(
+        yield PolicyViolation(
             f"network ACL {acl.name} is associated with no subnet (no subnetIds, no "
-            "NetworkAclAssociation), so its rules protect nothing while looking like they do. "
-            "Fix: associate it with its subnets (subnetIds or aws.ec2.NetworkAclAssociation), "
-            "or delete it.",
+            "NetworkAclAssociation)",
+            why="Its rules protect nothing while looking like they do.",
             urn=acl.key,
             name=acl.name,
         )
 
 
-def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
+def check_shadowed_entries(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for acl in view.acls.values():
         for egress in (False, True):
@@ -269,12 +273,12 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[Finding]:
                             f"never takes effect: {earlier.where} already {verb} "
                             f"{a.traffic} for {a.cidr}, so this {b.action.value} is dead"
                         )
-                    yield Finding(
+                    yield PolicyViolation(
                         f"network ACL {acl.name}: {later.where} ({b.action.value} {b.traffic} "
-                        f"{'to' if egress else 'from'} {b.cidr}) {effect}. Evaluation stops at "
-                        "the first match, so the rule misleads readers about what the ACL "
-                        "does. Fix: remove it, or give it a lower number than the broader rule "
-                        "if it was meant to win.",
+                        f"{'to' if egress else 'from'} {b.cidr}) {effect}",
+                        why="Evaluation stops at the first match, so the rule misleads readers "
+                        "about what the ACL does.",
+                        rule=entry_text(b),
                         urn=acl.subject(later)[0],
                         name=acl.subject(later)[1],
                     )
@@ -288,6 +292,10 @@ _IGNORE_RETURN = {
     "groups guard those ports. Set false for Security Hub EC2.21's stricter reading.",
     "default": True,
 }
+_DENY_FIRST = (
+    "Add a lower-numbered deny for these ports from the internet (0.0.0.0/0 or ::/0), or "
+    "narrow the allow to the CIDRs that need them."
+)
 _PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ADMIN_PROTOCOLS)
 
 ACL_ADMIN_PORTS = TierguardStackPolicy(
@@ -297,8 +305,7 @@ ACL_ADMIN_PORTS = TierguardStackPolicy(
         "in from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Deny admin ports from the internet with a low rule number, or narrow the "
-        "allow to admin CIDRs.",
+        remediation=_DENY_FIRST,
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "protocols": _PORTS_PROTOCOLS,
@@ -316,7 +323,8 @@ ACL_ALL_TRAFFIC = TierguardStackPolicy(
         "0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Allow only the ports the subnet serves plus return traffic.",
+        remediation="Replace it with allows for the ports the subnet serves (plus return "
+        "traffic on the ephemeral range) and let the implicit deny close the rest.",
     ),
     check_acl_all_traffic,
 )
@@ -328,7 +336,7 @@ ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
         "from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Deny high-risk ports from the internet before any broad allow.",
+        remediation=_DENY_FIRST,
         parameters={
             "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
             "protocols": protocol_list("Protocols whose ports count.", HIGH_RISK_PROTOCOLS),
@@ -366,7 +374,8 @@ ACL_ATTACHED = TierguardStackPolicy(
         "one subnet (Security Hub EC2.16).",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
-        remediation="Associate the ACL with its subnets or delete it.",
+        remediation="Associate it with its subnets (subnetIds or "
+        "aws.ec2.NetworkAclAssociation), or delete it.",
         topic="hygiene",
     ),
     check_acl_attached,
@@ -380,7 +389,8 @@ ACL_SHADOWED = TierguardStackPolicy(
         "takes effect.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
-        remediation="Remove the shadowed entry or renumber it before the broader one.",
+        remediation="Remove it, or give it a lower number than the broader rule if it was "
+        "meant to win.",
         topic="hygiene",
     ),
     check_shadowed_entries,

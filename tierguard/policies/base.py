@@ -1,6 +1,11 @@
-"""What every tierguard policy shares: findings, exemptions, unknowns, and reporting.
+"""What every tierguard policy shares: violations, exemptions, unknowns, and reporting.
 
-A check is a plain function from a context to ``Finding``s. The wrapper policy classes
+A check is a plain function from a context to ``PolicyViolation``s: what is wrong, why it
+matters, how to fix it, and the rule and resource it is about, as fields. The engine's
+analyzer protocol carries one message string per violation, so ``PolicyViolation.sentence``
+builds that readable sentence from the fields; the fix comes from the policy's own
+``remediation`` (also sent as its ``remediation_steps``) unless the violation has a fix of
+its own, so the two never disagree. The wrapper policy classes
 apply the policy's exemptions, report the rest through the engine, and handle the two
 things a check never should:
 
@@ -66,13 +71,37 @@ class NotEvaluatedAtPreview(UnknownValueError):
         return self.message
 
 
-@dataclass(frozen=True)
-class Finding:
-    """One violation: the message, and the resource it is about (stack policies)."""
+def _sentence(text: str) -> str:
+    text = text.strip()
+    return text if text.endswith((".", "!", "?")) else f"{text}."
 
-    message: str
+
+@dataclass(frozen=True)
+class PolicyViolation:
+    """One violation of a tierguard policy, in fields."""
+
+    what: str
+    """What is wrong, naming the resource, the rule and its traffic and peer."""
+    why: str = ""
+    """Why it matters (one or two sentences)."""
+    fix: str | None = None
+    """A fix specific to this violation; ``None`` means the policy's ``remediation``."""
+    rule: str | None = None
+    """The rule it is about in text form (``ingress TCP 22 from 0.0.0.0/0``); ``None`` when
+    the violation is about a whole resource or the stack."""
     urn: str | None = None
+    """The resource it is about (stack policies; resource policies report their resource)."""
     name: str | None = None
+
+    def sentence(self, remediation: str = "") -> str:
+        """The message the engine receives: what, why, then the fix."""
+        parts = [_sentence(self.what)]
+        if self.why:
+            parts.append(_sentence(self.why))
+        fix = self.fix or remediation
+        if fix:
+            parts.append(f"Fix: {_sentence(fix)}")
+        return " ".join(parts)
 
 
 @dataclass
@@ -103,8 +132,8 @@ class StackContext(_Context):
     resources: list[PolicyResource] = field(default_factory=list)
 
 
-ResourceCheck = Callable[[ResourceContext], Iterable[Finding]]
-StackCheck = Callable[[StackContext], Iterable[Finding]]
+ResourceCheck = Callable[[ResourceContext], Iterable[PolicyViolation]]
+StackCheck = Callable[[StackContext], Iterable[PolicyViolation]]
 
 
 class _Notices(threading.local):
@@ -117,9 +146,9 @@ _STACK_KEY = "<stack>"
 
 
 def _report(
-    policy: str,
+    meta: Metadata,
     settings: Settings,
-    findings: Iterable[Finding],
+    findings: Iterable[PolicyViolation],
     report: ReportViolation,
     *,
     default_name: str | None,
@@ -135,10 +164,10 @@ def _report(
         if active is not None:
             where = f" [{finding.urn}]" if finding.urn else ""
             _NOTICES.pending.setdefault(notice_key, []).append(
-                f"exempted: {active} — {policy}: {finding.message}{where}"
+                f"exempted: {active} — {meta.name}: {finding.sentence(meta.remediation)}{where}"
             )
             continue
-        message = finding.message
+        message = finding.sentence(meta.remediation)
         if expired is not None and expired.invalid_expiry is not None:
             message += (
                 f" (the exemption {expired.reason!r} does not apply: its expiry "
@@ -199,7 +228,7 @@ class TierguardResourcePolicy(ResourceValidationPolicy):
             urn=args.urn,
         )
         _report(
-            self.name,
+            self.meta,
             ctx.settings,
             list(self.check(ctx)),
             report,
@@ -227,7 +256,7 @@ class TierguardStackPolicy(StackValidationPolicy):
             resources=list(args.resources),
         )
         _report(
-            self.name,
+            self.meta,
             ctx.settings,
             list(self.check(ctx)),
             report,

@@ -1,13 +1,14 @@
 """Wording and small readers shared by the policy modules.
 
-Messages follow one shape: *what* (the rule, its traffic and peer), *why* it matters,
-*how* to fix it. The helpers here produce the *what* consistently.
+Violations have one shape (``PolicyViolation``): *what* (the rule, its traffic and peer),
+*why* it matters, *how* to fix it. The helpers here produce the *what* and the rule's text
+consistently.
 """
 
 from __future__ import annotations
 
 from tierguard.policies.base import ENGINE_READER, ResourceContext
-from tierguard.rules import Direction, SgRule
+from tierguard.rules import AclEntry, Direction, SgRule
 from tierguard.rules.exposure import peer_text
 from tierguard.rules.normalize import SourcedRule, normalize_security_group
 
@@ -19,6 +20,20 @@ def where(resource_name: str, path: str) -> str:
 
 def direction_word(rule: SgRule) -> str:
     return "from" if rule.direction is Direction.INGRESS else "to"
+
+
+def rule_text(rule: SgRule) -> str:
+    """The rule a violation is about, on its own: ``ingress TCP 22 from 0.0.0.0/0``."""
+    return f"{rule.direction.value} {rule.traffic} {direction_word(rule)} {rule.peer}"
+
+
+def entry_text(entry: AclEntry) -> str:
+    """An ACL entry a violation is about: ``ingress rule 100 allow TCP 22 from 0.0.0.0/0``."""
+    word = "to" if entry.egress else "from"
+    return (
+        f"{entry.direction.value} rule {entry.number} {entry.action.value} {entry.traffic} "
+        f"{word} {entry.cidr}"
+    )
 
 
 def describe_rule(resource_name: str, sourced: SourcedRule) -> str:

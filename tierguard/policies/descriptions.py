@@ -14,12 +14,12 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import (
     ENGINE_READER,
-    Finding,
     Metadata,
+    PolicyViolation,
     ResourceContext,
     TierguardResourcePolicy,
 )
-from tierguard.policies.common import describe_rule, read_sg_rules
+from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
 from tierguard.policies.config import Settings, integer, string_list
 from tierguard.rules.descriptions import description_problem
 from tierguard.rules.normalize import GROUP_TYPES, SECURITY_GROUP, SG_TYPES
@@ -57,7 +57,7 @@ def problem(text: str | None, settings: Settings) -> str | None:
     return None
 
 
-def check_rule_descriptions(ctx: ResourceContext) -> Iterator[Finding]:
+def check_rule_descriptions(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     seen: set[str] = set()
     for sourced in read_sg_rules(ctx):
         if sourced.path in seen:
@@ -65,15 +65,15 @@ def check_rule_descriptions(ctx: ResourceContext) -> Iterator[Finding]:
         seen.add(sourced.path)
         found = problem(sourced.rule.description, ctx.settings)
         if found:
-            yield Finding(
-                f"{describe_rule(ctx.name, sourced)} but {found}. Without the reason a rule "
-                "exists, nobody can tell later whether it is still needed, so rules only "
-                "accumulate. Fix: set description to what the rule is for, e.g. "
-                "'HTTPS from the public load balancer'."
+            yield PolicyViolation(
+                f"{describe_rule(ctx.name, sourced)} but {found}",
+                why="Without the reason a rule exists, nobody can tell later whether it is "
+                "still needed, so rules only accumulate.",
+                rule=rule_text(sourced.rule),
             )
 
 
-def check_group_description(ctx: ResourceContext) -> Iterator[Finding]:
+def check_group_description(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     try:
         text = ctx.props.get("description")
     except ENGINE_READER.unknown_errors:
@@ -81,10 +81,10 @@ def check_group_description(ctx: ResourceContext) -> Iterator[Finding]:
         return
     found = problem(text if isinstance(text, str) else None, ctx.settings)
     if found:
-        yield Finding(
-            f"security group {ctx.name} {found}. The group description is what consoles and "
-            "audits show to explain what the group guards. Fix: set description (note: EC2 "
-            "cannot change it in place, so changing it replaces the group)."
+        yield PolicyViolation(
+            f"security group {ctx.name} {found}",
+            why="The group description is what consoles and audits show to explain what the "
+            "group guards.",
         )
 
 
@@ -95,7 +95,8 @@ SG_RULE_DESCRIPTIONS = TierguardResourcePolicy(
         "or a tool default such as 'Managed by Pulumi' / 'Managed by Terraform'.",
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.LOW,
-        remediation="Give each rule a description saying what it is for.",
+        remediation="Set description to what the rule is for, e.g. 'HTTPS from the public "
+        "load balancer'.",
         parameters=PARAMETERS,
         topic="hygiene",
     ),
@@ -110,7 +111,8 @@ SG_GROUP_DESCRIPTION = TierguardResourcePolicy(
         "'Managed by Pulumi'.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
-        remediation="Set the group's description (this replaces the group).",
+        remediation="Set description (note: EC2 cannot change it in place, so changing it "
+        "replaces the group).",
         parameters=PARAMETERS,
         topic="hygiene",
     ),

@@ -6,25 +6,30 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
-from tierguard.policies.common import describe_rule, read_sg_rules
+from tierguard.policies.base import (
+    Metadata,
+    PolicyViolation,
+    ResourceContext,
+    TierguardResourcePolicy,
+)
+from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
 from tierguard.rules import Direction
 from tierguard.rules.exposure import internet, opens_all_ports
 from tierguard.rules.normalize import SG_TYPES
 
 
-def check_unrestricted_egress(ctx: ResourceContext) -> Iterator[Finding]:
+def check_unrestricted_egress(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     for sourced in read_sg_rules(ctx):
         rule = sourced.rule
         if rule.direction is not Direction.EGRESS or not internet(rule):
             continue
         if opens_all_ports(rule.traffic):
-            yield Finding(
-                f"{describe_rule(ctx.name, sourced)}. Unrestricted egress lets a compromised "
-                "host download tooling and exfiltrate data anywhere, over any port (and ::/0 "
-                "egress bypasses IPv4-only restrictions). Fix: allow only what the tier calls "
-                "(e.g. TCP 443 to the internet, database ports to the data tier's security "
-                "group), and use VPC endpoints for AWS services."
+            yield PolicyViolation(
+                describe_rule(ctx.name, sourced),
+                why="Unrestricted egress lets a compromised host download tooling and "
+                "exfiltrate data anywhere, over any port (and ::/0 egress bypasses IPv4-only "
+                "restrictions).",
+                rule=rule_text(sourced.rule),
             )
 
 
@@ -35,8 +40,8 @@ SG_UNRESTRICTED_EGRESS = TierguardResourcePolicy(
         "to 0.0.0.0/0 or ::/0 (Checkov CKV_AWS_382).",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
-        remediation="Replace allow-all egress with the specific destinations and ports the "
-        "tier needs.",
+        remediation="Allow only what the tier calls (e.g. TCP 443 to the internet, database "
+        "ports to the data tier's security group), and use VPC endpoints for AWS services.",
     ),
     check_unrestricted_egress,
     types=SG_TYPES,

@@ -13,8 +13,13 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from tierguard.policies.base import Finding, Metadata, ResourceContext, TierguardResourcePolicy
-from tierguard.policies.common import describe_rule, read_sg_rules
+from tierguard.policies.base import (
+    Metadata,
+    PolicyViolation,
+    ResourceContext,
+    TierguardResourcePolicy,
+)
+from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
 from tierguard.policies.config import (
     IP_TYPES_SCHEMA,
     integer,
@@ -43,7 +48,7 @@ PROTOCOLS_SCHEMA = protocol_list(
 )
 
 
-def check_admin_ports(ctx: ResourceContext) -> Iterator[Finding]:
+def check_admin_ports(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     ports = ctx.settings.ports("adminPorts")
     protocols = ctx.settings.protocols("protocols")
     versions = ctx.settings.ip_versions("ipTypes")
@@ -55,31 +60,30 @@ def check_admin_ports(ctx: ResourceContext) -> Iterator[Finding]:
             continue
         hit = exposed_ports(rule.traffic, ports, protocols)
         if hit:
-            yield Finding(
+            yield PolicyViolation(
                 f"{describe_rule(ctx.name, sourced)}, exposing remote-administration "
-                f"port {ports_text(hit)} to anyone. Admin ports open to the internet are "
-                "scanned and brute-forced within minutes. Fix: allow them only from a "
-                "bastion or VPN security group or an admin CIDR (e.g. your office /32), or "
-                "use SSM Session Manager and remove the rule."
+                f"port {ports_text(hit)} to anyone",
+                why="Admin ports open to the internet are scanned and brute-forced within minutes.",
+                rule=rule_text(sourced.rule),
             )
 
 
-def check_all_traffic(ctx: ResourceContext) -> Iterator[Finding]:
+def check_all_traffic(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     for sourced in read_sg_rules(ctx):
         rule = sourced.rule
         if rule.direction is not Direction.INGRESS or not internet(rule):
             continue
         if opens_all_ports(rule.traffic):
             what = "every protocol and port" if rule.traffic.is_all else "every port"
-            yield Finding(
+            yield PolicyViolation(
                 f"{describe_rule(ctx.name, sourced)}: {what} of the members is reachable "
-                "from anywhere, including services never meant to be public. Fix: replace "
-                "it with rules for the specific ports the tier serves (e.g. TCP 443), and "
-                "use security-group references for traffic between tiers."
+                "from anywhere",
+                why="That includes services never meant to be public.",
+                rule=rule_text(sourced.rule),
             )
 
 
-def check_high_risk_ports(ctx: ResourceContext) -> Iterator[Finding]:
+def check_high_risk_ports(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     ports = ctx.settings.ports("highRiskPorts")
     protocols = ctx.settings.protocols("protocols")
     for sourced in read_sg_rules(ctx):
@@ -88,16 +92,15 @@ def check_high_risk_ports(ctx: ResourceContext) -> Iterator[Finding]:
             continue
         hit = exposed_ports(rule.traffic, ports, protocols)
         if hit:
-            yield Finding(
-                f"{describe_rule(ctx.name, sourced)}, exposing high-risk port(s) "
-                f"{ports_text(hit)}. These serve databases, file sharing, legacy cleartext "
-                "protocols or admin consoles that are routinely attacked when public. Fix: "
-                "narrow the port range, and reach such services through a security-group "
-                "reference from the tier that needs them, or a VPN/private CIDR."
+            yield PolicyViolation(
+                f"{describe_rule(ctx.name, sourced)}, exposing high-risk port(s) {ports_text(hit)}",
+                why="These serve databases, file sharing, legacy cleartext protocols or admin "
+                "consoles that are routinely attacked when public.",
+                rule=rule_text(sourced.rule),
             )
 
 
-def check_authorized_ports(ctx: ResourceContext) -> Iterator[Finding]:
+def check_authorized_ports(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     allowed = {
         TCP: ctx.settings.ports("authorizedTcpPorts"),
         UDP: ctx.settings.ports("authorizedUdpPorts"),
@@ -121,12 +124,11 @@ def check_authorized_ports(ctx: ResourceContext) -> Iterator[Finding]:
             authorised = ", ".join(
                 f"{protocol_name(p).upper()} {list(v)}" for p, v in allowed.items() if v
             )
-            yield Finding(
+            yield PolicyViolation(
                 f"{describe_rule(ctx.name, sourced)}: {problem} is not on the list of ports "
-                f"authorised for the internet ({authorised or 'none'}). Everything public "
-                "should be a deliberate, reviewed choice. Fix: restrict the rule to "
-                "authorised ports, or add the port to authorizedTcpPorts/authorizedUdpPorts "
-                "in the pack config if it is meant to be public."
+                f"authorised for the internet ({authorised or 'none'})",
+                why="Everything public should be a deliberate, reviewed choice.",
+                rule=rule_text(sourced.rule),
             )
 
 
@@ -139,7 +141,7 @@ def _outside(ports: PortRange, allowed: tuple[int, ...]) -> str:
     return ports_text(bad, limit=6)
 
 
-def check_wide_public_cidr(ctx: ResourceContext) -> Iterator[Finding]:
+def check_wide_public_cidr(ctx: ResourceContext) -> Iterator[PolicyViolation]:
     minimum = {4: ctx.settings.integer("minPrefixV4"), 6: ctx.settings.integer("minPrefixV6")}
     approved = ctx.settings.networks("approvedCidrs")
     for sourced in read_sg_rules(ctx):
@@ -152,12 +154,12 @@ def check_wide_public_cidr(ctx: ResourceContext) -> Iterator[Finding]:
             continue
         if any(contains(a, network) for a in approved):
             continue
-        yield Finding(
+        yield PolicyViolation(
             f"{describe_rule(ctx.name, sourced)}: {network} is a public block of "
-            f"{network.num_addresses:,} addresses, wider than /{minimum[network.version]}. "
-            "Wide public ranges usually mean a guessed or copied range and let in far more "
-            "hosts than the partner you meant. Fix: use the partner's exact ranges (or a "
-            "managed prefix list), or add the block to approvedCidrs with a reason."
+            f"{network.num_addresses:,} addresses, wider than /{minimum[network.version]}",
+            why="Wide public ranges usually mean a guessed or copied range and let in far more "
+            "hosts than the partner you meant.",
+            rule=rule_text(sourced.rule),
         )
 
 
@@ -173,8 +175,8 @@ SG_ADMIN_PORTS = TierguardResourcePolicy(
         "RDP 3389) to 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Allow admin ports only from a bastion/VPN security group or an admin "
-        "CIDR, or use SSM Session Manager.",
+        remediation="Allow them only from a bastion or VPN security group or an admin CIDR "
+        "(e.g. your office /32), or use SSM Session Manager and remove the rule.",
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "protocols": PROTOCOLS_SCHEMA,
@@ -192,7 +194,8 @@ SG_ALL_TRAFFIC = TierguardResourcePolicy(
         "from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.CRITICAL,
-        remediation="Replace the rule with rules for the specific ports the tier serves.",
+        remediation="Replace the rule with rules for the specific ports the tier serves "
+        "(e.g. TCP 443), and use security-group references for traffic between tiers.",
     ),
     check_all_traffic,
     types=SG_TYPES,
@@ -205,8 +208,8 @@ SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
         "Prowler's lists) to 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Reach data stores and legacy services through security-group references "
-        "or private CIDRs, never from the internet.",
+        remediation="Narrow the port range, and reach such services through a security-group "
+        "reference from the tier that needs them, or a VPN/private CIDR.",
         parameters={
             "highRiskPorts": port_list(
                 "High-risk ports (default: EC2.19 plus Prowler, without the admin ports).",
@@ -226,7 +229,8 @@ SG_AUTHORIZED_PORTS = TierguardResourcePolicy(
         "TCP 80 and 443), like Security Hub EC2.18. " + _SCOPE,
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.HIGH,
-        remediation="Restrict public rules to authorised ports or extend the authorised list.",
+        remediation="Restrict the rule to authorised ports, or add the port to "
+        "authorizedTcpPorts/authorizedUdpPorts in the pack config if it is meant to be public.",
         parameters={
             "authorizedTcpPorts": port_list("TCP ports that may be public.", [80, 443]),
             "authorizedUdpPorts": port_list("UDP ports that may be public.", []),
@@ -246,8 +250,8 @@ SG_WIDE_PUBLIC_CIDR = TierguardResourcePolicy(
         "or /48 (IPv6) other than the whole internet, which other policies judge. " + _SCOPE,
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
-        remediation="Use exact partner ranges or a prefix list; approve deliberate wide "
-        "ranges in approvedCidrs.",
+        remediation="Use the partner's exact ranges (or a managed prefix list), or add the "
+        "block to approvedCidrs with a reason.",
         parameters={
             "minPrefixV4": integer("Narrowest allowed IPv4 prefix length.", 24, 1, 32),
             "minPrefixV6": integer("Narrowest allowed IPv6 prefix length.", 48, 1, 128),

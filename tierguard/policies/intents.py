@@ -19,19 +19,23 @@ from collections.abc import Iterator
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
+from tierguard.policies.base import Metadata, PolicyViolation, StackContext, TierguardStackPolicy
 from tierguard.policies.graph import StackView
 
 # The module, not its function: reach.resources reads stacks through this package's graph.
 from tierguard.reach import resources
 from tierguard.reach.intents import INTENTS_POLICY, IntentError, check_intents, parse_intents
 
+_FIX_CONFIG = "Correct that entry in the pack config (see the README's 'Intents as code')."
 
-def check_reachability_intents(ctx: StackContext) -> Iterator[Finding]:
+
+def check_reachability_intents(ctx: StackContext) -> Iterator[PolicyViolation]:
     try:
         intents = parse_intents(ctx.settings.value("intents"), where="intents")
     except IntentError as exc:
-        yield Finding(f"the pack config's {exc.path} cannot be read: {exc.reason}")
+        yield PolicyViolation(
+            f"the pack config's {exc.path} cannot be read: {exc.reason}", fix=_FIX_CONFIG
+        )
         return
     if not intents:
         return
@@ -40,12 +44,18 @@ def check_reachability_intents(ctx: StackContext) -> Iterator[Finding]:
         try:
             named[str(name)] = ipaddress.ip_network(str(cidr))
         except ValueError:
-            yield Finding(f"the pack config's namedCidrs.{name}: {cidr!r} is not a CIDR block")
+            yield PolicyViolation(
+                f"the pack config's namedCidrs.{name}: {cidr!r} is not a CIDR block",
+                fix=_FIX_CONFIG,
+            )
             return
     topology = resources.topology_from_view(StackView(ctx), named_cidrs=named).topology
     for violation in check_intents(topology, intents):
         label = violation.intent.description or str(violation.intent)
-        yield Finding(f"intent broken — {label} ({violation.intent}): {violation.message}")
+        yield PolicyViolation(
+            f"intent broken — {label} ({violation.intent}): {violation.message}",
+            rule=str(violation.intent),
+        )
 
 
 REACHABILITY_INTENTS = TierguardStackPolicy(

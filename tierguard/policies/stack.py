@@ -9,7 +9,8 @@ from collections.abc import Iterable, Iterator, Mapping
 
 from pulumi_policy import EnforcementLevel, Severity
 
-from tierguard.policies.base import Finding, Metadata, StackContext, TierguardStackPolicy
+from tierguard.policies.base import Metadata, PolicyViolation, StackContext, TierguardStackPolicy
+from tierguard.policies.common import entry_text, rule_text
 from tierguard.policies.config import integer, port_list, string_list
 from tierguard.policies.graph import AclView, GroupView, LocatedRule, StackView, known
 from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
@@ -54,7 +55,7 @@ def _peer_covers(a: LocatedRule, b: LocatedRule) -> bool:
 # ----------------------------------------------------------------------------- redundancy
 
 
-def check_redundant_rules(ctx: StackContext) -> Iterator[Finding]:
+def check_redundant_rules(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for group in view.groups.values():
         for index, rule in enumerate(group.rules):
@@ -67,11 +68,12 @@ def check_redundant_rules(ctx: StackContext) -> Iterator[Finding]:
                 if same and other_index > index:
                     continue  # report a duplicate pair once, on the later rule
                 kind = "duplicates" if same else "is already covered by"
-                yield Finding(
-                    f"security group {group.name}: {_rule_text(rule)} {kind} "
-                    f"{_rule_text(other)}. Redundant rules count against the rules-per-group "
-                    "quota (AWS rejects exact duplicates at apply) and keep access alive after "
-                    "the broader rule is narrowed. Fix: delete the redundant rule.",
+                yield PolicyViolation(
+                    f"security group {group.name}: {_rule_text(rule)} {kind} {_rule_text(other)}",
+                    why="Redundant rules count against the rules-per-group quota (AWS rejects "
+                    "exact duplicates at apply) and keep access alive after the broader rule "
+                    "is narrowed.",
+                    rule=rule_text(rule.rule),
                     urn=rule.resource.urn,
                     name=rule.resource.name,
                 )
@@ -81,23 +83,21 @@ def check_redundant_rules(ctx: StackContext) -> Iterator[Finding]:
 # ----------------------------------------------------------------------------------- usage
 
 
-def check_group_used(ctx: StackContext) -> Iterator[Finding]:
+def check_group_used(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for group in view.groups.values():
         if group.is_default or view.users(group):
             continue
-        yield Finding(
+        yield PolicyViolation(
             f"security group {group.name} is used by nothing in this stack: no resource names "
-            "it, no other group's rule references it, and no stack output exports it. Unused "
-            "groups accumulate rules nobody reviews and get attached by mistake later. Fix: "
-            "attach it where it is meant to apply, export it if another stack uses it, or "
-            "delete it.",
+            "it, no other group's rule references it, and no stack output exports it",
+            why="Unused groups accumulate rules nobody reviews and get attached by mistake later.",
             urn=group.key,
             name=group.name,
         )
 
 
-def check_rule_management_conflicts(ctx: StackContext) -> Iterator[Finding]:
+def check_rule_management_conflicts(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for group in view.groups.values():
         for direction in Direction:
@@ -113,12 +113,11 @@ def check_rule_management_conflicts(ctx: StackContext) -> Iterator[Finding]:
             if not extra:
                 continue  # the inline list only mirrors the separate rules (outputs)
             resources = sorted({r.resource.name for r in separate})
-            yield Finding(
+            yield PolicyViolation(
                 f"security group {group.name} declares inline {direction.value} rules and is "
-                f"also the target of separate rule resources ({', '.join(resources)}). The "
-                "provider treats inline rules as the complete set, so each apply removes the "
-                "separate rules and the next one re-adds them: access flaps. Fix: use either "
-                "inline rules or separate rule resources for a group, never both.",
+                f"also the target of separate rule resources ({', '.join(resources)})",
+                why="The provider treats inline rules as the complete set, so each apply "
+                "removes the separate rules and the next one re-adds them: access flaps.",
                 urn=separate[0].resource.urn,
                 name=separate[0].resource.name,
             )
@@ -137,11 +136,11 @@ def check_rule_management_conflicts(ctx: StackContext) -> Iterator[Finding]:
             if not unmanaged:
                 continue
             resources = sorted({e.resource.name for e in entries})
-            yield Finding(
+            yield PolicyViolation(
                 f"network ACL {acl.name} declares inline {key} entries and is also the target "
-                f"of NetworkAclRule resources ({', '.join(resources)}). Inline entries are "
-                "authoritative, so applies keep deleting and re-creating the separate ones. "
-                "Fix: manage the ACL's entries one way only.",
+                f"of NetworkAclRule resources ({', '.join(resources)})",
+                why="Inline entries are authoritative, so applies keep deleting and re-creating "
+                "the separate ones.",
                 urn=entries[0].resource.urn,
                 name=entries[0].resource.name,
             )
@@ -153,19 +152,18 @@ def _key(rule: SgRule) -> tuple[str, str, str]:
     return (rule.direction.value, str(rule.traffic), text)
 
 
-def check_too_many_rules(ctx: StackContext) -> Iterator[Finding]:
+def check_too_many_rules(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     limit = ctx.settings.integer("maxRules")
     for group in view.groups.values():
         for direction in Direction:
             count = sum(1 for r in group.rules if r.rule.direction is direction)
             if count > limit:
-                yield Finding(
+                yield PolicyViolation(
                     f"security group {group.name} has {count} {direction.value} rules (limit "
-                    f"{limit}). Large rule sets are unreviewable and close to the AWS quota of "
-                    "60 per direction and family (prefix lists count per entry). Fix: merge "
-                    "port ranges, reference security groups instead of many CIDRs, or use a "
-                    "managed prefix list.",
+                    f"{limit})",
+                    why="Large rule sets are unreviewable and close to the AWS quota of 60 per "
+                    "direction and family (prefix lists count per entry).",
                     urn=group.key,
                     name=group.name,
                 )
@@ -201,17 +199,17 @@ def quota_counts(rules: Iterable[SgRule], weights: Mapping[str, int]) -> Counter
     return counts
 
 
-def check_rule_quota(ctx: StackContext) -> Iterator[Finding]:
+def check_rule_quota(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     quota = ctx.settings.integer("rulesPerGroup")
     per_interface = ctx.settings.integer("groupsPerInterface")
     weights = _prefix_list_weights(ctx.settings.strings("prefixListWeights"))
     if quota * per_interface > PER_INTERFACE_RULES:
-        yield Finding(
+        yield PolicyViolation(
             f"the configured quotas allow {quota} rules per group times {per_interface} groups per "
             f"network interface = {quota * per_interface}; AWS caps that product at "
-            f"{PER_INTERFACE_RULES}. Fix: set rulesPerGroup and groupsPerInterface to the "
-            "quotas your account really has."
+            f"{PER_INTERFACE_RULES}",
+            fix="Set rulesPerGroup and groupsPerInterface to the quotas your account really has.",
         )
     by_group = {
         key: quota_counts((r.rule for r in group.rules), weights)
@@ -221,12 +219,11 @@ def check_rule_quota(ctx: StackContext) -> Iterator[Finding]:
         group = view.groups[key]
         for (direction, version), count in sorted(counts.items()):
             if count > quota:
-                yield Finding(
+                yield PolicyViolation(
                     f"security group {group.name} has {count} IPv{version} {direction} rules as "
                     f"AWS counts them (a referenced group or prefix list counts in both "
-                    f"families, a prefix list as its max entries); the quota is {quota}. The "
-                    "apply would fail part-way. Fix: merge rules, or raise rulesPerGroup "
-                    "only if AWS raised your quota.",
+                    f"families, a prefix list as its max entries); the quota is {quota}",
+                    why="The apply would fail part-way.",
                     urn=group.key,
                     name=group.name,
                 )
@@ -237,16 +234,18 @@ def check_rule_quota(ctx: StackContext) -> Iterator[Finding]:
         for (direction, version), count in sorted(total.items()):
             if count > PER_INTERFACE_RULES:
                 resource = view.by_urn[urn]
-                yield Finding(
+                yield PolicyViolation(
                     f"{resource.name} carries {count} IPv{version} {direction} rules across "
                     f"its {len(groups)} security groups; a network interface takes at most "
-                    f"{PER_INTERFACE_RULES}. Fix: fewer or smaller groups.",
+                    f"{PER_INTERFACE_RULES}",
+                    why="The apply would fail part-way.",
+                    fix="Use fewer or smaller groups.",
                     urn=urn,
                     name=resource.name,
                 )
 
 
-def check_groups_per_resource(ctx: StackContext) -> Iterator[Finding]:
+def check_groups_per_resource(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     limit = ctx.settings.integer("maxGroups")
     for urn, groups in view.attachments.items():
@@ -254,11 +253,11 @@ def check_groups_per_resource(ctx: StackContext) -> Iterator[Finding]:
             continue
         resource = view.by_urn[urn]
         names = sorted(view.groups[g].name for g in groups)
-        yield Finding(
+        yield PolicyViolation(
             f"{resource.name} ({resource.resource_type}) has {len(groups)} security groups "
-            f"({', '.join(names)}), more than {limit}. AWS allows 5 per network interface by "
-            "default, and the effective access is the union of all of them, which nobody can "
-            "review. Fix: merge the groups' purpose into fewer groups.",
+            f"({', '.join(names)}), more than {limit}",
+            why="AWS allows 5 per network interface by default, and the effective access is "
+            "the union of all of them, which nobody can review.",
             urn=urn,
             name=resource.name,
         )
@@ -267,7 +266,7 @@ def check_groups_per_resource(ctx: StackContext) -> Iterator[Finding]:
 # ------------------------------------------------------------------------- address scope
 
 
-def check_private_sources_within_vpc(ctx: StackContext) -> Iterator[Finding]:
+def check_private_sources_within_vpc(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     fallback = ctx.settings.networks("vpcCidrs")
     approved = ctx.settings.networks("approvedCidrs")
@@ -285,12 +284,12 @@ def check_private_sources_within_vpc(ctx: StackContext) -> Iterator[Finding]:
             wider = [b for b in blocks if contains(network, b) and network != b]
             if not wider:
                 continue
-            yield Finding(
+            yield PolicyViolation(
                 f"security group {group.name}: {_rule_text(located)} names {network}, which is "
-                f"wider than the VPC ({', '.join(str(b) for b in wider)}). Everything else in "
-                "that private range (peered VPCs, VPN and on-premises networks) gets the same "
-                "access. Fix: use the VPC's block, the subnets' blocks, or better a "
-                "security-group reference.",
+                f"wider than the VPC ({', '.join(str(b) for b in wider)})",
+                why="Everything else in that private range (peered VPCs, VPN and on-premises "
+                "networks) gets the same access.",
+                rule=rule_text(located.rule),
                 urn=located.resource.urn,
                 name=located.resource.name,
             )
@@ -299,7 +298,7 @@ def check_private_sources_within_vpc(ctx: StackContext) -> Iterator[Finding]:
 # --------------------------------------------------------------------------- default group
 
 
-def check_default_group_closed(ctx: StackContext) -> Iterator[Finding]:
+def check_default_group_closed(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     managed_vpcs: set[str] = set()
     for group in view.groups.values():
@@ -308,12 +307,10 @@ def check_default_group_closed(ctx: StackContext) -> Iterator[Finding]:
         managed_vpcs.update(view.refs(group.resource, "vpcId", {VPC}) or ())
         if group.rules:
             listed = "; ".join(_rule_text(r) for r in group.rules[:5])
-            yield Finding(
-                f"default security group {group.name} has {len(group.rules)} rule(s): {listed}. "
-                "Anything launched without an explicit group lands in the default group, so "
-                "its rules apply to resources nobody designed them for (CIS 5.4, Security Hub "
-                "EC2.2). Fix: declare aws.ec2.DefaultSecurityGroup with no ingress and no "
-                "egress, and give resources explicit groups.",
+            yield PolicyViolation(
+                f"default security group {group.name} has {len(group.rules)} rule(s): {listed}",
+                why="Anything launched without an explicit group lands in the default group, "
+                "so its rules apply to resources nobody designed them for.",
                 urn=group.key,
                 name=group.name,
             )
@@ -322,11 +319,9 @@ def check_default_group_closed(ctx: StackContext) -> Iterator[Finding]:
     for vpc in view.of_type(VPC):
         if vpc.urn in managed_vpcs:
             continue
-        yield Finding(
-            f"VPC {vpc.name} does not manage its default security group, which AWS creates "
-            "with allow-all traffic between its members and allow-all egress. Fix: add "
-            "aws.ec2.DefaultSecurityGroup(vpc_id=<this VPC>) with no ingress and no egress "
-            "rules to close it.",
+        yield PolicyViolation(
+            f"VPC {vpc.name} does not manage its default security group",
+            why="AWS creates it with allow-all traffic between its members and allow-all egress.",
             urn=vpc.urn,
             name=vpc.name,
         )
@@ -344,7 +339,7 @@ def _tier_groups(view: StackView, tag: str) -> set[str]:
     return tagged or set(view.groups)
 
 
-def check_data_store_tier_chain(ctx: StackContext) -> Iterator[Finding]:
+def check_data_store_tier_chain(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     ports = ctx.settings.ports("dataStorePorts")
     tiers = _tier_groups(view, str(ctx.settings.value("tierTagKey")))
@@ -368,12 +363,13 @@ def check_data_store_tier_chain(ctx: StackContext) -> Iterator[Finding]:
                 source = f"security group {peer.group}, which is not a declared tier"
             else:
                 source = str(peer)
-            yield Finding(
+            yield PolicyViolation(
                 f"security group {group.name}: {_rule_text(located)} makes data-store port(s) "
                 f"{ports_text(hit)} reachable from {source}, not through a security-group "
-                "reference from a declared tier. Addresses outlive the hosts they were meant "
-                "for; only the tier chain (web → app → data) says who may reach the data. "
-                "Fix: replace the rule with one referencing the app tier's security group.",
+                "reference from a declared tier",
+                why="Addresses outlive the hosts they were meant for; only the tier chain "
+                "(web → app → data) says who may reach the data.",
+                rule=rule_text(rule),
                 urn=located.resource.urn,
                 name=located.resource.name,
             )
@@ -409,7 +405,7 @@ def _prefix_entries(
     return tuple(found)
 
 
-def check_prefix_list_exposure(ctx: StackContext) -> Iterator[Finding]:
+def check_prefix_list_exposure(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     admin = ctx.settings.ports("adminPorts")
     risky = ctx.settings.ports("highRiskPorts")
@@ -433,12 +429,12 @@ def check_prefix_list_exposure(ctx: StackContext) -> Iterator[Finding]:
                 problems.append(f"port(s) {ports_text(hit)}")
             if not problems:
                 continue
-            yield Finding(
+            yield PolicyViolation(
                 f"security group {group.name}: {_rule_text(located)} opens "
                 f"{' and '.join(problems)} to the internet, because {peer} (defined in this "
-                f"stack) contains {', '.join(str(e) for e in open_to)}. A prefix list is only "
-                "as narrow as its entries. Fix: remove the /0 entry from the prefix list, or "
-                "reference a list of the exact client ranges.",
+                f"stack) contains {', '.join(str(e) for e in open_to)}",
+                why="A prefix list is only as narrow as its entries.",
+                rule=rule_text(rule),
                 urn=located.resource.urn,
                 name=located.resource.name,
             )
@@ -447,7 +443,7 @@ def check_prefix_list_exposure(ctx: StackContext) -> Iterator[Finding]:
 # ------------------------------------------------------------------ SG versus subnet ACLs
 
 
-def check_sg_acl_consistency(ctx: StackContext) -> Iterator[Finding]:
+def check_sg_acl_consistency(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     if not view.acls:
         return
@@ -472,11 +468,12 @@ def check_sg_acl_consistency(ctx: StackContext) -> Iterator[Finding]:
         if any(r.rule.direction is Direction.INGRESS for r in view.groups[g].rules)
     )
     if undetermined:
-        yield Finding(
+        yield PolicyViolation(
             "could not determine which subnet's network ACL applies to security group(s) "
             f"{', '.join(undetermined)}: the resources using them name no subnet in this "
-            "stack, so SG/ACL agreement was not checked for them. Fix (optional): declare "
-            "the instances/ENIs with their subnetId in this stack."
+            "stack",
+            why="SG/ACL agreement was not checked for them.",
+            fix="(optional) Declare the instances/ENIs with their subnetId in this stack.",
         )
 
 
@@ -491,7 +488,7 @@ def _subnet_label(view: StackView, subnet: str) -> str:
 
 def _dead_sg_rules(
     acl: AclView, groups: list[GroupView], subnet: str, view: StackView
-) -> Iterator[Finding]:
+) -> Iterator[PolicyViolation]:
     for group in groups:
         for located in group.rules:
             rule, peer = located.rule, located.rule.peer
@@ -521,12 +518,15 @@ def _dead_sg_rules(
             located_entry = acl.located(decision.entry)
             by = located_entry.where if located_entry else "the implicit deny (*)"
             shown = ", ".join(str(b) for b in blocked[:4])
-            yield Finding(
+            yield PolicyViolation(
                 f"security group {group.name}: {_rule_text(located)} opens port(s) {shown}, "
                 f"but network ACL {acl.name} of subnet {_subnet_label(view, subnet)} blocks "
-                f"them from {peer} ({by}). One of the two is wrong: the rule is dead, or the "
-                "ACL breaks a flow the tier needs. Fix: allow the flow in the ACL (with return "
-                "traffic), or remove the security-group rule.",
+                f"them from {peer} ({by})",
+                why="One of the two is wrong: the rule is dead, or the ACL breaks a flow the "
+                "tier needs.",
+                fix="Allow the flow in the ACL (with return traffic), or remove the "
+                "security-group rule.",
+                rule=rule_text(rule),
                 urn=located.resource.urn,
                 name=located.resource.name,
             )
@@ -534,7 +534,7 @@ def _dead_sg_rules(
 
 def _acl_without_sg(
     acl: AclView, groups: list[GroupView], subnet: str, view: StackView
-) -> Iterator[Finding]:
+) -> Iterator[PolicyViolation]:
     for located in acl.entries:
         entry = located.entry
         traffic = entry.traffic
@@ -554,12 +554,14 @@ def _acl_without_sg(
                     opened = True
         if opened:
             continue
-        yield Finding(
+        yield PolicyViolation(
             f"network ACL {acl.name}: {located.where} allows {traffic} in from {entry.cidr} to "
             f"subnet {_subnet_label(view, subnet)}, but no security group of the resources "
-            "there opens it. Harmless today, but it is drift: the ACL no longer documents what "
-            "the subnet serves. Fix: remove the ACL entry, or add the security-group rule if "
-            "the flow is intended.",
+            "there opens it",
+            why="Harmless today, but it is drift: the ACL no longer documents what the subnet "
+            "serves.",
+            fix="Remove the ACL entry, or add the security-group rule if the flow is intended.",
+            rule=entry_text(entry),
             urn=acl.key,
             name=acl.name,
         )
@@ -574,7 +576,7 @@ SG_REDUNDANT_RULES = TierguardStackPolicy(
         "of the same group already covers, across inline and separate rule resources.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
-        remediation="Delete the duplicate or covered rule.",
+        remediation="Delete the redundant rule.",
         topic="hygiene",
     ),
     check_redundant_rules,
@@ -587,7 +589,8 @@ SG_USED = TierguardStackPolicy(
         "another group's rule, or exported. The default group is exempt.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
-        remediation="Attach, export or delete the group.",
+        remediation="Attach it where it is meant to apply, export it if another stack uses "
+        "it, or delete it.",
         topic="hygiene",
     ),
     check_group_used,
@@ -600,7 +603,8 @@ SG_RULE_CONFLICTS = TierguardStackPolicy(
         "rules with separate rule resources: the provider keeps deleting one of them.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
-        remediation="Use inline rules or separate rule resources, not both.",
+        remediation="Manage a group's rules (or an ACL's entries) one way only: inline, or "
+        "as separate rule resources, never both.",
     ),
     check_rule_management_conflicts,
 )
@@ -612,7 +616,8 @@ SG_TOO_MANY_RULES = TierguardStackPolicy(
         "counted across inline and separate rules.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
-        remediation="Consolidate rules with ranges, group references or prefix lists.",
+        remediation="Merge port ranges, reference security groups instead of many CIDRs, or "
+        "use a managed prefix list.",
         parameters={"maxRules": integer("Most rules per direction.", 50, 1, 1000)},
         topic="hygiene",
     ),
@@ -627,7 +632,7 @@ SG_RULE_QUOTA = TierguardStackPolicy(
         "lists by max entries), and at most 1,000 per network interface.",
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Merge rules, or configure the quotas your account really has.",
+        remediation="Merge rules, or raise rulesPerGroup only if AWS raised your quota.",
         parameters={
             "rulesPerGroup": integer("Rules per group, direction and family.", 60, 1, 1000),
             "groupsPerInterface": integer("Security groups per network interface.", 5, 1, 16),
@@ -660,7 +665,8 @@ SG_PRIVATE_SCOPE = TierguardStackPolicy(
         "(e.g. 10.0.0.0/8 for a 10.1.0.0/16 VPC).",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
-        remediation="Use the VPC's or subnets' blocks, or security-group references.",
+        remediation="Use the VPC's block, the subnets' blocks, or better a security-group "
+        "reference.",
         parameters={
             "vpcCidrs": string_list(
                 "The VPC's blocks, used when the stack does not declare the VPC.", []
@@ -678,7 +684,8 @@ SG_DEFAULT_CLOSED = TierguardStackPolicy(
         "(CIS 5.4, Security Hub EC2.2).",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.HIGH,
-        remediation="Declare aws.ec2.DefaultSecurityGroup with no ingress and no egress.",
+        remediation="Declare aws.ec2.DefaultSecurityGroup(vpc_id=<the VPC>) with no ingress "
+        "and no egress, and give resources explicit groups.",
         parameters={
             "requireManaged": {
                 "type": "boolean",
@@ -698,7 +705,7 @@ SG_DATA_STORE_TIERS = TierguardStackPolicy(
         "only through security-group references from declared tiers, never by address.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.HIGH,
-        remediation="Replace address-based rules with references to the app tier's group.",
+        remediation="Replace the rule with one referencing the app tier's security group.",
         parameters={
             "dataStorePorts": port_list("Data-store ports.", DATA_STORE_PORTS),
             "tierTagKey": {
@@ -720,7 +727,8 @@ SG_PREFIX_LIST_EXPOSURE = TierguardStackPolicy(
         "all-port rules internet exposure.",
         enforcement_level=EnforcementLevel.MANDATORY,
         severity=Severity.HIGH,
-        remediation="Remove the /0 entry from the prefix list.",
+        remediation="Remove the /0 entry from the prefix list, or reference a list of the "
+        "exact client ranges.",
         parameters={
             "adminPorts": port_list("Remote-administration ports.", ADMIN_PORTS),
             "highRiskPorts": port_list("High-risk ports.", HIGH_RISK_PORTS),
