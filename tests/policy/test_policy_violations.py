@@ -59,7 +59,9 @@ class TestOneSourceForTheFix:
         }
         [message] = run_stack_policy(ACL_RETURN_TRAFFIC, [acl]).violations
         assert "Fix: Add an egress allow for TCP 1024-65535 to 0.0.0.0/0" in message
-        assert ACL_RETURN_TRAFFIC.remediation_steps not in message
+        general = ACL_RETURN_TRAFFIC.remediation_steps
+        assert general
+        assert general not in message
 
 
 def test_rule_text_is_the_rule_alone() -> None:
