@@ -2,14 +2,15 @@
 
 The engine starts this file with the Python of the virtualenv named in
 ``PulumiPolicy.yaml`` (the repository's ``.venv``), where ``tierguard`` is installed.
-Its ``Configure`` refuses config the policies do not declare (``tierguard.policies.serve``).
+It serves tierguard's analyzer (``tierguard.policies.serve``): each request decoded once
+for all policies, and a ``Configure`` that refuses config the policies do not declare.
 """
 
 from pulumi_policy import PolicyPack
 
 from tierguard.policies import ALL_POLICIES, PACK_OPTIONS
-from tierguard.policies.serve import install_config_check
+from tierguard.policies.serve import install_servicer
 
-install_config_check(ALL_POLICIES)
+install_servicer()
 
 PolicyPack(policies=ALL_POLICIES, **PACK_OPTIONS)

@@ -1,40 +1,29 @@
 """The policy pack's own analyzer, called in this process: no subprocess, no gRPC.
 
-``InProcessPack`` is a ``PolicyPackClient`` whose stub is the pulumi_policy SDK's
-analyzer servicer itself, built with the pack's policies and options (what
-``policy/__main__.py`` serves) and with the pack's ``Configure`` check installed. Every
-request is the very message the client would send over the wire, and every answer the
-servicer's own response, so configuration, dispatch to the policies, the ``can't run
-policy … during preview`` notes and the diagnostics are the pack's — only the process
-boundary and the serialization onto a socket are gone. This is ``tierguard check``'s
-path; ``tierguard preview --offline`` keeps the separate process the engine would start.
+``InProcessPack`` is a ``PolicyPackClient`` whose stub is the pack's analyzer servicer
+itself (``tierguard.policies.serve.TierguardAnalyzer``, what ``policy/__main__.py``
+serves), built with the pack's policies and options. Configuration, dispatch to the
+policies, the ``can't run policy … during preview`` notes and the diagnostics are the
+pack's — only the process boundary and the serialization onto a socket are gone: the
+requests are given to the servicer as the decoded resources its ``Analyze`` and
+``AnalyzeStack`` would make of them. This is ``tierguard check``'s path; ``tierguard
+preview --offline`` keeps the separate process the engine would start.
 """
 
 from __future__ import annotations
 
-import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from functools import cache
-from inspect import isawaitable
-from types import MappingProxyType
 from typing import Any, NoReturn
 
 import grpc
-from pulumi.runtime.proto import analyzer_pb2
 from pulumi_policy import (
-    EnforcementLevel,
     PolicyCustomTimeouts,
     PolicyProviderResource,
     PolicyResource,
     PolicyResourceOptions,
-    ResourceValidationArgs,
-    ResourceValidationPolicy,
-    StackValidationArgs,
-    StackValidationPolicy,
 )
-from pulumi_policy import policy as sdk
 from pulumi_policy.deserialize import deserialize_properties
-from pulumi_policy.proxy import UnknownValueError, unknown_checking_proxy
+from pulumi_policy.proxy import unknown_checking_proxy
 
 from tierguard.offline.analyzer import (
     Diagnostic,
@@ -44,16 +33,10 @@ from tierguard.offline.analyzer import (
     _root_stack,
 )
 from tierguard.policies import ALL_POLICIES, PACK_OPTIONS
-from tierguard.policies.serve import install_config_check
+from tierguard.policies.serve import TierguardAnalyzer, link
 
 #: What ``PolicyPack`` reports as its version; the CLI reads ``PulumiPolicy.yaml`` instead.
 SDK_PACK_VERSION = "0.0.1"
-
-
-@cache
-def _install_config_check_once() -> None:
-    """The pack installs it once per process before serving; so does this process."""
-    install_config_check(ALL_POLICIES)
 
 
 class _Aborted(Exception):
@@ -88,12 +71,11 @@ class _DirectStub:
 class InProcessPack(PolicyPackClient):
     """The pack's servicer in this process; a context manager like ``PolicyPackClient``."""
 
-    _servicer: Any = None
+    _servicer: TierguardAnalyzer | None = None
 
     def start(self) -> None:
-        _install_config_check_once()
         options = dict(PACK_OPTIONS)
-        servicer = sdk._PolicyAnalyzerServicer(
+        servicer = TierguardAnalyzer(
             options.pop("name"),
             SDK_PACK_VERSION,
             ALL_POLICIES,
@@ -128,35 +110,18 @@ class InProcessPack(PolicyPackClient):
             # Over gRPC the engine sees UNKNOWN with the exception; say the same here.
             raise PolicyPackError(f"{method} failed: UNKNOWN: {exc!r}") from exc
 
-    # The SDK's servicer first turns each request's protobuf Struct back into a dict, once
-    # per policy (and per stack policy, every resource): the requests below are those
-    # dicts already, given to the servicer's own enforcement levels, configs and violation
-    # reporter, with the same proxies, options and links its Analyze/AnalyzeStack build.
+    # The requests are given as the servicer's Analyze/AnalyzeStack decode them: props
+    # behind the SDK's unknown-checking proxy, options, provider, the linked graph.
 
     def analyze(self, resource: Mapping[str, Any]) -> list[Diagnostic]:
-        servicer = self._ready()
-        response = analyzer_pb2.AnalyzeResponse()
-        props = _props(resource.get("properties", resource.get("inputs")))
-        provider = _provider(resource.get("provider"))
-        for policy in ALL_POLICIES:
-            level = servicer._get_enforcement_level(policy)
-            if level == EnforcementLevel.DISABLED or not isinstance(
-                policy, ResourceValidationPolicy
-            ):
-                continue
-            if not policy.has_validation():
-                continue
-            args = ResourceValidationArgs(
-                resource["type"],
-                unknown_checking_proxy(props),
-                resource["urn"],
-                resource["name"],
-                _options(resource.get("parent")),
-                provider,
-                servicer._get_policy_config(policy.name),
-                MappingProxyType({}),
-            )
-            self._validate(servicer, response, policy, level, args)
+        response = self._ready().analyze_resource(
+            resource["type"],
+            _props(resource.get("properties", resource.get("inputs"))),
+            resource["urn"],
+            resource["name"],
+            _options(resource.get("parent")),
+            _provider(resource.get("provider")),
+        )
         return _diagnostics(response, default_urn=resource["urn"])
 
     def analyze_stack(
@@ -169,59 +134,17 @@ class InProcessPack(PolicyPackClient):
         root = _root_stack(everything, outputs)
         if root is not None:
             everything.append(root)
-        response = analyzer_pb2.AnalyzeResponse()
-        linked = _linked(everything)  # once: the policies only read them
-        for policy in ALL_POLICIES:
-            level = servicer._get_enforcement_level(policy)
-            if level == EnforcementLevel.DISABLED or not isinstance(policy, StackValidationPolicy):
-                continue
-            args = StackValidationArgs(
-                linked, servicer._get_policy_config(policy.name), MappingProxyType({})
-            )
-            self._validate(servicer, response, policy, level, args)
+        response = servicer.analyze_stack_resources(_linked(everything))
         return _diagnostics(response, default_urn=None)
 
-    def _ready(self) -> Any:
-        if self._stub is None:
+    def _ready(self) -> TierguardAnalyzer:
+        if self._servicer is None:
             raise PolicyPackError("the policy pack is not running; use `with InProcessPack()`")
         return self._servicer
 
-    @staticmethod
-    def _validate(servicer: Any, response: Any, policy: Any, level: Any, args: Any) -> None:
-        """One policy on one request, as the servicer runs it (its reporter, its notes)."""
-        if level == EnforcementLevel.REMEDIATE:
-            level = EnforcementLevel.MANDATORY
-        report = servicer._create_report_violation(
-            response, policy.name, policy.description, level, policy.severity
-        )
-        try:
-            result = policy.validate(args, report)
-            if isawaitable(result):
-                loop = asyncio.new_event_loop()
-                loop.run_until_complete(asyncio.ensure_future(result, loop=loop))
-                loop.close()
-        except UnknownValueError as exc:
-            response.diagnostics.append(
-                analyzer_pb2.AnalyzeDiagnostic(
-                    policyName=policy.name,
-                    policyPackName=PACK_OPTIONS["name"],
-                    policyPackVersion=SDK_PACK_VERSION,
-                    message=(
-                        f"can't run policy '{policy.name}' from policy pack "
-                        f"'{PACK_OPTIONS['name']}@v{SDK_PACK_VERSION}' during preview: "
-                        f"{exc.message}"
-                    ),
-                    urn="",
-                    description=policy.description,
-                    enforcementLevel=analyzer_pb2.ADVISORY,
-                )
-            )
-        except sdk._NotApplicableError:
-            pass
-
 
 def _props(value: Mapping[str, Any] | None) -> Any:
-    return deserialize_properties(dict(value or {}))
+    return unknown_checking_proxy(deserialize_properties(dict(value or {})))
 
 
 def _options(parent: str | None) -> PolicyResourceOptions:
@@ -234,16 +157,14 @@ def _provider(provider: Mapping[str, Any] | None) -> PolicyProviderResource | No
     if not provider:
         return None
     return PolicyProviderResource(
-        provider["type"],
-        unknown_checking_proxy(_props(provider.get("properties"))),
-        provider["urn"],
-        provider["name"],
+        provider["type"], _props(provider.get("properties")), provider["urn"], provider["name"]
     )
 
 
 def _linked(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
     """``PolicyResource`` objects linked by parent and dependencies, as ``AnalyzeStack``."""
     built: dict[str, PolicyResource] = {}
+    providers: dict[int, PolicyProviderResource | None] = {}
     for item in resources:
         if "properties" in item:
             props = dict(item["properties"] or {})
@@ -251,23 +172,30 @@ def _linked(resources: Sequence[Mapping[str, Any]]) -> list[PolicyResource]:
             props = dict(item.get("inputs") or {})
             if item.get("id") and "id" not in props:
                 props["id"] = item["id"]
+        provider = item.get("provider")
+        if id(provider) not in providers:  # the engine calls share one provider reference
+            providers[id(provider)] = _provider(provider)
         built[item["urn"]] = PolicyResource(
             item["type"],
-            unknown_checking_proxy(_props(props)),
+            _props(props),
             item["urn"],
             item["name"],
             _options(item.get("parent")),
-            _provider(item.get("provider")),
+            providers[id(provider)],
             None,
             [],
             {},
         )
-    for item in resources:
-        resource = built[item["urn"]]
-        parent = item.get("parent")
-        if parent and parent in built:
-            resource.parent = built[parent]
-        resource.dependencies.extend(built[d] for d in item.get("dependencies") or () if d in built)
-        for key, urns in (item.get("propertyDependencies") or {}).items():
-            resource.property_dependencies[key] = [built[u] for u in urns if u in built]
+    link(
+        built,
+        (
+            (
+                item["urn"],
+                item.get("parent"),
+                item.get("dependencies") or (),
+                item.get("propertyDependencies") or {},
+            )
+            for item in resources
+        ),
+    )
     return list(built.values())

@@ -253,7 +253,7 @@ class TierguardStackPolicy(StackValidationPolicy):
     def _validate(self, args: StackValidationArgs, report: ReportViolation) -> None:
         ctx = StackContext(
             settings=Settings(args.get_config(), self.meta.parameters),
-            resources=list(args.resources),
+            resources=args.resources,  # the request's list: views of it are shared
         )
         _report(
             self.meta,

@@ -37,6 +37,7 @@ from typing import Any, Protocol, TypeVar
 from pulumi_policy import PolicyResource
 
 from tierguard.policies.base import ENGINE_READER
+from tierguard.policies.memo import shared
 from tierguard.rules import AclEntry, IPNetwork, SecurityGroupPeer, SgRule
 from tierguard.rules.model import PrefixListPeer
 from tierguard.rules.normalize import (
@@ -258,12 +259,19 @@ class StackResources:
             self.unknowns.append(detail)
 
 
-class StackView:
-    """Indexes over one stack's resources; every property is computed on first use."""
+_GROUPS, _ACLS = "groups", "acls"
 
-    def __init__(self, ctx: StackSource) -> None:
-        self.ctx = ctx
-        self.resources = ctx.resources
+
+class _StackIndex:
+    """Indexes over one stack's resources; every property is computed on first use.
+
+    What cannot be resolved is noted per section (``groups``, ``acls``) rather than on a
+    policy's context, so one index can serve every policy of a request (``StackView``
+    hands each policy the notes of the sections it reads)."""
+
+    def __init__(self, resources: Sequence[PolicyResource]) -> None:
+        self.resources = resources
+        self.notes: dict[str, list[str]] = {_GROUPS: [], _ACLS: []}
         self.by_urn = {r.urn: r for r in self.resources}
         self.by_id: dict[str, str] = {}
         for resource in self.resources:
@@ -271,6 +279,10 @@ class StackView:
                 value = known(resource.props, key)
                 if isinstance(value, str) and value:
                     self.by_id[value] = resource.urn
+
+    def _note(self, section: str, detail: str) -> None:
+        if detail not in self.notes[section]:
+            self.notes[section].append(detail)
 
     def of_type(self, *types: str) -> list[PolicyResource]:
         return [r for r in self.resources if r.resource_type in types]
@@ -312,8 +324,8 @@ class StackView:
         for rule_resource in self.of_type(*RULE_TYPES):
             target = self.refs(rule_resource, "securityGroupId", GROUP_TYPES)
             if target is None:
-                self.ctx.unknown(
-                    f"{rule_resource.name}: the security group it belongs to is unknown"
+                self._note(
+                    _GROUPS, f"{rule_resource.name}: the security group it belongs to is unknown"
                 )
                 continue
             if not target:
@@ -353,7 +365,7 @@ class StackView:
                 # computed list of a group whose rules are managed elsewhere; the group's
                 # own resource policies judge its inputs and report a real unknown.
                 continue
-            self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
+            self._note(_GROUPS, f"{resource.name} {item}".replace(" : ", ": "))
         for sourced in result.items:
             peers: tuple[str, ...] = ()
             if isinstance(sourced.rule.peer, SecurityGroupPeer):
@@ -378,9 +390,6 @@ class StackView:
         # id is unknown) depends on that group: the peer is the group itself.
         return tuple(dict.fromkeys(d.urn for d in deps if d.resource_type in GROUP_TYPES))
 
-    def group_of(self, key: str) -> GroupView | None:
-        return self.groups.get(key)
-
     # ------------------------------------------------------------------------------- ACLs
 
     @cached_property
@@ -397,7 +406,7 @@ class StackView:
         for rule_resource in self.of_type(NETWORK_ACL_RULE):
             target = self.refs(rule_resource, "networkAclId", ACL_TYPES)
             if target is None:
-                self.ctx.unknown(f"{rule_resource.name}: the network ACL it belongs to is unknown")
+                self._note(_ACLS, f"{rule_resource.name}: the network ACL it belongs to is unknown")
                 continue
             if not target:
                 continue
@@ -415,7 +424,7 @@ class StackView:
             for item in acl.pending_unknowns:
                 if acl.separate and "[" not in item.path:
                     continue  # computed list of an ACL whose entries are separate resources
-                self.ctx.unknown(f"{acl.name} {item}")
+                self._note(_ACLS, f"{acl.name} {item}")
         for association in self.of_type(NETWORK_ACL_ASSOCIATION):
             target = self.refs(association, "networkAclId", ACL_TYPES)
             subnet = self.refs(association, "subnetId", {SUBNET})
@@ -434,7 +443,7 @@ class StackView:
             acl.pending_unknowns.extend(result.unknowns)
         else:
             for item in result.unknowns:
-                self.ctx.unknown(f"{resource.name} {item}".replace(" : ", ": "))
+                self._note(_ACLS, f"{resource.name} {item}".replace(" : ", ": "))
         acl.entries.extend(LocatedEntry(s.entry, resource, s.path) for s in result.items)
 
     @cached_property
@@ -572,6 +581,79 @@ class StackView:
             if text.startswith("subnet-"):
                 found.add(self.by_id.get(text, text))
         return found
+
+
+class StackView:
+    """One policy's view of the stack: the request's shared index, and the notes of what
+    could not be resolved handed to this policy's context for each section it reads —
+    exactly what it would have recorded building the index itself.
+
+    Within a request scope (``tierguard.policies.memo``) every policy reads one index;
+    outside one, each view builds its own."""
+
+    def __init__(self, ctx: StackSource) -> None:
+        self.ctx = ctx
+        self.resources = ctx.resources
+        resources = ctx.resources
+        self._index = shared(("stack-index", id(resources)), lambda: _StackIndex(resources))
+        self.by_urn = self._index.by_urn
+        self.by_id = self._index.by_id
+        self._handed: set[str] = set()
+
+    def _hand(self, section: str) -> None:
+        if section not in self._handed:
+            self._handed.add(section)
+            for detail in self._index.notes[section]:
+                self.ctx.unknown(detail)
+
+    def of_type(self, *types: str) -> list[PolicyResource]:
+        return self._index.of_type(*types)
+
+    def refs(self, resource: PolicyResource, prop: str, types: Iterable[str]) -> list[str] | None:
+        """What ``prop`` points at: URNs in the stack or literal ids; ``None``: unknown."""
+        return self._index.refs(resource, prop, types)
+
+    @property
+    def groups(self) -> dict[str, GroupView]:
+        groups = self._index.groups
+        self._hand(_GROUPS)
+        return groups
+
+    @property
+    def acls(self) -> dict[str, AclView]:
+        acls = self._index.acls
+        self._hand(_ACLS)
+        return acls
+
+    @property
+    def acl_of_subnet(self) -> dict[str, AclView]:
+        """The ACL each subnet uses, where the stack says (custom ACLs win over the default)."""
+        self._hand(_ACLS)
+        return self._index.acl_of_subnet
+
+    @property
+    def prefix_lists(self) -> dict[str, tuple[IPNetwork, ...] | None]:
+        """Entries of same-stack prefix lists by URN and id (``None``: unknown at preview)."""
+        return self._index.prefix_lists
+
+    def vpc_blocks(self, group: GroupView) -> tuple[IPNetwork, ...] | None:
+        """The CIDR blocks of the group's VPC when the stack declares it."""
+        return self._index.vpc_blocks(group)
+
+    @property
+    def attachments(self) -> dict[str, set[str]]:
+        """For each placed AWS resource's URN, the same-stack groups its properties name."""
+        self._hand(_GROUPS)
+        return self._index.attachments
+
+    def users(self, group: GroupView) -> list[PolicyResource]:
+        """Everything in the stack that uses the group: consumers, outputs, other rules."""
+        self._hand(_GROUPS)
+        return self._index.users(group)
+
+    def subnets_of(self, resource: PolicyResource) -> set[str]:
+        """Subnet keys a placed AWS resource is in (URNs, or literal subnet ids)."""
+        return self._index.subnets_of(resource)
 
 
 _Item = TypeVar("_Item", LocatedRule, LocatedEntry)
