@@ -9,6 +9,7 @@ through the Automation API with the pack attached.
 from __future__ import annotations
 
 import json
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import click
@@ -73,6 +74,9 @@ def offline_preview(
             region=str(loaded.stack.config.get("aws:region", "us-east-1")),
         )
         report = judge(run, loaded.stack.config, pack_config, pack=InProcessPack())
+        document = to_document(run)
+        found = program_topology(loaded, run)
+        matrix = analyze(found.topology)
     else:
         pack = PolicyPackClient()
         pack.launch()  # the pack starts on the other core while the program runs
@@ -81,10 +85,13 @@ def offline_preview(
         except BaseException:
             pack.close()
             raise
-        report = judge(run, loaded.stack.config, pack_config, pack=pack)
-    document = to_document(run)
-    found = program_topology(loaded, run)
-    matrix = analyze(found.topology)
+        # The pack judges on the other core while this one renders and computes reachability.
+        with ThreadPoolExecutor(1) as pool:
+            judged = pool.submit(judge, run, loaded.stack.config, pack_config, pack=pack)
+            document = to_document(run)
+            found = program_topology(loaded, run)
+            matrix = analyze(found.topology)
+            report = judged.result()
     if sarif is not None:
         rules, results = sarif_parts(report, loaded.plan, loaded.stack, loaded.project_dir)
         with writing(sarif, "--sarif"):

@@ -31,6 +31,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections import deque
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -44,6 +45,10 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 from tierguard.errors import TierguardError
 from tierguard.offline.engine import EngineCalls
 from tierguard.policies.pack_config import LEVEL_KEY, PolicySchema, reconcile
+
+#: ``Analyze`` calls in flight at once (``PolicyPackClient.analyze_all``): enough to keep
+#: the pack busy while requests travel, few enough not to queue a whole stack in memory.
+ANALYZE_WINDOW = 32
 
 #: ``policy/`` next to the ``tierguard`` package (a source checkout or editable install).
 DEFAULT_PACK_DIR = Path(__file__).resolve().parents[2] / "policy"
@@ -320,17 +325,37 @@ class PolicyPackClient:
 
     def analyze(self, resource: Mapping[str, Any]) -> list[Diagnostic]:
         """``Analyze`` one resource's inputs, as the engine does before each step."""
-        properties = resource.get("properties", resource.get("inputs")) or {}
-        request = analyzer_pb2.AnalyzeRequest(
-            type=resource["type"],
-            properties=_struct(properties),
-            urn=resource["urn"],
-            name=resource["name"],
-            options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.get("parent") or ""),
-            provider=_provider(resource.get("provider")),
-        )
-        response = self._call("Analyze", request)
+        response = self._call("Analyze", analyze_request(resource))
         return _diagnostics(response, default_urn=resource["urn"])
+
+    def analyze_all(self, resources: Iterable[Mapping[str, Any]]) -> list[Diagnostic]:
+        """``Analyze`` each resource with up to ``ANALYZE_WINDOW`` calls in flight, as the
+        engine analyzes the steps it runs in parallel: the pack judges one resource while
+        the next requests travel. Diagnostics come in the order of ``resources``."""
+        if self._stub is None:
+            raise PolicyPackError("the policy pack is not running; use `with PolicyPackClient()`")
+        method = self._stub.Analyze
+        pending: deque[tuple[Any, str]] = deque()
+        found: list[Diagnostic] = []
+
+        def settle() -> None:
+            future, urn = pending.popleft()
+            try:
+                response = future.result()
+            except grpc.RpcError as exc:
+                raise PolicyPackError(
+                    f"Analyze failed: {exc.code().name}: {exc.details()}{self._stderr_tail()}"
+                ) from exc
+            found.extend(_diagnostics(response, default_urn=urn))
+
+        for resource in resources:
+            request = analyze_request(resource)
+            pending.append((method.future(request, timeout=self.call_timeout), resource["urn"]))
+            if len(pending) >= ANALYZE_WINDOW:
+                settle()
+        while pending:
+            settle()
+        return found
 
     def analyze_stack(
         self,
@@ -347,10 +372,7 @@ class PolicyPackClient:
         root = _root_stack(everything, outputs)
         if root is not None:
             everything.append(root)
-        request = analyzer_pb2.AnalyzeStackRequest(
-            resources=[_stack_resource(r) for r in everything]
-        )
-        response = self._call("AnalyzeStack", request)
+        response = self._call("AnalyzeStack", analyze_stack_request(everything))
         return _diagnostics(response, default_urn=None)
 
     def run_calls(
@@ -358,9 +380,7 @@ class PolicyPackClient:
     ) -> list[Diagnostic]:
         """Configure, then ``Analyze`` and ``AnalyzeStack`` exactly as ``calls`` spell them."""
         self.configure(config)
-        found: list[Diagnostic] = []
-        for resource in calls.analyze:
-            found.extend(self.analyze(resource))
+        found = self.analyze_all(calls.analyze)
         found.extend(self.analyze_stack(calls.stack))
         return found
 
@@ -380,9 +400,7 @@ class PolicyPackClient:
     ) -> list[Diagnostic]:
         """Configure, analyze every resource, then the stack: one preview's worth."""
         self.configure(config)
-        found: list[Diagnostic] = []
-        for resource in resources:
-            found.extend(self.analyze(resource))
+        found = self.analyze_all(resources)
         found.extend(self.analyze_stack(resources, outputs))
         return found
 
@@ -408,6 +426,24 @@ def _root_stack(
         "propertyDependencies": {},
         "inputs": dict(outputs),
     }
+
+
+def analyze_request(resource: Mapping[str, Any]) -> Any:
+    """The ``AnalyzeRequest`` for one resource (``properties`` as sent, or ``inputs``)."""
+    properties = resource.get("properties", resource.get("inputs")) or {}
+    return analyzer_pb2.AnalyzeRequest(
+        type=resource["type"],
+        properties=_struct(properties),
+        urn=resource["urn"],
+        name=resource["name"],
+        options=analyzer_pb2.AnalyzerResourceOptions(parent=resource.get("parent") or ""),
+        provider=_provider(resource.get("provider")),
+    )
+
+
+def analyze_stack_request(resources: Iterable[Mapping[str, Any]]) -> Any:
+    """The ``AnalyzeStackRequest`` for the stack's resources, graph included."""
+    return analyzer_pb2.AnalyzeStackRequest(resources=[_stack_resource(r) for r in resources])
 
 
 def _provider(provider: Mapping[str, Any] | None) -> Any:

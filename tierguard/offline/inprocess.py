@@ -12,7 +12,7 @@ preview --offline`` keeps the separate process the engine would start.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any, NoReturn
 
 import grpc
@@ -123,6 +123,9 @@ class InProcessPack(PolicyPackClient):
             _provider(resource.get("provider")),
         )
         return _diagnostics(response, default_urn=resource["urn"])
+
+    def analyze_all(self, resources: Iterable[Mapping[str, Any]]) -> list[Diagnostic]:
+        return [d for resource in resources for d in self.analyze(resource)]
 
     def analyze_stack(
         self,

@@ -601,6 +601,8 @@ class StackView:
         self._handed: set[str] = set()
 
     def _hand(self, section: str) -> None:
+        """Note what the section could not resolve — once it is built, as building it
+        would have noted it on this policy's context."""
         if section not in self._handed:
             self._handed.add(section)
             for detail in self._index.notes[section]:
@@ -628,8 +630,9 @@ class StackView:
     @property
     def acl_of_subnet(self) -> dict[str, AclView]:
         """The ACL each subnet uses, where the stack says (custom ACLs win over the default)."""
+        found = self._index.acl_of_subnet
         self._hand(_ACLS)
-        return self._index.acl_of_subnet
+        return found
 
     @property
     def prefix_lists(self) -> dict[str, tuple[IPNetwork, ...] | None]:
@@ -643,13 +646,15 @@ class StackView:
     @property
     def attachments(self) -> dict[str, set[str]]:
         """For each placed AWS resource's URN, the same-stack groups its properties name."""
+        found = self._index.attachments
         self._hand(_GROUPS)
-        return self._index.attachments
+        return found
 
     def users(self, group: GroupView) -> list[PolicyResource]:
         """Everything in the stack that uses the group: consumers, outputs, other rules."""
+        found = self._index.users(group)
         self._hand(_GROUPS)
-        return self._index.users(group)
+        return found
 
     def subnets_of(self, resource: PolicyResource) -> set[str]:
         """Subnet keys a placed AWS resource is in (URNs, or literal subnet ids)."""
