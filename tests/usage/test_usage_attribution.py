@@ -97,7 +97,7 @@ def test_a_rule_no_traffic_used_is_unused_and_its_acl_entry_too(dev: Deployed) -
         if e.ref.acl_id == dev.acl_id
     }
     assert acl[False, "130"] is Verdict.UNUSED  # SSH from the admin range
-    assert acl[False, "100"] is Verdict.USED  # HTTPS from the internet
+    assert acl[False, "100"] is Verdict.WIDER  # HTTPS from the internet: from two /24s only
     assert acl[False, "50"] is Verdict.USED  # the blocked range, dropped
 
 

@@ -63,14 +63,18 @@ class Use:
     packets: int = 0
     bytes: int = 0
     seen: set[tuple[int, int | None, Address]] = field(default_factory=set)
-    """Distinct ``(protocol, destination port, far address)`` admitted (for narrowing)."""
+    """Distinct ``(protocol, destination port, far address)`` admitted (for narrowing);
+    the port is ``None`` for replies an ACL entry let through."""
 
-    def add(self, flow: Flow, far: Address, *, keep: bool = True) -> None:
+    def add(self, flow: Flow, far: Address, *, keep: bool = True, reply: bool = False) -> None:
+        """Count ``flow``; keep what it was unless told not to (a reply's port is kept as
+        ``None``: it is the far end's ephemeral port, nothing to narrow to)."""
         self.records += flow.records
         self.packets += flow.packets
         self.bytes += flow.bytes
         if keep:
-            self.seen.add((flow.protocol, flow.dst_port, far))
+            port = None if reply and protocol_has_ports(flow.protocol) else flow.dst_port
+            self.seen.add((flow.protocol, port, far))
 
 
 @dataclass(frozen=True)
@@ -327,12 +331,13 @@ def _attribute_at(
             )
         ] += flow.records
         return
+    request = _is_request(network, point, flow, reverse)
     if acl is not None:
         if acl_allows:
-            result.acl[acl].add(flow, far, keep=False)
+            result.acl[acl].add(flow, far, reply=not request)
         else:
             result.counts["acl_disagrees"] += flow.records
-    if not _is_request(network, point, flow, reverse):
+    if not request:
         result.counts["replies"] += flow.records
         return
     rules = network.matching_rules(eni, ingress, flow)

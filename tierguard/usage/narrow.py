@@ -11,9 +11,9 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
-from tierguard.rules import ALL, IPNetwork, PortRange, Traffic
+from tierguard.rules import ALL, AclAction, AclEntry, IPNetwork, PortRange, Traffic
 from tierguard.rules.ports import merge_ranges
 from tierguard.rules.protocols import protocol_has_ports
 from tierguard.usage.flows import Address
@@ -122,3 +122,74 @@ def suggest(
     if same_traffic and sources is None:
         return None
     return Suggestion(tuple(narrowed), sources)
+
+
+def suggest_entry(
+    entry: AclEntry,
+    seen: Iterable[tuple[int, int | None, Address]],
+    *,
+    next_number: int,
+) -> tuple[AclEntry, ...] | None:
+    """Allow entries replacing the allow ``entry`` at its place in the order, given what it
+    let through — ``(protocol, destination port, far address)``, the port ``None`` for a
+    reply (stateless ACLs see replies: their ports are ephemeral, so a protocol that
+    carried replies keeps the entry's range) — or ``None`` when it cannot be narrower.
+
+    Replacements are numbered from the entry's own number up to ``next_number`` (the next
+    entry in that direction, exclusive); each holds a subset of the entry's traffic and
+    block, so a packet they let through was let through before (same earlier entries;
+    the old entry matched it), and a packet only the old entry matched falls on to the
+    later entries as it would have with the entry removed. Fewer prefixes and ranges are
+    used when the numbers run out.
+    """
+    if entry.action is not AclAction.ALLOW:
+        return None  # a narrower deny lets more through
+    observed = list(seen)
+    if not observed:
+        return None
+    replied = {p for p, port, _ in observed if port is None and protocol_has_ports(p)}
+    requests = [(p, port, a) for p, port, a in observed if p not in replied]
+    slots = next_number - entry.number
+    for limit in range(MAX_PREFIXES, 0, -1):
+        traffic = _narrowed_traffic(entry.traffic, requests, replied, limit)
+        blocks = collapse_addresses((a for _, _, a in observed), entry.cidr, limit)
+        held = sum(b.num_addresses for b in blocks)
+        if held * 2**MIN_SOURCE_SHRINK_BITS > entry.cidr.num_addresses:
+            blocks = (entry.cidr,)
+        if len(traffic) * len(blocks) <= slots:
+            break
+    else:
+        return None
+    if list(traffic) == [entry.traffic] and blocks == (entry.cidr,):
+        return None
+    numbers = iter(range(entry.number, next_number))
+    return tuple(
+        replace(entry, number=next(numbers), traffic=t, cidr=b) for t in traffic for b in blocks
+    )
+
+
+def _narrowed_traffic(
+    traffic: Traffic,
+    requests: list[tuple[int, int | None, Address]],
+    replied: set[int],
+    limit: int,
+) -> tuple[Traffic, ...]:
+    protocols = sorted({p for p, _, _ in requests} | replied)
+    found: list[Traffic] = []
+    for protocol in protocols:
+        if traffic.protocol not in (ALL, protocol):
+            continue
+        if protocol in replied:
+            within = traffic.ports if traffic.protocol == protocol else None
+            found.append(Traffic.of(protocol, ports=within))
+        elif protocol_has_ports(protocol):
+            within = traffic.ports if traffic.ports is not None else PortRange(0, 65535)
+            ports = [port for p, port, _ in requests if p == protocol and port is not None]
+            found.extend(
+                Traffic.of(protocol, ports=r) for r in collapse_ports(ports, within, limit)
+            )
+        elif traffic.protocol == ALL:
+            found.append(Traffic.of(protocol))
+        else:
+            found.append(traffic)  # ICMP type is not logged: keep the entry's own match
+    return tuple(found)

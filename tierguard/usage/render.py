@@ -6,6 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from tierguard.report.sarif import SarifResult, SarifRule
+from tierguard.rules import AclEntry
 from tierguard.rules.protocols import protocol_name
 from tierguard.usage.verdicts import RuleUsage, UsageReport, Verdict
 
@@ -31,7 +32,15 @@ RULE_MISSING = SarifRule(
     "An ACL entry or a missing security-group rule dropped traffic from inside the VPC.",
     "warning",
 )
-SARIF_RULES = (RULE_UNUSED, RULE_WIDER, RULE_MISSING)
+RULE_ACL_WIDER = SarifRule(
+    "TG-USAGE-004",
+    "acl-entry-wider-than-traffic",
+    "A network ACL allow entry wider than the traffic it let through",
+    "Every flow the entry let through would still pass the narrower entries suggested "
+    "(numbered in its place), and nothing it did not.",
+    "note",
+)
+SARIF_RULES = (RULE_UNUSED, RULE_WIDER, RULE_MISSING, RULE_ACL_WIDER)
 LEVEL_RANK = {"error": 0, "warning": 1, "note": 2}
 
 
@@ -52,6 +61,10 @@ def _suggestion(usage: RuleUsage) -> str:
     traffic = ", ".join(str(t) for t in s.traffic)
     peers = ", ".join(p.compressed for p in s.sources) if s.sources else "the same peer"
     return f"{traffic} from/to {peers}"
+
+
+def _entry(entry: AclEntry) -> str:
+    return f"#{entry.number} {entry.traffic} {entry.cidr.compressed}"
 
 
 def sarif_results(report: UsageReport) -> list[SarifResult]:
@@ -77,6 +90,20 @@ def sarif_results(report: UsageReport) -> list[SarifResult]:
                     f"{where}: {usage.use.records} records would all pass {_suggestion(usage)}",
                     logical=usage.rule_id,
                     fingerprint=f"wider/{usage.rule_id}",
+                )
+            )
+    for e in report.acl_entries:
+        if e.suggestion is not None:
+            direction = "egress" if e.ref.egress else "ingress"
+            found.append(
+                SarifResult(
+                    RULE_ACL_WIDER.id,
+                    "note",
+                    f"{e.label} {direction} #{e.ref.number} ({e.description}): "
+                    f"{e.use.records} records would all pass "
+                    + ", ".join(_entry(n) for n in e.suggestion),
+                    logical=f"{e.ref.acl_id}/{direction}/{e.ref.number}",
+                    fingerprint=f"acl-wider/{e.ref.acl_id}/{direction}/{e.ref.number}",
                 )
             )
     for rejection, records in report.rejected:
@@ -125,10 +152,13 @@ def text_lines(report: UsageReport, *, files: int, unreadable: list[str]) -> Ite
     yield ""
     yield "Network ACL entries"
     for e in report.acl_entries:
-        yield (
+        line = (
             f"  {e.verdict.value:7} {e.label:28} {'egress' if e.ref.egress else 'ingress':7} "
             f"#{e.ref.number:6} {e.action:5} {e.description:30} hits {e.use.records}"
         )
+        if e.suggestion is not None:
+            line += "  → " + ", ".join(_entry(n) for n in e.suggestion)
+        yield line
     yield ""
     yield "Rejected"
     if not report.rejected:

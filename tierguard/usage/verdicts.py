@@ -10,10 +10,18 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from tierguard.rules import CidrPeer, Direction, PrefixListPeer, SecurityGroupPeer, SgRule
+from tierguard.rules import (
+    AclEntry,
+    CidrPeer,
+    Direction,
+    PrefixListPeer,
+    SecurityGroupPeer,
+    SgRule,
+)
+from tierguard.rules.acl import MAX_RULE_NUMBER
 from tierguard.rules.protocols import protocol_name
 from tierguard.usage.attribute import IMPLICIT, AclRef, Attribution, Network, Rejection, Use
-from tierguard.usage.narrow import Suggestion, suggest
+from tierguard.usage.narrow import Suggestion, suggest, suggest_entry
 
 #: Rejected flows from outside the stack: the top sources shown.
 TOP_REJECTED = 10
@@ -76,10 +84,14 @@ class AclEntryUsage:
     description: str
     action: str
     use: Use
+    suggestion: tuple[AclEntry, ...] | None = None
+    """Allow entries admitting every flow this one let through, and nothing it did not."""
 
     @property
     def verdict(self) -> Verdict:
-        return Verdict.USED if self.use.records else Verdict.UNUSED
+        if not self.use.records:
+            return Verdict.UNUSED
+        return Verdict.USED if self.suggestion is None else Verdict.WIDER
 
     def to_json(self) -> dict[str, object]:
         return {
@@ -91,6 +103,18 @@ class AclEntryUsage:
             "entry": self.description,
             "hits": self.use.records,
             "verdict": self.verdict.value,
+            "suggestion": None
+            if self.suggestion is None
+            else [
+                {
+                    "rule_number": e.number,
+                    "protocol": protocol_name(e.traffic.protocol),
+                    "ports": None if e.traffic.ports is None else e.traffic.ports.key,
+                    "cidr": e.cidr.compressed,
+                    "entry": f"{e.traffic} {e.cidr.compressed}",
+                }
+                for e in self.suggestion
+            ],
         }
 
 
@@ -164,17 +188,19 @@ def acl_verdicts(network: Network, attribution: Attribution) -> list[AclEntryUsa
     found = []
     for acl in sorted(used_acls.values(), key=lambda a: a.id):
         for egress in (False, True):
-            for entry in sorted(
-                (e for e in acl.entries if e.egress == egress), key=lambda e: e.number
-            ):
+            entries = sorted((e for e in acl.entries if e.egress == egress), key=lambda e: e.number)
+            following = [e.number for e in entries[1:]] + [MAX_RULE_NUMBER + 1]
+            for entry, next_number in zip(entries, following, strict=True):
                 ref = AclRef(acl.id, egress, str(entry.number))
+                use = attribution.acl.get(ref, Use())
                 found.append(
                     AclEntryUsage(
                         ref,
                         acl.label,
                         f"{entry.traffic} {entry.cidr.compressed}",
                         entry.action.value,
-                        attribution.acl.get(ref, Use()),
+                        use,
+                        suggest_entry(entry, use.seen, next_number=next_number),
                     )
                 )
             ref = AclRef(acl.id, egress, IMPLICIT)
