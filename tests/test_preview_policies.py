@@ -60,6 +60,7 @@ class TestMandatoryViolation:
             "- [mandatory] aws-ec2-sg-no-admin-ports-from-internet  (dev-web-in-tcp-22-internet-ipv4)"
             in result.stdout
         )
+        assert "compliance: CIS AWS Foundations Benchmark 5.0.0: 5.3, 5.4; " in result.stdout
         assert result.stderr == (
             "error: 1 mandatory policy violation(s) in stack 'dev': nothing should be deployed "
             "until they are fixed\n"
@@ -89,9 +90,14 @@ class TestMandatoryViolation:
         run = doc["runs"][0]
         assert run["tool"]["driver"]["name"] == "tierguard"
         rules = {r["id"]: r for r in run["tool"]["driver"]["rules"]}
-        assert rules["aws-ec2-sg-no-admin-ports-from-internet"]["defaultConfiguration"] == {
-            "level": "error"
-        }
+        admin = rules["aws-ec2-sg-no-admin-ports-from-internet"]
+        assert admin["defaultConfiguration"] == {"level": "error"}
+        compliance = admin["properties"]["compliance"]
+        assert compliance["cis"] == ["5.3", "5.4"]
+        assert "EC2.53" in compliance["security-hub"]
+        assert admin["properties"]["framework"]["reference"] == "5.3, 5.4"
+        assert "compliance:checkov:CKV_AWS_24" in admin["properties"]["tags"]
+        assert "Fix: Allow them only from a bastion" in admin["help"]["text"]
         [result] = [
             r for r in run["results"] if r["ruleId"] == "aws-ec2-sg-no-admin-ports-from-internet"
         ]

@@ -234,3 +234,12 @@ class TestDocs:
 
         text = (ROOT / document).read_text()
         assert render(text) == text, "run: python -m tierguard.policies.docs"
+
+    def test_the_reference_has_a_section_per_policy(self) -> None:
+        """docs/policies.md holds the generated per-policy sections: fix and mappings."""
+        from tierguard.policies.docs import DETAILS_START, DOC
+
+        text = DOC.read_text()
+        assert DETAILS_START in text
+        for policy in ALL_POLICIES:
+            assert f"\n### {policy.name}\n" in text

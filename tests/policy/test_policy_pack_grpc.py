@@ -16,6 +16,7 @@ from tierguard.errors import ConfigError
 from tierguard.offline.analyzer import (
     DEFAULT_PACK_DIR,
     Diagnostic,
+    Framework,
     PolicyPackClient,
     PolicyPackError,
 )
@@ -91,6 +92,30 @@ class TestHandshake:
             assert served.enforcement_level == policy.enforcement_level.value
         assert info.policy(ADMIN).kind == "resource"
         assert info.policy(ACL_ADMIN).kind == "stack"
+
+    def test_compliance_frameworks_arrive_in_analyzer_info(self, pack: PolicyPackClient) -> None:
+        """GetAnalyzerInfo carries pulumi_policy's PolicyComplianceFramework (what the Pulumi
+        service shows), every mapping as a compliance tag, and the remediation steps the
+        violation messages end with."""
+        info = pack.analyzer_info()
+        admin = info.policy(ADMIN)
+        assert admin.framework == Framework("CIS AWS Foundations Benchmark", "5.0.0", "5.3, 5.4")
+        assert "compliance:security-hub:EC2.53" in admin.tags
+        assert "compliance:checkov:CKV_AWS_25" in admin.tags
+        acl = info.policy(ACL_ADMIN)
+        assert acl.compliance.security_hub == ("EC2.21",)
+        assert acl.compliance.aws_config == ("nacl-no-unrestricted-ssh-rdp",)
+        assert info.policy("aws-ec2-sg-no-redundant-rules").framework is None
+        for policy in ALL_POLICIES:
+            served = info.policy(policy.name)
+            assert served.remediation == policy.remediation_steps
+            sent = policy.framework
+            expected = (
+                Framework(sent.name or "", sent.version or "", sent.reference or "")
+                if sent is not None
+                else None
+            )
+            assert served.framework == expected, policy.name
 
     def test_config_schemas_carry_defaults_and_exemptions(self, pack: PolicyPackClient) -> None:
         """The served schema has the parameters with defaults and the exemption format."""

@@ -44,6 +44,7 @@ from pulumi.runtime.proto import analyzer_pb2, analyzer_pb2_grpc
 
 from tierguard.errors import TierguardError
 from tierguard.offline.engine import EngineCalls
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.pack_config import LEVEL_KEY, PolicySchema, reconcile
 
 #: ``Analyze`` calls in flight at once (``PolicyPackClient.analyze_all``): enough to keep
@@ -93,6 +94,16 @@ class Diagnostic:
 
 
 @dataclass(frozen=True)
+class Framework:
+    """``PolicyInfo.framework`` as ``GetAnalyzerInfo`` carries it."""
+
+    name: str
+    version: str
+    reference: str
+    specification: str = ""
+
+
+@dataclass(frozen=True)
 class PolicyInfo:
     name: str
     description: str
@@ -102,6 +113,15 @@ class PolicyInfo:
     """``resource`` or ``stack``."""
     config_schema: Mapping[str, Any] = field(default_factory=dict)
     required: tuple[str, ...] = ()
+    remediation: str = ""
+    tags: tuple[str, ...] = ()
+    framework: Framework | None = None
+    """The one ``PolicyComplianceFramework`` the engine shows (``None`` when unset)."""
+
+    @property
+    def compliance(self) -> Compliance:
+        """Every framework mapping, read back from the ``compliance:…`` tags."""
+        return Compliance.from_tags(self.tags)
 
 
 @dataclass(frozen=True)
@@ -291,6 +311,16 @@ class PolicyPackClient:
                 kind="stack" if p.policy_type == analyzer_pb2.POLICY_TYPE_STACK else "resource",
                 config_schema=json_format.MessageToDict(p.configSchema.properties),
                 required=tuple(p.configSchema.required),
+                remediation=p.remediation_steps,
+                tags=tuple(p.tags),
+                framework=Framework(
+                    p.framework.name,
+                    p.framework.version,
+                    p.framework.reference,
+                    p.framework.specification,
+                )
+                if p.HasField("framework")
+                else None,
             )
             for p in info.policies
         )

@@ -27,6 +27,7 @@ from tierguard.offline.analyzer import (
     DEFAULT_PACK_DIR,
     AnalyzerInfo,
     Diagnostic,
+    PolicyInfo,
     PolicyPackClient,
 )
 from tierguard.offline.engine import engine_calls
@@ -147,7 +148,9 @@ def _resource_name(urn: str | None) -> str | None:
     return urn.rsplit("::", 1)[-1] if urn else None
 
 
-def _print_group(console: Console, title: str, diagnostics: Sequence[Diagnostic]) -> None:
+def _print_group(
+    console: Console, title: str, diagnostics: Sequence[Diagnostic], info: AnalyzerInfo
+) -> None:
     if not diagnostics:
         return
     console.print(f"    {title} ({len(diagnostics)}):")
@@ -158,6 +161,18 @@ def _print_group(console: Console, title: str, diagnostics: Sequence[Diagnostic]
         console.print(f"      - {tag} {escape(d.policy_name)}{where}")
         for line in d.message.splitlines():
             console.print(f"        {escape(line)}")
+        compliance = _compliance_line(info, d.policy_name)
+        if compliance:
+            console.print(f"        [dim]{escape(compliance)}[/dim]")
+
+
+def _compliance_line(info: AnalyzerInfo, policy: str) -> str:
+    """``compliance: CIS … 5.3, 5.4; …`` for a policy with mappings, else ``""``."""
+    try:
+        compliance = info.policy(policy).compliance
+    except KeyError:
+        return ""
+    return "" if compliance.empty else f"compliance: {compliance.text()}"
 
 
 AFTER_UP_TITLE = "After `up` (stack policies on the applied state)"
@@ -175,9 +190,9 @@ def print_report(report: PolicyReport, console: Console) -> None:
         f"  {verdict} {report.info.name}@v{report.version}: {len(report.mandatory)} "
         f"mandatory, {len(report.advisory)} advisory, {len(report.exempted)} exempted"
     )
-    _print_group(console, "mandatory violations", report.mandatory)
-    _print_group(console, "advisory", report.advisory)
-    _print_group(console, "exempted", report.exempted)
+    _print_group(console, "mandatory violations", report.mandatory, report.info)
+    _print_group(console, "advisory", report.advisory, report.info)
+    _print_group(console, "exempted", report.exempted, report.info)
     mandatory, advisory, exempted = _split(report.after_up)
     console.print()
     console.print(f"{escape(AFTER_UP_TITLE)}:")
@@ -187,9 +202,9 @@ def print_report(report: PolicyReport, console: Console) -> None:
         f"  {verdict} {report.info.name}@v{report.version}: {len(mandatory)} mandatory, "
         f"{len(advisory)} advisory, {len(exempted)} exempted"
     )
-    _print_group(console, "mandatory violations", mandatory)
-    _print_group(console, "advisory", advisory)
-    _print_group(console, "exempted", exempted)
+    _print_group(console, "mandatory violations", mandatory, report.info)
+    _print_group(console, "advisory", advisory, report.info)
+    _print_group(console, "exempted", exempted, report.info)
 
 
 def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
@@ -221,6 +236,32 @@ def report_json(report: PolicyReport) -> dict[str, Any]:
     }
 
 
+def _help(policy: PolicyInfo) -> str:
+    """The rule's help: what it checks, how to fix a violation, where it stands."""
+    parts = [policy.description or policy.name]
+    if policy.remediation:
+        parts.append(f"Fix: {policy.remediation}")
+    compliance = policy.compliance
+    if not compliance.empty:
+        parts.append(f"Compliance: {compliance.text()}")
+    return "\n\n".join(parts)
+
+
+def _rule_properties(policy: PolicyInfo) -> dict[str, Any]:
+    """SARIF's property bag for a rule: its tags, and each framework's ids."""
+    properties: dict[str, Any] = {"tags": list(policy.tags)}
+    mappings = {key: list(ids) for key, ids in policy.compliance.by_framework() if ids}
+    if mappings:
+        properties["compliance"] = mappings
+    if policy.framework is not None:
+        properties["framework"] = {
+            "name": policy.framework.name,
+            "version": policy.framework.version,
+            "reference": policy.framework.reference,
+        }
+    return properties
+
+
 def sarif_parts(
     report: PolicyReport, plan: NetworkPlan | None, stack: StackFile, root: Path
 ) -> tuple[list[SarifRule], list[SarifResult]]:
@@ -231,8 +272,9 @@ def sarif_parts(
             id=p.name,
             name=p.name,
             description=p.description.splitlines()[0] if p.description else p.name,
-            help=p.description or p.name,
+            help=_help(p),
             level="error" if p.enforcement_level == "mandatory" else "warning",
+            properties=_rule_properties(p),
         )
         for p in report.info.policies
     ]

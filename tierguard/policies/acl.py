@@ -17,6 +17,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Metadata, PolicyViolation, StackContext, TierguardStackPolicy
 from tierguard.policies.common import entry_text
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.config import IP_TYPES_SCHEMA, port_list, protocol_list
 from tierguard.policies.graph import AclView, LocatedEntry, StackView
 from tierguard.rules import ALL, TCP, UDP, AclAction, Packet, PortRange, evaluate_acl
@@ -301,6 +302,16 @@ _PORTS_PROTOCOLS = protocol_list("Protocols whose ports count (tcp, udp).", ADMI
 ACL_ADMIN_PORTS = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-nacl-no-admin-ports-from-internet",
+        compliance=Compliance(
+            cis=("5.2",),
+            security_hub=("EC2.21",),
+            aws_config=("nacl-no-unrestricted-ssh-rdp",),
+            checkov=("CKV_AWS_232", "CKV_AWS_231"),
+            prowler=(
+                "ec2_networkacl_allow_ingress_tcp_port_22",
+                "ec2_networkacl_allow_ingress_tcp_port_3389",
+            ),
+        ),
         description="Network ACLs must not let remote-administration ports (SSH 22, RDP 3389) "
         "in from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -319,6 +330,7 @@ ACL_ADMIN_PORTS = TierguardStackPolicy(
 ACL_ALL_TRAFFIC = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-nacl-no-all-traffic-from-internet",
+        compliance=Compliance(prowler=("ec2_networkacl_allow_ingress_any_port",)),
         description="Network ACLs must not let all protocols (or every TCP port) in from "
         "0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -332,6 +344,7 @@ ACL_ALL_TRAFFIC = TierguardStackPolicy(
 ACL_HIGH_RISK_PORTS = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-nacl-no-high-risk-ports-from-internet",
+        compliance=Compliance(checkov=("CKV_AWS_230", "CKV_AWS_229")),
         description="Network ACLs must not let high-risk ports (EC2.19 plus Prowler's lists) in "
         "from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -370,8 +383,14 @@ ACL_RETURN_TRAFFIC = TierguardStackPolicy(
 ACL_ATTACHED = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-nacl-attached-to-subnet",
+        compliance=Compliance(
+            security_hub=("EC2.16",),
+            aws_config=("vpc-network-acl-unused-check",),
+            checkov=("CKV2_AWS_1",),
+            prowler=("ec2_networkacl_unused",),
+        ),
         description="Network ACLs (other than the default) should be associated with at least "
-        "one subnet (Security Hub EC2.16).",
+        "one subnet.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.LOW,
         remediation="Associate it with its subnets (subnetIds or "

@@ -43,6 +43,7 @@ from pulumi_policy import (
 )
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError
 
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.config import Settings, schema
 from tierguard.rules.normalize import Reader
 
@@ -191,6 +192,8 @@ class Metadata:
     remediation: str
     parameters: Mapping[str, dict[str, Any]] = field(default_factory=dict)
     topic: str = "network"
+    compliance: Compliance = field(default_factory=Compliance)
+    """Its counterparts in CIS, Security Hub, AWS Config, Checkov and Prowler."""
 
     def policy_args(self) -> dict[str, Any]:
         """The SDK constructor's keyword arguments, the same for resource and stack policies."""
@@ -200,7 +203,8 @@ class Metadata:
             "enforcement_level": self.enforcement_level,
             "config_schema": schema(self.parameters),
             "severity": self.severity,
-            "tags": ["tierguard", self.topic],
+            "tags": ["tierguard", self.topic, *self.compliance.tags()],
+            "framework": self.compliance.framework(),
             "remediation_steps": self.remediation,
             "url": f"{DOCS_URL}#{self.name}",
         }

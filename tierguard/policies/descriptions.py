@@ -20,6 +20,7 @@ from tierguard.policies.base import (
     TierguardResourcePolicy,
 )
 from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.config import Settings, integer, string_list
 from tierguard.rules.descriptions import description_problem
 from tierguard.rules.normalize import GROUP_TYPES, SECURITY_GROUP, SG_TYPES
@@ -91,6 +92,7 @@ def check_group_description(ctx: ResourceContext) -> Iterator[PolicyViolation]:
 SG_RULE_DESCRIPTIONS = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-rule-description-required",
+        compliance=Compliance(checkov=("CKV_AWS_23",)),
         description="Every security-group rule needs a real description: not missing, empty, "
         "or a tool default such as 'Managed by Pulumi' / 'Managed by Terraform'.",
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -107,6 +109,7 @@ SG_RULE_DESCRIPTIONS = TierguardResourcePolicy(
 SG_GROUP_DESCRIPTION = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-description-required",
+        compliance=Compliance(checkov=("CKV_AWS_23",)),
         description="Security groups should have a real description, not the provider default "
         "'Managed by Pulumi'.",
         enforcement_level=EnforcementLevel.ADVISORY,

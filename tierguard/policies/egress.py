@@ -13,6 +13,7 @@ from tierguard.policies.base import (
     TierguardResourcePolicy,
 )
 from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
+from tierguard.policies.compliance import Compliance
 from tierguard.rules import Direction
 from tierguard.rules.exposure import internet, opens_all_ports
 from tierguard.rules.normalize import SG_TYPES
@@ -36,8 +37,9 @@ def check_unrestricted_egress(ctx: ResourceContext) -> Iterator[PolicyViolation]
 SG_UNRESTRICTED_EGRESS = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-unrestricted-egress",
+        compliance=Compliance(checkov=("CKV_AWS_382",)),
         description="Security groups should not allow egress on all protocols or all ports "
-        "to 0.0.0.0/0 or ::/0 (Checkov CKV_AWS_382).",
+        "to 0.0.0.0/0 or ::/0.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.MEDIUM,
         remediation="Allow only what the tier calls (e.g. TCP 443 to the internet, database "

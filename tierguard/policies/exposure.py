@@ -20,6 +20,7 @@ from tierguard.policies.base import (
     TierguardResourcePolicy,
 )
 from tierguard.policies.common import describe_rule, read_sg_rules, rule_text
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.config import (
     IP_TYPES_SCHEMA,
     integer,
@@ -171,6 +172,16 @@ _SCOPE = (
 SG_ADMIN_PORTS = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-admin-ports-from-internet",
+        compliance=Compliance(
+            cis=("5.3", "5.4"),
+            security_hub=("EC2.53", "EC2.54", "EC2.13", "EC2.14"),
+            aws_config=("vpc-sg-port-restriction-check", "restricted-ssh"),
+            checkov=("CKV_AWS_24", "CKV_AWS_25"),
+            prowler=(
+                "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22",
+                "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_3389",
+            ),
+        ),
         description="Security groups must not open remote-administration ports (SSH 22, "
         "RDP 3389) to 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -190,6 +201,10 @@ SG_ADMIN_PORTS = TierguardResourcePolicy(
 SG_ALL_TRAFFIC = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-all-traffic-from-internet",
+        compliance=Compliance(
+            checkov=("CKV_AWS_277",),
+            prowler=("ec2_securitygroup_allow_ingress_from_internet_to_all_ports",),
+        ),
         description="Security groups must not allow all protocols, or every TCP/UDP port, "
         "from 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -204,6 +219,11 @@ SG_ALL_TRAFFIC = TierguardResourcePolicy(
 SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-high-risk-ports-from-internet",
+        compliance=Compliance(
+            security_hub=("EC2.19",),
+            aws_config=("restricted-common-ports",),
+            prowler=("ec2_securitygroup_allow_ingress_from_internet_to_high_risk_tcp_ports",),
+        ),
         description="Security groups must not open high-risk ports (Security Hub EC2.19 and "
         "Prowler's lists) to 0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,
@@ -225,6 +245,11 @@ SG_HIGH_RISK_PORTS = TierguardResourcePolicy(
 SG_AUTHORIZED_PORTS = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-public-ingress-authorized-ports-only",
+        compliance=Compliance(
+            security_hub=("EC2.18",),
+            aws_config=("vpc-sg-open-only-to-authorized-ports",),
+            prowler=("ec2_securitygroup_allow_ingress_from_internet_to_any_port",),
+        ),
         description="Ingress from 0.0.0.0/0 or ::/0 may only use authorised ports (default "
         "TCP 80 and 443), like Security Hub EC2.18. " + _SCOPE,
         enforcement_level=EnforcementLevel.ADVISORY,
@@ -246,6 +271,7 @@ SG_AUTHORIZED_PORTS = TierguardResourcePolicy(
 SG_WIDE_PUBLIC_CIDR = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-wide-public-cidr",
+        compliance=Compliance(prowler=("ec2_securitygroup_allow_wide_open_public_ipv4",)),
         description="Security-group rules must not name public blocks wider than /24 (IPv4) "
         "or /48 (IPv6) other than the whole internet, which other policies judge. " + _SCOPE,
         enforcement_level=EnforcementLevel.ADVISORY,

@@ -11,6 +11,7 @@ from pulumi_policy import EnforcementLevel, Severity
 
 from tierguard.policies.base import Metadata, PolicyViolation, StackContext, TierguardStackPolicy
 from tierguard.policies.common import entry_text, rule_text
+from tierguard.policies.compliance import Compliance
 from tierguard.policies.config import integer, port_list, string_list
 from tierguard.policies.graph import AclView, GroupView, LocatedRule, StackView, known
 from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
@@ -585,6 +586,12 @@ SG_REDUNDANT_RULES = TierguardStackPolicy(
 SG_USED = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-sg-attached",
+        compliance=Compliance(
+            security_hub=("EC2.22",),
+            aws_config=("ec2-security-group-attached-to-eni-periodic",),
+            checkov=("CKV2_AWS_5",),
+            prowler=("ec2_securitygroup_not_used",),
+        ),
         description="Every security group should be used: named by a resource, referenced by "
         "another group's rule, or exported. The default group is exempt.",
         enforcement_level=EnforcementLevel.ADVISORY,
@@ -612,6 +619,7 @@ SG_RULE_CONFLICTS = TierguardStackPolicy(
 SG_TOO_MANY_RULES = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-sg-too-many-rules",
+        compliance=Compliance(prowler=("ec2_securitygroup_with_many_ingress_egress_rules",)),
         description="A security group should not have more than maxRules rules per direction, "
         "counted across inline and separate rules.",
         enforcement_level=EnforcementLevel.ADVISORY,
@@ -680,8 +688,14 @@ SG_PRIVATE_SCOPE = TierguardStackPolicy(
 SG_DEFAULT_CLOSED = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-vpc-default-sg-closed",
-        description="Each VPC's default security group should be managed and have no rules "
-        "(CIS 5.4, Security Hub EC2.2).",
+        compliance=Compliance(
+            cis=("5.5",),
+            security_hub=("EC2.2",),
+            aws_config=("vpc-default-security-group-closed",),
+            checkov=("CKV2_AWS_12",),
+            prowler=("ec2_securitygroup_default_restrict_traffic",),
+        ),
+        description="Each VPC's default security group should be managed and have no rules.",
         enforcement_level=EnforcementLevel.ADVISORY,
         severity=Severity.HIGH,
         remediation="Declare aws.ec2.DefaultSecurityGroup(vpc_id=<the VPC>) with no ingress "

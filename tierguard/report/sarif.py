@@ -27,6 +27,8 @@ class SarifRule:
     description: str
     help: str
     level: Level
+    properties: Mapping[str, Any] | None = None
+    """The rule's property bag: ``tags`` (GitHub shows them) and e.g. compliance mappings."""
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,20 @@ def _location(result: SarifResult) -> dict[str, Any]:
     if result.logical is not None:
         location["logicalLocations"] = [{"fullyQualifiedName": result.logical}]
     return location
+
+
+def _rule(rule: SarifRule) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "id": rule.id,
+        "name": rule.name,
+        "shortDescription": {"text": rule.description},
+        "fullDescription": {"text": rule.description},
+        "help": {"text": rule.help},
+        "defaultConfiguration": {"level": rule.level},
+    }
+    if rule.properties:
+        doc["properties"] = dict(rule.properties)
+    return doc
 
 
 def _result(result: SarifResult, rule_index: int) -> dict[str, Any]:
@@ -94,17 +110,7 @@ def sarif_document(
                         "name": tool,
                         "version": version,
                         "informationUri": "https://github.com/tierguard/tierguard",
-                        "rules": [
-                            {
-                                "id": rule.id,
-                                "name": rule.name,
-                                "shortDescription": {"text": rule.description},
-                                "fullDescription": {"text": rule.description},
-                                "help": {"text": rule.help},
-                                "defaultConfiguration": {"level": rule.level},
-                            }
-                            for rule in ordered
-                        ],
+                        "rules": [_rule(rule) for rule in ordered],
                     }
                 },
                 "results": [_result(result, index[result.rule_id]) for result in listed],
