@@ -70,6 +70,10 @@ def _details(policy: Policy) -> str:
         lines.append(
             "- **Compliance:** no counterpart in CIS, Security Hub, AWS Config, Checkov or Prowler."
         )
+    lines.append(
+        f"- **Examples:** [passing](../tests/policy/fixtures/{policy.name}/pass/) and "
+        f"[failing](../tests/policy/fixtures/{policy.name}/fail/) cases"
+    )
     return "\n".join(lines)
 
 
