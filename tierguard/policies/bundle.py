@@ -4,9 +4,10 @@
 ``virtualenv: ../.venv``), where ``tierguard`` is installed. The service builds a published
 pack's environment from its ``requirements.txt`` alone, and ``tierguard`` is not on PyPI, so
 the bundle carries the modules the pack imports (``tierguard.policies``, ``tierguard.rules``,
-``tierguard.errors``; pure Python, needing only the pins of requirements.txt) next to ``__main__.py``, and a
-``PulumiPolicy.yaml`` without the local virtualenv. ``python -m tierguard.policies.bundle
-DIR`` (``make policy-bundle``) writes it; then ``pulumi policy publish DIR``.
+``tierguard.errors``; pure Python, needing only the pins of requirements.txt) next to
+``__main__.py``, and a ``PulumiPolicy.yaml`` without the local virtualenv.
+``python -m tierguard.policies.bundle DIR`` (``make policy-bundle``) writes it; then
+``pulumi policy publish DIR``.
 """
 
 from __future__ import annotations
