@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._common import TOKEN_PREFIX, tags_for
+from components._common import TOKEN_PREFIX
+from tierguard.deployed.tags import tags_for
 from tierguard.plan import AclPlan, PlannedAclEntry
 from tierguard.rules import ALL
 

@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._common import TOKEN_PREFIX, tags_for
+from components._common import TOKEN_PREFIX
+from tierguard.deployed.tags import tags_for
 from tierguard.plan import PlannedSgRule, TierPeer, TierPlan
 from tierguard.rules import ALL, CidrPeer, Direction, PrefixListPeer, SecurityGroupPeer
 from tierguard.rules.protocols import is_icmp, protocol_name
@@ -89,7 +90,7 @@ class SecurityTier(pulumi.ComponentResource):
                 network=args.network,
                 tier=args.plan.name,
                 # Where the tier's members go: reachability reads it from the resources.
-                **({"subnet-group": args.plan.subnet_group} if args.plan.subnet_group else {}),
+                subnet_group=args.plan.subnet_group,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

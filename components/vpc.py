@@ -8,7 +8,8 @@ from dataclasses import dataclass, field
 import pulumi
 import pulumi_aws as aws
 
-from components._common import TOKEN_PREFIX, tags_for
+from components._common import TOKEN_PREFIX
+from tierguard.deployed.tags import SUBNET_GROUP, tags_for
 from tierguard.plan import PlannedSubnet
 
 
@@ -73,7 +74,7 @@ class ManagedVpc(pulumi.ComponentResource):
                 cidr_block=str(planned.cidr),
                 availability_zone=planned.availability_zone,
                 map_public_ip_on_launch=planned.public,
-                tags={**tags(subnet_name), "tierguard:subnet-group": planned.group},
+                tags={**tags(subnet_name), SUBNET_GROUP: planned.group},
                 opts=child,
             )
             subnet_ids[planned.key] = subnet.id

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components._common import tags_for
 from components.acl import entry_args
 from components.tier import rule_args
+from tierguard.deployed.tags import tags_for
 from tierguard.plan import NetworkPlan
 from tierguard.rules import Direction
 
@@ -65,9 +65,7 @@ def deploy_plan(ec2: EC2Client, plan: NetworkPlan) -> dict[str, str]:
             VpcId=vpc_id,
             CidrBlock=str(subnet.cidr),
             AvailabilityZone=subnet.availability_zone or "",
-            TagSpecifications=_tags(
-                "subnet", {**tags(name), "tierguard:subnet-group": subnet.group}
-            ),
+            TagSpecifications=_tags("subnet", tags(name, subnet_group=subnet.group)),
         )["Subnet"]["SubnetId"]
     if plan.manage_default_security_group:
         default = ec2.describe_security_groups(

@@ -13,9 +13,9 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from components._common import tags_for
 from tierguard.audit import Finding, Report, audit
 from tierguard.audit.collect import collect, session
+from tierguard.deployed.tags import tags_for
 from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
 from tierguard.rules import CidrPeer, PrefixListPeer, SecurityGroupPeer
 from tierguard.rules.protocols import protocol_name

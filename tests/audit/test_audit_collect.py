@@ -15,10 +15,9 @@ from tierguard.audit.collect import (
     CLIENT_CONFIG,
     aws_errors,
     collect,
-    read_network_acls,
-    read_security_groups,
     session,
 )
+from tierguard.deployed.read import read_network_acls, read_security_groups
 from tierguard.errors import AwsError, UsageError
 from tierguard.rules import TCP, AclAction
 
@@ -40,6 +39,16 @@ class TestPagination:
         """Two pages of rules and two of groups: every rule lands on its group."""
         rule = {"GroupId": "sg-1", "IsEgress": False, "IpProtocol": "tcp", "FromPort": 22}
         with Stubber(stubbed) as stub:
+            stub.add_response(
+                "describe_security_groups",
+                {"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "a"}], "NextToken": "next"},
+                {},
+            )
+            stub.add_response(
+                "describe_security_groups",
+                {"SecurityGroups": [{"GroupId": "sg-2", "GroupName": "b"}]},
+                {"NextToken": "next"},
+            )
             stub.add_response(
                 "describe_security_group_rules",
                 {
@@ -69,16 +78,6 @@ class TestPagination:
                     ]
                 },
                 {"NextToken": "page-2"},
-            )
-            stub.add_response(
-                "describe_security_groups",
-                {"SecurityGroups": [{"GroupId": "sg-1", "GroupName": "a"}], "NextToken": "next"},
-                {},
-            )
-            stub.add_response(
-                "describe_security_groups",
-                {"SecurityGroups": [{"GroupId": "sg-2", "GroupName": "b"}]},
-                {"NextToken": "next"},
             )
             notes: list[str] = []
             groups = read_security_groups(stubbed, notes)
@@ -132,6 +131,7 @@ class TestPagination:
     def test_an_unreadable_rule_is_noted_and_skipped(self, stubbed: EC2Client) -> None:
         """A value AWS should never hold (ports 100-50, which moto accepts) becomes a note."""
         with Stubber(stubbed) as stub:
+            stub.add_response("describe_security_groups", {"SecurityGroups": []})
             stub.add_response(
                 "describe_security_group_rules",
                 {
@@ -147,7 +147,6 @@ class TestPagination:
                     ]
                 },
             )
-            stub.add_response("describe_security_groups", {"SecurityGroups": []})
             notes: list[str] = []
             read_security_groups(stubbed, notes)
         (note,) = notes

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 
 from tests.audit.builders import AMI, Account, about, audited
 from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE
-from tierguard.audit.shapes import route_table
+from tierguard.deployed.shapes import route_table
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import RouteTypeDef

@@ -13,7 +13,9 @@ from tests.conftest import PROJECT_DIR
 from tierguard.audit import audit
 from tierguard.audit.exposure import sensitive
 from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE
-from tierguard.audit.inventory import (
+from tierguard.audit.topology import tier_names
+from tierguard.config.stackfile import load_stack
+from tierguard.deployed.inventory import (
     GroupRule,
     Inventory,
     NetworkInterface,
@@ -22,9 +24,7 @@ from tierguard.audit.inventory import (
     SecurityGroup,
     Subnet,
 )
-from tierguard.audit.shapes import route_table
-from tierguard.audit.topology import tier_names
-from tierguard.config.stackfile import load_stack
+from tierguard.deployed.shapes import route_table
 from tierguard.program import plan_from_raw
 from tierguard.rules import (
     ALL,
@@ -220,7 +220,7 @@ class TestLayering:
     def test_only_collection_imports_boto3(self) -> None:
         """The checks, the report and the topology load without boto3 or botocore."""
         code = (
-            "import sys, tierguard.audit, tierguard.audit.drift, tierguard.audit.shapes;"
+            "import sys, tierguard.audit, tierguard.audit.drift, tierguard.deployed.shapes;"
             "print(sorted(m for m in sys.modules if m.split('.')[0] in ('boto3', 'botocore')))"
         )
         done = subprocess.run(

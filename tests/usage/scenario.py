@@ -12,7 +12,8 @@ from dataclasses import dataclass
 
 from tests.audit.builders import Account, deploy
 from tierguard.audit.collect import collect
-from tierguard.audit.inventory import TAG_TIER, RegionInventory
+from tierguard.deployed import tags as tag
+from tierguard.deployed.inventory import RegionInventory
 from tierguard.plan import NetworkPlan
 from tierguard.usage.generate import Endpoint, Intent, Outcome
 
@@ -47,7 +48,7 @@ def deploy_with_instances(account: Account, plan: NetworkPlan) -> Deployed:
     rule_ids = {
         rule.tags["Name"]: rule.id
         for group in inventory.groups
-        if group.tags.get(TAG_TIER)
+        if group.tags.get(tag.TIER)
         for rule in group.rules
         if "Name" in rule.tags
     }

@@ -2,21 +2,22 @@
 
 One concern per module:
 
-* ``inventory`` — typed records of what a region holds (pure);
-* ``shapes`` — boto3 answers into those records, through ``tierguard.rules.normalize``;
-* ``collect`` — the only module that calls AWS (read-only, paginated, regions in parallel);
+* ``collect`` — the audit's AWS session and clients, every region read in parallel through
+  ``tierguard.deployed`` (records of what a region holds, boto3 answers into them, the
+  paginated EC2 readers);
 * ``findings`` — the catalog of rule ids and levels, and the ``Finding`` type;
 * ``usage``, ``exposure``, ``hygiene``, ``drift`` — the checks, pure functions of an
-  inventory (and a stack's plan for drift), sharing the policy pack's port lists and
-  exposure semantics and the reachability analysis;
+  inventory (and a stack's plan for drift, compared by ``tierguard.deployed.compare``),
+  sharing the policy pack's port lists and exposure semantics and the reachability
+  analysis;
 * ``topology`` — the reachability ``Topology`` of what is really there;
 * ``report`` — every check run over an inventory, as text or JSON.
 """
 
 from tierguard.audit.findings import CATALOG, AuditRule, Finding, Level, Resource
-from tierguard.audit.inventory import Inventory, RegionInventory
 from tierguard.audit.report import Report, audit, report_json, report_text
 from tierguard.audit.topology import topology_from_inventory
+from tierguard.deployed.inventory import Inventory, RegionInventory
 
 __all__ = [
     "CATALOG",

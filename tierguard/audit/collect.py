@@ -1,10 +1,12 @@
 """Read an account with boto3: read-only calls, paginated, regions in parallel.
 
-The only module of the audit that talks to AWS. Every list call goes through a paginator
-(moto ignores ``MaxResults`` and answers in one page, AWS does not); every client uses
-botocore's ``standard`` retry mode, which backs off on throttling. Regions are read
-concurrently, one thread each; their clients are created up front in the calling thread
-(creating clients from one session is not thread-safe, using them is).
+The only module of the audit that talks to AWS (groups and ACLs through the readers of
+``tierguard.deployed.read``, which the driver's verification uses too). Every list call
+goes through a paginator (moto ignores ``MaxResults`` and answers in one page, AWS does
+not); every client uses botocore's ``standard`` retry mode, which backs off on
+throttling. Regions are read concurrently, one thread each; their clients are created up
+front in the calling thread (creating clients from one session is not thread-safe, using
+them is).
 
 Calls made (the IAM actions ``docs/audit.md`` lists): ``sts:GetCallerIdentity``;
 ``ec2:DescribeSecurityGroups``, ``DescribeSecurityGroupRules``,
@@ -16,7 +18,6 @@ Calls made (the IAM actions ``docs/audit.md`` lists): ``sts:GetCallerIdentity``;
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
@@ -29,15 +30,9 @@ import botocore.parsers
 import botocore.session
 from botocore.config import Config
 
-from tierguard.audit import shapes
-from tierguard.audit.inventory import (
-    Consumer,
-    GroupRule,
-    Inventory,
-    NetworkAcl,
-    RegionInventory,
-    SecurityGroup,
-)
+from tierguard.deployed import shapes
+from tierguard.deployed.inventory import Consumer, Inventory, RegionInventory
+from tierguard.deployed.read import read_network_acls, read_security_groups
 from tierguard.errors import AwsError, UsageError
 
 if TYPE_CHECKING:
@@ -212,44 +207,6 @@ class _Clients:
             )
         except ValueError as exc:  # botocore: "Invalid endpoint: …"
             raise UsageError(f"--endpoint-url {endpoint_url!r}: {exc}") from None
-
-
-def read_security_groups(ec2: EC2Client, notes: list[str]) -> list[SecurityGroup]:
-    """Every group of the client's region with its rules (unreadable rules noted)."""
-    # Rules come from DescribeSecurityGroupRules, not IpPermissions: one record per sgr-…
-    # id with its own tags (the components name every rule by tag), which drift needs.
-    rules: dict[str, list[GroupRule]] = defaultdict(list)
-    for page in ec2.get_paginator("describe_security_group_rules").paginate():
-        for answer in page.get("SecurityGroupRules", []):
-            try:
-                rule = shapes.group_rule(answer)
-            except ValueError as exc:
-                notes.append(f"skipped rule {answer.get('SecurityGroupRuleId')}: {exc}")
-                continue
-            rules[rule.rule.group].append(rule)
-    return [
-        shapes.security_group(answer, rules.get(answer.get("GroupId", ""), ()))
-        for page in ec2.get_paginator("describe_security_groups").paginate()
-        for answer in page.get("SecurityGroups", [])
-    ]
-
-
-def read_network_acls(ec2: EC2Client, notes: list[str]) -> list[NetworkAcl]:
-    """Every ACL of the client's region; the implicit ``*`` entries are left out."""
-    acls: list[NetworkAcl] = []
-    for page in ec2.get_paginator("describe_network_acls").paginate():
-        for answer in page.get("NetworkAcls", []):
-            entries = []
-            for raw in answer.get("Entries", []):
-                try:
-                    entry = shapes.acl_entry_of(raw)
-                except ValueError as exc:
-                    notes.append(f"skipped entry of {answer.get('NetworkAclId')}: {exc}")
-                    continue
-                if entry is not None:
-                    entries.append(entry)
-            acls.append(shapes.network_acl(answer, entries))
-    return acls
 
 
 def _rds_groups(items: Sequence[Mapping[str, object]] | None) -> tuple[str, ...]:

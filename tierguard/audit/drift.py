@@ -1,18 +1,12 @@
-"""Drift: the stack's plan against what the account holds, for what tierguard manages.
+"""Drift: the stack's plan against what the account holds, told as audit findings.
 
-Managed resources are found by the tags the components put on them: groups by
-``tierguard:network``/``tierguard:stack``/``tierguard:tier``, ACLs by ``…:acl``, and each
-rule carries its plan name as ``Name``. A rule matches a planned one when direction,
-traffic and peer are equal (tier references resolved to the tier's ``sg-…`` id); then
-only its description can differ. A rule that matches nothing but carries a planned
-rule's name was changed in place; any other is in AWS only (added by hand); a planned
-rule nobody matched is missing. ACL entries are matched by direction and rule number.
+The comparison is ``tierguard.deployed.compare`` (the one the driver's verification uses);
+this module says what each difference means for a reviewer and how to fix it.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from collections.abc import Iterator
 
 from tierguard.audit.findings import (
     DRIFT_ADDED,
@@ -23,60 +17,11 @@ from tierguard.audit.findings import (
     Resource,
 )
 from tierguard.audit.hygiene import rule_text
-from tierguard.audit.inventory import (
-    TAG_ACL,
-    TAG_NETWORK,
-    TAG_STACK,
-    TAG_TIER,
-    GroupRule,
-    NetworkAcl,
-    RegionInventory,
-    SecurityGroup,
-)
-from tierguard.plan import AclPlan, NetworkPlan, PlannedAclEntry, PlannedSgRule, TierPeer, TierPlan
-from tierguard.rules import AclEntry, CidrPeer, Direction, Peer, SecurityGroupPeer, Traffic
-
-PeerKey = tuple[str, str]
-RuleKey = tuple[Direction, Traffic, PeerKey]
-
-
-def _peer_key(peer: Peer) -> PeerKey:
-    if isinstance(peer, CidrPeer):
-        return ("cidr", peer.network.compressed)
-    if isinstance(peer, SecurityGroupPeer):
-        return ("sg", peer.group)
-    return ("pl", peer.prefix_list)
-
-
-@dataclass(frozen=True)
-class Managed:
-    """The account's resources that carry this stack's tags."""
-
-    groups: Mapping[str, SecurityGroup]
-    """By tier name."""
-    acls: Mapping[str, NetworkAcl]
-    """By ACL name."""
-
-
-def managed(inventory: RegionInventory, plan: NetworkPlan) -> Managed:
-    def ours(tags: Mapping[str, str]) -> bool:
-        return tags.get(TAG_NETWORK) == plan.name and tags.get(TAG_STACK) == plan.stack
-
-    return Managed(
-        groups={
-            g.tags[TAG_TIER]: g for g in inventory.groups if ours(g.tags) and TAG_TIER in g.tags
-        },
-        acls={a.tags[TAG_ACL]: a for a in inventory.acls if ours(a.tags) and TAG_ACL in a.tags},
-    )
-
-
-def _planned_peer(rule: PlannedSgRule, groups: Mapping[str, SecurityGroup]) -> Peer | None:
-    """The peer as AWS shows it; ``None`` when the referenced tier's group is missing."""
-    peer = rule.peer
-    if isinstance(peer, TierPeer):
-        group = groups.get(rule.tier if peer.is_self else peer.tier)
-        return SecurityGroupPeer(group.id) if group is not None else None
-    return peer
+from tierguard.deployed import tags as tag
+from tierguard.deployed.compare import AclComparison, GroupComparison, compare
+from tierguard.deployed.inventory import RegionInventory
+from tierguard.plan import NetworkPlan, PlannedSgRule
+from tierguard.rules import AclEntry, Direction
 
 
 def _planned_text(rule: PlannedSgRule) -> str:
@@ -84,59 +29,40 @@ def _planned_text(rule: PlannedSgRule) -> str:
     return f"{rule.name} ({rule.direction.value} {rule.traffic} {word} {rule.peer})"
 
 
-def _group_drift(
-    region: str, tier: TierPlan, group: SecurityGroup, groups: Mapping[str, SecurityGroup]
-) -> Iterator[Finding]:
+def _group_drift(region: str, compared: GroupComparison) -> Iterator[Finding]:
+    tier, group = compared.tier, compared.group
     resource = Resource(region, "security-group", group.id, group.name)
-    planned: dict[RuleKey, PlannedSgRule] = {}
-    unresolved: list[PlannedSgRule] = []
-    for rule in tier.rules:
-        peer = _planned_peer(rule, groups)
-        if peer is None:
-            unresolved.append(rule)
-        else:
-            planned[rule.direction, rule.traffic, _peer_key(peer)] = rule
-    leftovers: list[GroupRule] = []
-    for actual in group.rules:
-        key = (actual.rule.direction, actual.rule.traffic, _peer_key(actual.rule.peer))
-        match = planned.pop(key, None)
-        if match is None:
-            leftovers.append(actual)
-            continue
-        if (actual.rule.description or "") != match.description:
-            yield Finding(
-                DRIFT_CHANGED,
-                resource,
-                f"Rule {rule_text(actual)} of {group.label} has "
-                + (
-                    f"the description {actual.rule.description!r}"
-                    if actual.rule.description
-                    else "no description"
-                )
-                + f"; the plan ({match.name}) says {match.description!r}",
-                "Descriptions are how reviewers know why a rule exists; an edit outside the "
-                "stack is lost on the next deployment",
-                "change the description in the stack config, or run `pulumi up` to restore it",
-                (Resource(region, "security-group-rule", actual.id, match.name),),
+    for match, actual in compared.redescribed:
+        yield Finding(
+            DRIFT_CHANGED,
+            resource,
+            f"Rule {rule_text(actual)} of {group.label} has "
+            + (
+                f"the description {actual.rule.description!r}"
+                if actual.rule.description
+                else "no description"
             )
-    by_name = {r.name: r for r in (*planned.values(), *unresolved)}
-    for actual in leftovers:
-        name = actual.tags.get("Name", "")
-        was = by_name.pop(name, None)
-        rule_resource = Resource(region, "security-group-rule", actual.id, name)
-        if was is not None:
-            yield Finding(
-                DRIFT_CHANGED,
-                resource,
-                f"Rule {rule_text(actual)} of {group.label} is the stack's {name}, which the "
-                f"plan has as {_planned_text(was)}",
-                "It was modified outside Pulumi, so the account no longer matches what was "
-                "reviewed",
-                "restore it with `pulumi up`, or change the stack config if the new rule is "
-                "intended",
-                (rule_resource,),
-            )
-            continue
+            + f"; the plan ({match.name}) says {match.description!r}",
+            "Descriptions are how reviewers know why a rule exists; an edit outside the "
+            "stack is lost on the next deployment",
+            "change the description in the stack config, or run `pulumi up` to restore it",
+            (Resource(region, "security-group-rule", actual.id, match.name),),
+        )
+    for was, actual in compared.replaced:
+        name = was.name
+        yield Finding(
+            DRIFT_CHANGED,
+            resource,
+            f"Rule {rule_text(actual)} of {group.label} is the stack's {name}, which the "
+            f"plan has as {_planned_text(was)}",
+            "It was modified outside Pulumi, so the account no longer matches what was reviewed",
+            "restore it with `pulumi up`, or change the stack config if the new rule is intended",
+            (Resource(region, "security-group-rule", actual.id, name),),
+        )
+    for actual in compared.unplanned:
+        rule_resource = Resource(
+            region, "security-group-rule", actual.id, actual.tags.get(tag.NAME, "")
+        )
         said = f" (description {actual.rule.description!r})" if actual.rule.description else ""
         yield Finding(
             DRIFT_ADDED,
@@ -149,7 +75,7 @@ def _group_drift(
             f"{actual.id}`, or egress) or add it to the stack config",
             (rule_resource,),
         )
-    for missing in by_name.values():
+    for missing in compared.missing:
         yield Finding(
             DRIFT_MISSING,
             resource,
@@ -166,40 +92,36 @@ def _entry_text(entry: AclEntry) -> str:
     return f"{way} #{entry.number} {entry.action.value} {entry.traffic} {entry.cidr.compressed}"
 
 
-def _acl_drift(region: str, plan: AclPlan, acl: NetworkAcl) -> Iterator[Finding]:
-    resource = Resource(region, "network-acl", acl.id, acl.tags.get("Name", ""))
-    planned: dict[tuple[bool, int], PlannedAclEntry] = {
-        (p.entry.egress, p.entry.number): p for p in plan.entries
-    }
-    for entry in acl.entries:
-        match = planned.pop((entry.egress, entry.number), None)
-        entry_resource = Resource(
-            region,
-            "network-acl-entry",
-            f"{acl.id}/{'egress' if entry.egress else 'ingress'}/{entry.number}",
+def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
+    acl = compared.acl
+    resource = Resource(region, "network-acl", acl.id, acl.tags.get(tag.NAME, ""))
+
+    def entry_resource(entry: AclEntry) -> Resource:
+        way = "egress" if entry.egress else "ingress"
+        return Resource(region, "network-acl-entry", f"{acl.id}/{way}/{entry.number}")
+
+    for entry in compared.unplanned:
+        yield Finding(
+            DRIFT_ADDED,
+            resource,
+            f"Entry {_entry_text(entry)} of {acl.label} is not in the stack's plan",
+            "It was added outside Pulumi; an allow entry here may open what the plan "
+            "keeps closed, a deny may break what it allows",
+            "delete it (`aws ec2 delete-network-acl-entry`) or add it to the stack config",
+            (entry_resource(entry),),
         )
-        if match is None:
-            yield Finding(
-                DRIFT_ADDED,
-                resource,
-                f"Entry {_entry_text(entry)} of {acl.label} is not in the stack's plan",
-                "It was added outside Pulumi; an allow entry here may open what the plan "
-                "keeps closed, a deny may break what it allows",
-                "delete it (`aws ec2 delete-network-acl-entry`) or add it to the stack config",
-                (entry_resource,),
-            )
-        elif match.entry != entry:
-            yield Finding(
-                DRIFT_CHANGED,
-                resource,
-                f"Entry {_entry_text(entry)} of {acl.label} differs from the plan's "
-                f"{match.name}: {_entry_text(match.entry)}",
-                "It was changed outside Pulumi, so the subnet's traffic no longer matches "
-                "what was reviewed",
-                "restore it with `pulumi up`, or change the stack config if intended",
-                (entry_resource,),
-            )
-    for missing in planned.values():
+    for match, entry in compared.changed:
+        yield Finding(
+            DRIFT_CHANGED,
+            resource,
+            f"Entry {_entry_text(entry)} of {acl.label} differs from the plan's "
+            f"{match.name}: {_entry_text(match.entry)}",
+            "It was changed outside Pulumi, so the subnet's traffic no longer matches "
+            "what was reviewed",
+            "restore it with `pulumi up`, or change the stack config if intended",
+            (entry_resource(entry),),
+        )
+    for missing in compared.missing:
         yield Finding(
             DRIFT_MISSING,
             resource,
@@ -212,42 +134,37 @@ def _acl_drift(region: str, plan: AclPlan, acl: NetworkAcl) -> Iterator[Finding]
 
 def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Finding]:
     """Every difference between ``plan`` and the region's resources tagged for it."""
-    found = managed(inventory, plan)
+    compared = compare(plan, inventory.groups, inventory.acls)
     region = inventory.region
     stack = f"stack {plan.stack} (network {plan.name})"
-    for name, tier in plan.tiers.items():
-        group = found.groups.get(name)
-        if group is None:
-            yield Finding(
-                DRIFT_MISSING,
-                Resource(region, "security-group", MISSING, tier.resource_name),
-                f"No security group tagged as tier {name} of {stack} exists in {region}",
-                "The tier's members cannot be given their group, or were given another one",
-                "deploy the stack (`pulumi up`), or check that the audited region and "
-                "account are the stack's",
-            )
-            continue
-        yield from _group_drift(region, tier, group, found.groups)
-    for name, group in found.groups.items():
-        if name not in plan.tiers:
-            yield Finding(
-                DRIFT_ADDED,
-                Resource(region, "security-group", group.id, group.name),
-                f"Security group {group.label} is tagged as tier {name} of {stack}, which "
-                "has no such tier",
-                "A group left behind (or made by hand with the stack's tags) is managed by no one",
-                "delete it if nothing uses it, or add the tier to the stack config",
-            )
-    for name, acl_plan in plan.acls.items():
-        acl = found.acls.get(name)
-        if acl is None:
-            yield Finding(
-                DRIFT_MISSING,
-                Resource(region, "network-acl", MISSING, acl_plan.resource_name),
-                f"No network ACL tagged as {name} of {stack} exists in {region}",
-                "The subnets it should protect use another ACL (often the default, which "
-                "allows everything)",
-                "deploy the stack (`pulumi up`)",
-            )
-            continue
-        yield from _acl_drift(region, acl_plan, acl)
+    for tier in compared.missing_tiers:
+        yield Finding(
+            DRIFT_MISSING,
+            Resource(region, "security-group", MISSING, tier.resource_name),
+            f"No security group tagged as tier {tier.name} of {stack} exists in {region}",
+            "The tier's members cannot be given their group, or were given another one",
+            "deploy the stack (`pulumi up`), or check that the audited region and "
+            "account are the stack's",
+        )
+    for group_comparison in compared.groups:
+        yield from _group_drift(region, group_comparison)
+    for name, group in compared.unplanned_groups:
+        yield Finding(
+            DRIFT_ADDED,
+            Resource(region, "security-group", group.id, group.name),
+            f"Security group {group.label} is tagged as tier {name} of {stack}, which "
+            "has no such tier",
+            "A group left behind (or made by hand with the stack's tags) is managed by no one",
+            "delete it if nothing uses it, or add the tier to the stack config",
+        )
+    for acl_plan in compared.missing_acls:
+        yield Finding(
+            DRIFT_MISSING,
+            Resource(region, "network-acl", MISSING, acl_plan.resource_name),
+            f"No network ACL tagged as {acl_plan.name} of {stack} exists in {region}",
+            "The subnets it should protect use another ACL (often the default, which "
+            "allows everything)",
+            "deploy the stack (`pulumi up`)",
+        )
+    for acl_comparison in compared.acls:
+        yield from _acl_drift(region, acl_comparison)

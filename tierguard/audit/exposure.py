@@ -20,13 +20,13 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, Finding, Resource
-from tierguard.audit.inventory import (
+from tierguard.audit.usage import Use
+from tierguard.deployed.inventory import (
     GroupRule,
     NetworkInterface,
     RegionInventory,
     SecurityGroup,
 )
-from tierguard.audit.usage import Use
 from tierguard.reach.analysis import Reach, Verdict, reach
 from tierguard.reach.topology import (
     AclNode,

@@ -13,7 +13,7 @@ from tierguard.audit.findings import (
     Finding,
     Resource,
 )
-from tierguard.audit.inventory import GroupRule, RegionInventory
+from tierguard.deployed.inventory import GroupRule, RegionInventory
 from tierguard.rules import CidrPeer, Direction
 from tierguard.rules.descriptions import is_placeholder_description
 

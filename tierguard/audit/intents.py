@@ -11,8 +11,8 @@ import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 
 from tierguard.audit.findings import INTENT_BROKEN, MISSING, Finding, Resource
-from tierguard.audit.inventory import RegionInventory
 from tierguard.audit.topology import topology_from_inventory
+from tierguard.deployed.inventory import RegionInventory
 from tierguard.reach.intents import Intent, check_intents
 from tierguard.rules import IPNetwork
 

@@ -30,8 +30,8 @@ from tierguard.audit.hygiene import (
     interface_findings,
 )
 from tierguard.audit.intents import intent_findings
-from tierguard.audit.inventory import Inventory, RegionInventory
 from tierguard.audit.usage import Use, group_uses, usage_findings
+from tierguard.deployed.inventory import Inventory, RegionInventory
 from tierguard.plan import NetworkPlan
 from tierguard.reach.intents import Intent
 from tierguard.report.sarif import SarifResult, SarifRule

@@ -12,7 +12,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from tierguard.audit.inventory import TAG_TIER, NetworkInterface, RegionInventory, SecurityGroup
+from tierguard.deployed import tags as tag
+from tierguard.deployed.inventory import NetworkInterface, RegionInventory, SecurityGroup
 from tierguard.reach.network import GroupFacts, NetworkFacts, Site, build_topology, unique_names
 from tierguard.reach.topology import AclNode, LabeledRule, Topology
 
@@ -20,7 +21,7 @@ from tierguard.reach.topology import AclNode, LabeledRule, Topology
 def _facts(group: SecurityGroup, sites: tuple[Site, ...] = ()) -> GroupFacts:
     return GroupFacts(
         key=group.id,
-        name=group.tags.get(TAG_TIER) or group.name or group.id,
+        name=group.tags.get(tag.TIER) or group.name or group.id,
         qualifier=group.id,
         rules=tuple(LabeledRule(r.id, r.rule) for r in group.rules),
         sites=sites,

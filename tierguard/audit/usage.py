@@ -15,7 +15,7 @@ from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
 from tierguard.audit.findings import DEFAULT_SG_IN_USE, SG_UNUSED, Finding, Resource
-from tierguard.audit.inventory import RegionInventory, SecurityGroup
+from tierguard.deployed.inventory import RegionInventory, SecurityGroup
 from tierguard.rules import Direction, SecurityGroupPeer
 
 

@@ -305,10 +305,10 @@ def _for_stack(
     report: UsageReport, network: Network, stack: str, loaded: LoadedStack
 ) -> tuple[UsageReport, str]:
     """The stack's groups and its VPC's ACLs only, and the suggested stack-file diff."""
-    from tierguard.audit.inventory import TAG_STACK
+    from tierguard.deployed import tags as tag
     from tierguard.usage.diff import suggested_diff
 
-    groups = [g for g in network.inventory.groups if g.tags.get(TAG_STACK) == stack]
+    groups = [g for g in network.inventory.groups if g.tags.get(tag.STACK) == stack]
     mine = {g.id for g in groups}
     vpcs = {g.vpc_id for g in groups}
     acls = {a.id for a in network.inventory.acls if a.vpc_id in vpcs}

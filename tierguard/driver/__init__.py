@@ -10,38 +10,10 @@ One concern per module:
 - ``failures``: SDK errors → tierguard errors, and Ctrl-C handling;
 - ``progress``: the engine event stream rendered for a terminal, a log or JSON;
 - ``emulator``/``session``: moto on 127.0.0.1 and the throw-away stack that uses it;
-- ``verify``: reading deployed groups and ACLs back and comparing them with the plan;
+- ``verify``: what only a fresh deployment checks, on top of ``tierguard.deployed``'s
+  comparison of the plan with what was read back;
 - ``demo``: up, verify, destroy on the emulator.
+
+Nothing is imported here: a verb loads the modules it uses (moto and boto3 only when the
+emulator runs), so ``tierguard --help`` and the offline verbs stay light.
 """
-
-from tierguard.driver.backend import BackendChoice, choose_backend
-from tierguard.driver.demo import DemoResult, run_demo
-from tierguard.driver.emulator import Emulator, running_emulator
-from tierguard.driver.operations import Deployer, Outcome, StackResult, StackStatus, Ui
-from tierguard.driver.seam import Engine, LocalEngine, StackApi, WorkspaceApi
-from tierguard.driver.session import emulator_stack, open_engine
-from tierguard.driver.verify import Difference, DifferenceKind, Verification, verify_deployment
-
-__all__ = [
-    "BackendChoice",
-    "DemoResult",
-    "Deployer",
-    "Difference",
-    "DifferenceKind",
-    "Emulator",
-    "Engine",
-    "LocalEngine",
-    "Outcome",
-    "StackApi",
-    "StackResult",
-    "StackStatus",
-    "Ui",
-    "Verification",
-    "WorkspaceApi",
-    "choose_backend",
-    "emulator_stack",
-    "open_engine",
-    "run_demo",
-    "running_emulator",
-    "verify_deployment",
-]

@@ -24,10 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import boto3
 import yaml
-from botocore.config import Config
-from moto.server import ThreadedMotoServer
 
 from tierguard.config.stackfile import load_yaml
 
@@ -81,6 +78,9 @@ class Emulator:
 
     def ec2(self) -> EC2Client:
         """A boto3 EC2 client for the emulator (no retries: moto answers or fails fast)."""
+        import boto3  # noqa: PLC0415 (boto3 loads only when the emulator is used)
+        from botocore.config import Config  # noqa: PLC0415
+
         return boto3.client(
             "ec2",
             region_name=self.region,
@@ -115,6 +115,8 @@ def _describe_reference_descriptions() -> None:
 @contextmanager
 def running_emulator(region: str) -> Iterator[Emulator]:
     """Start moto on 127.0.0.1 (a free port), empty, for the duration of the block."""
+    from moto.server import ThreadedMotoServer  # noqa: PLC0415 (moto loads only when used)
+
     _describe_reference_descriptions()
     server = ThreadedMotoServer(ip_address="127.0.0.1", port=0, verbose=False)
     server.start()

@@ -18,9 +18,10 @@ from typing import Any
 
 from pulumi.runtime.mocks import MockResourceArgs
 
-from components._common import TOKEN_PREFIX, tags_for
+from components._common import TOKEN_PREFIX
 from components.acl import entry_args
 from components.tier import rule_args
+from tierguard.deployed.tags import SUBNET_GROUP, tags_for
 from tierguard.offline.mocks import PlanMocks, RecordedResource
 from tierguard.offline.runner import ProgramRun
 from tierguard.plan import NetworkPlan, TierPeer
@@ -196,7 +197,7 @@ def _managed_vpc(
                 "cidrBlock": str(planned.cidr),
                 "availabilityZone": planned.availability_zone,
                 "mapPublicIpOnLaunch": planned.public,
-                "tags": {**tags(subnet_name), "tierguard:subnet-group": planned.group},
+                "tags": {**tags(subnet_name), SUBNET_GROUP: planned.group},
             },
             on_vpc,
         )
@@ -245,7 +246,6 @@ def _tiers(
     tiers: dict[str, tuple[RecordedResource, RecordedResource]] = {}
     for tier_name, tier in plan.tiers.items():
         holder = rec.component("SecurityTier", f"{plan.name}-{tier_name}", network.urn)
-        extra = {"subnet-group": tier.subnet_group} if tier.subnet_group else {}
         group = rec.custom(
             "aws:ec2/securityGroup:SecurityGroup",
             tier.resource_name,
@@ -261,7 +261,7 @@ def _tiers(
                     stack=plan.stack,
                     network=plan.name,
                     tier=tier.name,
-                    **extra,
+                    subnet_group=tier.subnet_group,
                 ),
             },
             on_vpc,

@@ -33,17 +33,13 @@ from typing import Any
 
 from pulumi_policy import PolicyResource
 
+from tierguard.deployed import tags as tag
 from tierguard.policies.graph import GroupView, StackResources, StackView, known
 from tierguard.policies.testing import policy_resources
 from tierguard.reach.network import GroupFacts, NetworkFacts, Site, build_topology, unique_names
 from tierguard.reach.topology import AclNode, LabeledRule, Topology
 from tierguard.rules import IPNetwork, SecurityGroupPeer, SgRule
 from tierguard.rules.normalize import DEFAULT_SECURITY_GROUP, SUBNET, UNKNOWN_REF
-
-#: Tags tierguard's components put on what they create (``components/_common.py``).
-TAG_TIER = "tierguard:tier"
-TAG_SUBNET_GROUP = "tierguard:subnet-group"
-TAG_ACL = "tierguard:acl"
 
 
 @dataclass(frozen=True)
@@ -114,12 +110,12 @@ class _Reader:
                 else:
                     found[key].append(self.vpc_site(self.view.groups[key]))
         for key, group in self.view.groups.items():
-            wanted = _tags(group.resource).get(TAG_SUBNET_GROUP)
+            wanted = _tags(group.resource).get(tag.SUBNET_GROUP)
             if wanted is not None and not found[key]:
                 found[key].extend(
                     self.site(urn)
                     for urn, subnet in sorted(self.subnets.items())
-                    if _tags(subnet).get(TAG_SUBNET_GROUP) == wanted
+                    if _tags(subnet).get(tag.SUBNET_GROUP) == wanted
                 )
         return {key: list(dict.fromkeys(sites)) for key, sites in found.items()}
 
@@ -178,7 +174,7 @@ def topology_from_view(
     named = unique_names(
         GroupFacts(
             key=key,
-            name=str(_tags(g.resource).get(TAG_TIER) or g.name),
+            name=str(_tags(g.resource).get(tag.TIER) or g.name),
             qualifier=key,
             rules=(),
         )
@@ -198,7 +194,7 @@ def topology_from_view(
         )
     ]
     acls = {
-        key: AclNode(str(_tags(acl.resource).get(TAG_ACL) or acl.name), tuple(acl.acl_entries))
+        key: AclNode(str(_tags(acl.resource).get(tag.ACL) or acl.name), tuple(acl.acl_entries))
         for key, acl in view.acls.items()
     }
     prefix_lists = {key: value for key, value in view.prefix_lists.items() if value is not None}

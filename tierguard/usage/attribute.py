@@ -24,8 +24,8 @@ from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 
-from tierguard.audit.inventory import NetworkAcl, NetworkInterface, RegionInventory
 from tierguard.audit.topology import tier_names
+from tierguard.deployed.inventory import NetworkAcl, NetworkInterface, RegionInventory
 from tierguard.reach.topology import LabeledRule, RuleIndex
 from tierguard.rules import (
     ALL,

@@ -1,8 +1,9 @@
 """What an account holds, as the audit reads it: typed, pure, one record per AWS object.
 
-``collect`` fills these from boto3 answers (through ``tierguard.audit.shapes``); every
-finding, the drift and the reachability topology are computed from them alone, so tests
-can also build an inventory by hand.
+The readers (``tierguard.deployed.read``, the audit's ``collect``) fill these from boto3
+answers through ``tierguard.deployed.shapes``; every audit finding, the comparison with a
+plan and the reachability topology are computed from them alone, so tests can also build
+an inventory by hand.
 """
 
 from __future__ import annotations
@@ -15,12 +16,6 @@ from functools import cached_property
 from tierguard.rules import AclEntry, IPNetwork, SgRule
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
-
-#: Tags the components put on every resource (``components/_common.py``).
-TAG_NETWORK = "tierguard:network"
-TAG_STACK = "tierguard:stack"
-TAG_TIER = "tierguard:tier"
-TAG_ACL = "tierguard:acl"
 
 
 @dataclass(frozen=True)
@@ -40,6 +35,9 @@ class SecurityGroup:
     vpc_id: str | None
     rules: tuple[GroupRule, ...] = ()
     tags: Mapping[str, str] = field(default_factory=dict)
+    descriptions_filled_in: bool = False
+    """Some rule's description came from ``IpPermissions`` because
+    ``DescribeSecurityGroupRules`` left it out (moto does for group references; AWS never)."""
 
     @property
     def is_default(self) -> bool:
@@ -84,6 +82,9 @@ class NetworkAcl:
     entries: tuple[AclEntry, ...]
     """The numbered entries; the implicit ``*`` deny is never listed (it always applies)."""
     tags: Mapping[str, str] = field(default_factory=dict)
+    icmp_unreported: frozenset[tuple[bool, int]] = frozenset()
+    """``(egress, number)`` of ICMP entries answered without ``IcmpTypeCode``, read as every
+    type and code: moto drops them, AWS always sends them."""
 
     @property
     def label(self) -> str:

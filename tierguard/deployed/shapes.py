@@ -1,8 +1,9 @@
-"""boto3 answers → inventory records, through the shared shape-free constructors.
+"""boto3 answers → the records of ``tierguard.deployed.inventory``, through the shared
+shape-free constructors.
 
 Pure: it reads the dictionaries boto3 returns (typed with the ``mypy_boto3_*`` stubs, at
 type-checking time only) and never calls AWS. Each reader raises ``ValueError`` for a
-value AWS should never have stored; ``collect`` records it as a note and goes on.
+value AWS should never have stored; the readers record it as a note and go on.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from tierguard.audit.inventory import (
+from tierguard.deployed.inventory import (
     Address,
     GroupRule,
     NetworkAcl,
@@ -23,6 +24,7 @@ from tierguard.audit.inventory import (
 )
 from tierguard.rules import AclEntry, Direction, Peer, Traffic, parse_cidr_lenient
 from tierguard.rules.normalize import acl_entry, acl_traffic, sg_peers, sg_rules, sg_traffic
+from tierguard.rules.protocols import ICMP, ICMPV6
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2.type_defs import (
@@ -35,6 +37,9 @@ if TYPE_CHECKING:
         SubnetTypeDef,
         TagTypeDef,
     )
+
+#: ICMP and ICMPv6 as ``DescribeNetworkAcls`` spells them.
+_ICMP_PROTOCOLS = (str(ICMP), str(ICMPV6))
 
 #: The implicit ``*`` entries (IPv4 32767, IPv6 32768) AWS lists last in every ACL.
 FIRST_IMPLICIT_RULE_NUMBER = 32767
@@ -133,7 +138,8 @@ def with_description(rule: GroupRule, descriptions: Mapping[RuleKey, str]) -> Gr
 def security_group(answer: SecurityGroupTypeDef, rules: Iterable[GroupRule]) -> SecurityGroup:
     """A group from ``describe_security_groups`` with its rules (read separately, by id)."""
     descriptions = permission_descriptions(answer)
-    rules = [with_description(r, descriptions) for r in rules]
+    read = tuple(rules)
+    rules = [with_description(r, descriptions) for r in read]
     return SecurityGroup(
         id=answer.get("GroupId", ""),
         name=answer.get("GroupName", ""),
@@ -141,6 +147,7 @@ def security_group(answer: SecurityGroupTypeDef, rules: Iterable[GroupRule]) -> 
         vpc_id=answer.get("VpcId"),
         rules=tuple(rules),
         tags=tags_of(answer.get("Tags")),
+        descriptions_filled_in=any(a is not b for a, b in zip(read, rules, strict=True)),
     )
 
 
@@ -181,6 +188,11 @@ def network_acl(answer: NetworkAclTypeDef, entries: Iterable[AclEntry]) -> Netwo
         ),
         entries=tuple(entries),
         tags=tags_of(answer.get("Tags")),
+        icmp_unreported=frozenset(
+            (bool(e.get("Egress")), e.get("RuleNumber", 0))
+            for e in answer.get("Entries", [])
+            if e.get("Protocol") in _ICMP_PROTOCOLS and "IcmpTypeCode" not in e
+        ),
     )
 
 
