@@ -20,10 +20,8 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
 
-from tierguard.audit.inventory import (
-    TAG_ACL,
-    TAG_STACK,
-    TAG_TIER,
+from tierguard.deployed import tags as tag
+from tierguard.deployed.inventory import (
     GroupRule,
     NetworkAcl,
     NetworkInterface,
@@ -54,7 +52,7 @@ def _groups(plan: NetworkPlan, vpc: str) -> tuple[SecurityGroup, ...]:
                 description=tier.description,
                 vpc_id=vpc,
                 rules=tuple(rules),
-                tags={TAG_TIER: name, TAG_STACK: plan.stack},
+                tags={tag.TIER: name, tag.STACK: plan.stack},
             )
         )
     return tuple(found)
@@ -146,7 +144,7 @@ def plan_inventory(plan: NetworkPlan, flows: Iterable[Flow], region: str) -> Reg
             is_default=False,
             subnet_ids=tuple(s.key for g in acl.subnet_groups for s in plan.subnets_in(g)),
             entries=tuple(e.entry for e in acl.entries),
-            tags={TAG_ACL: acl.name, "Name": acl.resource_name},
+            tags={tag.ACL: acl.name, tag.NAME: acl.resource_name},
         )
         for acl in plan.acls.values()
     )
