@@ -16,6 +16,8 @@ from hypothesis import HealthCheck, given, settings
 from bench.topologies import network_config
 from tests.conftest import PROJECT_DIR, invoke, stack_file
 from tests.test_properties import _valid, networks
+from tierguard.cli._stack import load_program
+from tierguard.cli.reach import program_topology, registered
 from tierguard.config.stackfile import StackFile
 from tierguard.offline.inprocess import InProcessPack
 from tierguard.offline.mocks import RecordedResource
@@ -23,6 +25,8 @@ from tierguard.offline.planned import planned_run
 from tierguard.offline.policies import judge, report_json
 from tierguard.offline.runner import ProgramRun, run_program
 from tierguard.program import plan_from_raw
+from tierguard.reach import analyze
+from tierguard.reach.render import matrix_json
 
 STACK_FILES = [None, *sorted((PROJECT_DIR / "examples").glob("Pulumi.*.yaml"))]
 
@@ -165,3 +169,14 @@ def test_check_and_the_offline_preview_load_neither_the_driver_nor_aws_sdks() ->
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
     ).stdout.strip()
     assert loaded == "[]"
+
+
+@pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name if p else "Pulumi.dev.yaml")
+def test_reach_answers_from_the_plan_what_the_program_run_answers(path: Path | None) -> None:
+    """``tierguard reach`` derives a tierguard stack's resources from its plan: the same
+    reachability, and the same notes, as from the program run on the mock engine."""
+    loaded = load_program(PROJECT_DIR, "dev", path)
+    from_plan = program_topology(loaded, registered(loaded))
+    from_program = program_topology(loaded, run_program(loaded.project_dir, loaded.stack))
+    assert matrix_json(analyze(from_plan.topology)) == matrix_json(analyze(from_program.topology))
+    assert from_plan.notes == from_program.notes

@@ -17,7 +17,7 @@ import click
 from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
 from tierguard.cli._stack import STACK_OPTION, load_program
-from tierguard.cli.reach import print_notes, program_topology
+from tierguard.cli.reach import print_notes, program_topology, registered
 from tierguard.config.parse import CONFIG_KEY
 from tierguard.errors import PolicyViolation, UsageError
 from tierguard.offline.analyzer import PolicyPackClient
@@ -59,7 +59,6 @@ def offline_preview(
     pack_config = read_policy_config(policy_config)
     if fast:
         from tierguard.offline.inprocess import InProcessPack
-        from tierguard.offline.planned import planned_run
 
         if loaded.plan is None:
             raise UsageError(
@@ -67,12 +66,7 @@ def offline_preview(
                 f"{loaded.stack.path} has none; run `tierguard preview --offline` for any "
                 "other Pulumi program"
             )
-        run = planned_run(
-            loaded.plan,
-            project=loaded.stack.project,
-            stack=loaded.stack.stack,
-            region=str(loaded.stack.config.get("aws:region", "us-east-1")),
-        )
+        run = registered(loaded)
         report = judge(run, loaded.stack.config, pack_config, pack=InProcessPack())
         document = to_document(run)
         found = program_topology(loaded, run)

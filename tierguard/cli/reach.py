@@ -56,6 +56,22 @@ def program_topology(loaded: LoadedProgram, run: ProgramRun) -> ResourceTopology
     )
 
 
+def registered(loaded: LoadedProgram) -> ProgramRun:
+    """What the program registers: for a tierguard stack, derived from its plan without
+    running the program (the fast path ``tierguard check`` takes; a test holds it equal to
+    the recorded run); any other program runs on the SDK's mock engine."""
+    if loaded.plan is None:
+        return run_program(loaded.project_dir, loaded.stack)
+    from tierguard.offline.planned import planned_run
+
+    return planned_run(
+        loaded.plan,
+        project=loaded.stack.project,
+        stack=loaded.stack.stack,
+        region=str(loaded.stack.config.get("aws:region", "us-east-1")),
+    )
+
+
 def check_stack_intents(topology: Topology, raw: object, *, as_json: bool) -> None:
     """``--check``: every declared intent, ✓ or ✗ with the path that breaks it."""
     try:
@@ -137,12 +153,14 @@ def reach(
     diagram: Path | None,
 ) -> None:
     """Who can reach which tier on which ports, through security groups and network ACLs,
-    computed from the resources of the project's program (or of a state file)."""
+    computed from the resources of the project's program (or of a state file). A tierguard
+    stack's resources are derived from its plan, as `tierguard check` derives them; any
+    other program runs on the mock engine."""
     if state is not None:
         found = topology_from_resources(read_state(state).resources)
     else:
         loaded = load_program(cwd, stack, stack_file)
-        found = program_topology(loaded, run_program(loaded.project_dir, loaded.stack))
+        found = program_topology(loaded, registered(loaded))
     topology = found.topology
     if check:
         config = load_program(cwd, stack, stack_file).stack.config

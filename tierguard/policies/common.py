@@ -8,6 +8,7 @@ consistently.
 from __future__ import annotations
 
 from tierguard.policies.base import ENGINE_READER, ResourceContext
+from tierguard.policies.memo import shared
 from tierguard.rules import AclEntry, Direction, SgRule
 from tierguard.rules.exposure import peer_text
 from tierguard.rules.normalize import SourcedRule, normalize_security_group
@@ -46,9 +47,14 @@ def describe_rule(resource_name: str, sourced: SourcedRule) -> str:
 
 
 def read_sg_rules(ctx: ResourceContext) -> list[SourcedRule]:
-    """The resource's rules; unknown blocks are recorded on the context."""
-    result = normalize_security_group(
-        ctx.resource_type, ctx.props, group=ctx.urn or ctx.name, reader=ENGINE_READER
+    """The resource's rules; unknown blocks are recorded on the context. Normalised once
+    per request: every security-group policy of one ``Analyze`` reads the same props."""
+    group = ctx.urn or ctx.name
+    result = shared(
+        ("sg-rules", id(ctx.props), ctx.resource_type, group),
+        lambda: normalize_security_group(
+            ctx.resource_type, ctx.props, group=group, reader=ENGINE_READER
+        ),
     )
     for item in result.unknowns:
         ctx.unknown(f"{ctx.name} {item}".replace(" : ", ": "))

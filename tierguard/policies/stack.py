@@ -5,7 +5,7 @@ the tier chain, prefix-list contents, and agreement with the subnets' network AC
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 
 from pulumi_policy import EnforcementLevel, Severity
 
@@ -56,11 +56,57 @@ def _peer_covers(a: LocatedRule, b: LocatedRule) -> bool:
 # ----------------------------------------------------------------------------- redundancy
 
 
+def _peer_key(located: LocatedRule) -> tuple[object, ...] | None:
+    """What a covering peer must equal: the CIDR block, the resolved groups, the list."""
+    peer = located.rule.peer
+    if isinstance(peer, CidrPeer):
+        return ("cidr", located.rule.direction, peer.network)
+    if isinstance(peer, SecurityGroupPeer) and located.peer_groups:
+        return ("group", located.rule.direction, located.peer_groups)
+    if isinstance(peer, PrefixListPeer) and peer.prefix_list != UNKNOWN_REF:
+        return ("list", located.rule.direction, peer.prefix_list)
+    return None
+
+
+def _peer_index(rules: Sequence[LocatedRule]) -> Callable[[LocatedRule], list[int]]:
+    """For a rule, in order, the indexes of the rules whose peer may cover its peer (same
+    direction; an equal group or list, or a CIDR block containing it): the rules a scan of
+    every pair would find, looked up instead — a group's rules cost linear time, not
+    quadratic. A block is looked up at each prefix length the group's blocks use."""
+    by_key: dict[tuple[object, ...], list[int]] = defaultdict(list)
+    lengths: dict[int, set[int]] = defaultdict(set)
+    for index, located in enumerate(rules):
+        key = _peer_key(located)
+        if key is not None:
+            by_key[key].append(index)
+        if isinstance(located.rule.peer, CidrPeer):
+            network = located.rule.peer.network
+            lengths[network.version].add(network.prefixlen)
+
+    def candidates(located: LocatedRule) -> list[int]:
+        key = _peer_key(located)
+        if key is None:
+            return []
+        peer = located.rule.peer
+        if not isinstance(peer, CidrPeer):
+            return by_key.get(key, [])
+        network, found = peer.network, list[int]()
+        for length in lengths[network.version]:
+            if length <= network.prefixlen:
+                outer = network.supernet(new_prefix=length)
+                found.extend(by_key.get(("cidr", located.rule.direction, outer), ()))
+        return sorted(found)
+
+    return candidates
+
+
 def check_redundant_rules(ctx: StackContext) -> Iterator[PolicyViolation]:
     view = StackView(ctx)
     for group in view.groups.values():
+        candidates = _peer_index(group.rules)
         for index, rule in enumerate(group.rules):
-            for other_index, other in enumerate(group.rules):
+            for other_index in candidates(rule):
+                other = group.rules[other_index]
                 if other_index == index or other.rule.direction is not rule.rule.direction:
                     continue
                 if not (_peer_covers(other, rule) and other.rule.traffic.covers(rule.rule.traffic)):
