@@ -4,7 +4,7 @@ VENV   := .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed-stamp
 
-.PHONY: setup demo test lint typecheck unit bench mutation clean policy-bundle
+.PHONY: setup demo test lint typecheck unit bench bench-checkov mutation clean policy-bundle
 
 # (Re)install when the dependency declarations change; constraints.txt pins what CI tested.
 $(STAMP): pyproject.toml constraints.txt
@@ -39,6 +39,11 @@ policy-bundle: setup
 
 bench: setup
 	$(BIN)/python -m bench
+
+# Checkov in its own virtualenv, for the bench's reference column (not a tierguard dependency).
+bench-checkov:
+	mkdir -p bench/checkov && (test -x bench/checkov/.venv/bin/python || $(PYTHON) -m venv bench/checkov/.venv)
+	bench/checkov/.venv/bin/python -m pip install --quiet --disable-pip-version-check checkov==3.3.30
 
 # Not part of `test` or CI: mutation testing, package by package (see README).
 mutation: setup

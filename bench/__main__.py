@@ -24,6 +24,7 @@ from pathlib import Path
 from bench.floor import run_floor
 from bench.processes import (
     has_check_verb,
+    has_checkov,
     measure_processes,
     print_process_header,
     print_process_row,
@@ -172,10 +173,11 @@ def print_in_process(sizes: Sequence[int], repeat: int) -> None:
 
 def print_processes(sizes: Sequence[int], repeat: int) -> None:
     with_check = has_check_verb()
+    with_checkov = has_checkov()
     rows = []
     print_process_header()
     for size in sizes:
-        row = measure_processes(size, repeat, with_check=with_check)
+        row = measure_processes(size, repeat, with_check=with_check, with_checkov=with_checkov)
         rows.append(row)
         print_process_row(row)
     if len(rows) > 1:

@@ -6,7 +6,10 @@ Each subject runs as its own process on the same generated stack file:
   reachability, rendering);
 - ``check``: ``tierguard check`` (the in-process fast path), when the CLI has that verb;
 - ``floor``: ``python -m bench.floor N`` — a bare program registering the same number of
-  resources on the same mock engine (the SDK's floor).
+  resources on the same mock engine (the SDK's floor);
+- ``checkov``: ``checkov -d`` on the equivalent Terraform (``bench.terraform``), when
+  Checkov is installed in ``bench/checkov/.venv`` (``make bench-checkov``): a reference for
+  what scanning the same network takes elsewhere.
 
 The subjects run alternately (preview, check, floor, preview, …) so that the noise of a
 shared machine falls on all of them alike; ratios within one run are the figures to read.
@@ -29,6 +32,7 @@ from pathlib import Path
 
 import yaml
 
+from bench.terraform import CHECKOV, write_terraform
 from bench.topologies import network_config
 
 PROJECT_DIR = Path(__file__).resolve().parents[1]
@@ -87,6 +91,7 @@ class ProcessRow:
     preview: Sample
     floor: Sample
     check: Sample | None
+    checkov: Sample | None = None
 
 
 def _median(samples: Sequence[Sample]) -> Sample:
@@ -100,15 +105,24 @@ def _median(samples: Sequence[Sample]) -> Sample:
     )
 
 
-def measure_processes(size: int, repeat: int, *, with_check: bool) -> ProcessRow:
+def has_checkov() -> bool:
+    return CHECKOV.is_file()
+
+
+def measure_processes(
+    size: int, repeat: int, *, with_check: bool, with_checkov: bool = False
+) -> ProcessRow:
     """Alternate the subjects ``repeat`` times on one generated stack; medians and peaks."""
     with tempfile.TemporaryDirectory() as scratch:
         stack = write_stack(Path(scratch), size)
+        terraform = write_terraform(stack, Path(scratch) / "terraform") if with_checkov else None
+        checkov_argv = [str(CHECKOV), "-d", str(terraform), "--skip-download", "--compact"]
         preview_argv = [*TIERGUARD, "preview", "--offline", "--json", "--stack-file", str(stack)]
         check_argv = [*TIERGUARD, "check", str(stack)]
         previews: list[Sample] = []
         floors: list[Sample] = []
         checks: list[Sample] = []
+        checkovs: list[Sample] = []
         resources = 0
         for _ in range(repeat):
             previews.append(run_process(preview_argv))
@@ -126,19 +140,25 @@ def measure_processes(size: int, repeat: int, *, with_check: bool) -> ProcessRow
                         f"tierguard check failed at {size} (exit {checks[-1].returncode})"
                     )
             floors.append(run_process([sys.executable, "-m", "bench.floor", str(resources)]))
+            if terraform is not None:
+                checkovs.append(run_process(checkov_argv))
+                if checkovs[-1].returncode not in (0, 1):  # 1: failed checks, judged
+                    raise SystemExit(f"checkov failed at {size} (exit {checkovs[-1].returncode})")
     return ProcessRow(
         size=size,
         resources=resources,
         preview=_median(previews),
         floor=_median(floors),
         check=_median(checks) if checks else None,
+        checkov=_median(checkovs) if checkovs else None,
     )
 
 
 def print_process_header() -> None:
     print(
         f"{'target':>7} {'resources':>9} {'preview s':>9} {'MB':>5} {'check s':>8} {'MB':>5} "
-        f"{'floor s':>8} {'MB':>5} {'prev/floor':>10} {'mem ratio':>9} {'floor/check':>11}",
+        f"{'floor s':>8} {'MB':>5} {'prev/floor':>10} {'mem ratio':>9} {'floor/check':>11} "
+        f"{'checkov s':>9} {'MB':>5} {'prev/checkov':>12}",
         flush=True,
     )
 
@@ -149,10 +169,17 @@ def print_process_row(row: ProcessRow) -> None:
         speedup = f"{row.floor.seconds / row.check.seconds:>11.1f}"
     else:
         check, speedup = f"{'-':>8} {'-':>5}", f"{'-':>11}"
+    if row.checkov:
+        checkov = (
+            f"{row.checkov.seconds:>9.2f} {row.checkov.peak_mb:>5.0f} "
+            f"{row.preview.seconds / row.checkov.seconds:>12.2f}"
+        )
+    else:
+        checkov = f"{'-':>9} {'-':>5} {'-':>12}"
     print(
         f"{row.size:>7} {row.resources:>9} {row.preview.seconds:>9.2f} "
         f"{row.preview.peak_mb:>5.0f} {check} {row.floor.seconds:>8.2f} "
         f"{row.floor.peak_mb:>5.0f} {row.preview.seconds / row.floor.seconds:>10.2f} "
-        f"{row.preview.peak_mb / row.floor.peak_mb:>9.2f} {speedup}",
+        f"{row.preview.peak_mb / row.floor.peak_mb:>9.2f} {speedup} {checkov}",
         flush=True,
     )

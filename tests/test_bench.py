@@ -64,3 +64,27 @@ def test_bench_runs_each_subject_as_its_own_process(capsys: pytest.CaptureFixtur
     assert row[0] == "40"
     assert resources == len(run_program(PROJECT_DIR, stack_file(network_config(40))).resources)
     assert run_floor(resources) == resources
+
+
+def test_the_terraform_equivalent_declares_every_aws_resource_and_links_them() -> None:
+    """Checkov's reference column scans the same network: one Terraform resource per AWS
+    resource the program registers, in the provider's types, ids written as references
+    to resources declared there."""
+    import re
+
+    from bench.terraform import terraform, terraform_type
+    from tierguard.cli._stack import load_program
+    from tierguard.cli.reach import registered
+
+    resources = registered(load_program(PROJECT_DIR, "dev", None)).resources
+    text = terraform(resources)
+    declared = set(re.findall(r'^resource "(\w+)" "(\w+)"', text, re.MULTILINE))
+    assert len(declared) == sum(1 for r in resources if r.custom)
+    references = set(re.findall(r"= (aws_\w+)\.(\w+)\.id$", text, re.MULTILINE))
+    assert references
+    assert references <= declared
+    assert terraform_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule") == (
+        "aws_vpc_security_group_ingress_rule"
+    )
+    assert terraform_type("aws:ec2/networkAclRule:NetworkAclRule") == "aws_network_acl_rule"
+    assert terraform_type("aws:ec2/vpc:Vpc") == "aws_vpc"
