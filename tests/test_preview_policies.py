@@ -75,6 +75,11 @@ class TestMandatoryViolation:
         assert violation["policy"] == "aws-ec2-sg-no-admin-ports-from-internet"
         assert violation["resource"] == "dev-web-in-tcp-22-internet-ipv4"
         assert "port 22" in violation["message"]
+        assert violation["compliance"]["cis"] == ["5.3", "5.4"]
+        assert (
+            "ec2_securitygroup_allow_ingress_from_internet_to_tcp_port_22"
+            in (violation["compliance"]["prowler"])
+        )
         # The security group opens SSH to the world, but the public ACL only admits the
         # admin range: reachability shows the flow blocked, with the deciding entry.
         reach = {(r["from"], r["to"]): r for r in doc["reachability"]["reach"]}

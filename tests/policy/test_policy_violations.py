@@ -3,11 +3,20 @@ sentence built from them, its fix taken from the policy's remediation (one sourc
 
 from __future__ import annotations
 
-from tierguard.policies.acl import ACL_RETURN_TRAFFIC
-from tierguard.policies.base import PolicyViolation
+from tierguard.policies.acl import ACL_RETURN_TRAFFIC, check_return_traffic
+from tierguard.policies.base import PolicyViolation, ResourceContext, StackContext
 from tierguard.policies.common import rule_text
-from tierguard.policies.exposure import SG_ADMIN_PORTS
-from tierguard.policies.testing import acl_block, run_resource_policy, run_stack_policy, sg_block
+from tierguard.policies.config import Settings
+from tierguard.policies.exposure import SG_ADMIN_PORTS, check_admin_ports
+from tierguard.policies.testing import (
+    acl_block,
+    policy_resources,
+    resource,
+    run_resource_policy,
+    run_stack_policy,
+    sg_block,
+    urn_for,
+)
 from tierguard.rules.normalize import SECURITY_GROUP, normalize_security_group
 
 
@@ -69,3 +78,46 @@ def test_rule_text_is_the_rule_alone() -> None:
     props = {"ingress": [sg_block("tcp", 22, cidrBlocks=["0.0.0.0/0"])], "egress": []}
     [sourced] = normalize_security_group(SECURITY_GROUP, props, group="g").items
     assert rule_text(sourced.rule) == "ingress TCP 22 from 0.0.0.0/0"
+
+
+class TestFields:
+    """The checks return the fields themselves; the sentence is made from them later."""
+
+    def test_a_resource_violation_names_its_rule(self) -> None:
+        """SSH from the world: what names the resource's rule, why says why, the rule field
+        is the rule alone, and the fix is left to the policy's remediation."""
+        props = {"ingress": [sg_block("tcp", 22, cidrBlocks=["0.0.0.0/0"])], "egress": []}
+        ctx = ResourceContext(
+            settings=Settings({}, SG_ADMIN_PORTS.meta.parameters),
+            resource_type=SECURITY_GROUP,
+            props=props,
+            name="web",
+            urn=urn_for(SECURITY_GROUP, "web"),
+        )
+        [violation] = check_admin_ports(ctx)
+        assert violation.what.startswith("ingress rule web ingress[0] opens TCP 22")
+        assert "brute-forced" in violation.why
+        assert violation.rule == "ingress TCP 22 from 0.0.0.0/0"
+        assert violation.fix is None
+
+    def test_a_stack_violation_names_its_resource_and_entry(self) -> None:
+        """A missing return rule: the ACL's URN and name, the entry as text, and a fix of its
+        own naming the entry to add."""
+        acl = resource(
+            "aws:ec2/networkAcl:NetworkAcl",
+            "web-acl",
+            {
+                "ingress": [acl_block(100, "allow", "0.0.0.0/0", "tcp", 443)],
+                "egress": [],
+                "subnetIds": ["subnet-1"],
+            },
+        )
+        ctx = StackContext(
+            settings=Settings({}, ACL_RETURN_TRAFFIC.meta.parameters),
+            resources=policy_resources([acl]),
+        )
+        [violation] = check_return_traffic(ctx)
+        assert (violation.urn, violation.name) == (acl["urn"], "web-acl")
+        assert violation.rule == "ingress rule 100 allow TCP 443 from 0.0.0.0/0"
+        assert violation.fix is not None
+        assert violation.fix.startswith("Add an egress allow for TCP 1024-65535 to 0.0.0.0/0")

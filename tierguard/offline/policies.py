@@ -33,6 +33,7 @@ from tierguard.offline.analyzer import (
 from tierguard.offline.engine import engine_calls
 from tierguard.offline.runner import ProgramRun
 from tierguard.plan import NetworkPlan
+from tierguard.policies.compliance import Compliance
 from tierguard.reach.intents import with_stack_intents
 from tierguard.report.sarif import Level, SarifResult, SarifRule
 
@@ -166,12 +167,17 @@ def _print_group(
             console.print(f"        [dim]{escape(compliance)}[/dim]")
 
 
+def _compliance(info: AnalyzerInfo, policy: str) -> Compliance:
+    """The policy's mappings as ``GetAnalyzerInfo`` described them (none if unlisted)."""
+    try:
+        return info.policy(policy).compliance
+    except KeyError:
+        return Compliance()
+
+
 def _compliance_line(info: AnalyzerInfo, policy: str) -> str:
     """``compliance: CIS … 5.3, 5.4; …`` for a policy with mappings, else ``""``."""
-    try:
-        compliance = info.policy(policy).compliance
-    except KeyError:
-        return ""
+    compliance = _compliance(info, policy)
     return "" if compliance.empty else f"compliance: {compliance.text()}"
 
 
@@ -207,7 +213,7 @@ def print_report(report: PolicyReport, console: Console) -> None:
     _print_group(console, "exempted", exempted, report.info)
 
 
-def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
+def _diagnostic_json(d: Diagnostic, info: AnalyzerInfo) -> dict[str, Any]:
     return {
         "policy": d.policy_name,
         "level": d.enforcement_level,
@@ -215,6 +221,7 @@ def _diagnostic_json(d: Diagnostic) -> dict[str, Any]:
         "resource": _resource_name(d.urn),
         "urn": d.urn,
         "message": d.message,
+        "compliance": _compliance(info, d.policy_name).mappings(),
     }
 
 
@@ -224,14 +231,14 @@ def report_json(report: PolicyReport) -> dict[str, Any]:
     return {
         "pack": report.info.name,
         "version": report.version,
-        "mandatory": [_diagnostic_json(d) for d in report.mandatory],
-        "advisory": [_diagnostic_json(d) for d in report.advisory],
-        "exempted": [_diagnostic_json(d) for d in report.exempted],
+        "mandatory": [_diagnostic_json(d, report.info) for d in report.mandatory],
+        "advisory": [_diagnostic_json(d, report.info) for d in report.advisory],
+        "exempted": [_diagnostic_json(d, report.info) for d in report.exempted],
         "afterUp": {
             "note": AFTER_UP_NOTE,
-            "mandatory": [_diagnostic_json(d) for d in mandatory],
-            "advisory": [_diagnostic_json(d) for d in advisory],
-            "exempted": [_diagnostic_json(d) for d in exempted],
+            "mandatory": [_diagnostic_json(d, report.info) for d in mandatory],
+            "advisory": [_diagnostic_json(d, report.info) for d in advisory],
+            "exempted": [_diagnostic_json(d, report.info) for d in exempted],
         },
     }
 
@@ -250,7 +257,7 @@ def _help(policy: PolicyInfo) -> str:
 def _rule_properties(policy: PolicyInfo) -> dict[str, Any]:
     """SARIF's property bag for a rule: its tags, and each framework's ids."""
     properties: dict[str, Any] = {"tags": list(policy.tags)}
-    mappings = {key: list(ids) for key, ids in policy.compliance.by_framework() if ids}
+    mappings = policy.compliance.mappings()
     if mappings:
         properties["compliance"] = mappings
     if policy.framework is not None:

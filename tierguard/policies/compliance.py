@@ -82,6 +82,10 @@ class Compliance(BaseModel):
         values = (self.cis, self.security_hub, self.aws_config, self.checkov, self.prowler)
         return [(f.key, ids) for f, ids in zip(FRAMEWORKS, values, strict=True)]
 
+    def mappings(self) -> dict[str, list[str]]:
+        """``{framework: ids}`` for the frameworks with ids (JSON and SARIF)."""
+        return {key: list(ids) for key, ids in self.by_framework() if ids}
+
     @property
     def empty(self) -> bool:
         return not any(ids for _, ids in self.by_framework())
