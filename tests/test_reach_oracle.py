@@ -24,7 +24,7 @@ from hypothesis import strategies as st
 
 from tests import reach_oracle as oracle
 from tierguard.reach import AclNode, LabeledRule, Placement, TierNode, Topology, sources_of
-from tierguard.reach.analysis import OTHER, Finding, reach
+from tierguard.reach.analysis import OTHER, ReachFinding, reach
 from tierguard.rules import (
     ALL,
     AclAction,
@@ -201,8 +201,8 @@ def _analysis_value(value: object) -> int:
 
 
 def covering(
-    findings: tuple[Finding, ...], protocol: int, value: object, *, exists: bool
-) -> list[Finding]:
+    findings: tuple[ReachFinding, ...], protocol: int, value: object, *, exists: bool
+) -> list[ReachFinding]:
     """The findings about one packet: its protocol's, else (for a protocol the analysis
     does not list on its own: never TCP, UDP or an ICMP) those of "other protocols";
     "all" covers the protocols that exist in the source's address family."""

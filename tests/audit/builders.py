@@ -13,7 +13,7 @@ import zipfile
 from collections.abc import Iterable, Mapping
 from typing import TYPE_CHECKING
 
-from tierguard.audit import Finding, Report, audit
+from tierguard.audit import AuditFinding, Report, audit
 from tierguard.audit.collect import collect, session
 from tierguard.deployed.tags import tags_for
 from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
@@ -272,7 +272,7 @@ def audited(account: Account) -> Report:
     return audit(collect([account.region], endpoint_url=account.endpoint_url))
 
 
-def about(report: Report, rule_id: str, resource_id: str) -> list[Finding]:
+def about(report: Report, rule_id: str, resource_id: str) -> list[AuditFinding]:
     """The findings of one rule about one resource (or naming it as related)."""
     return [
         f

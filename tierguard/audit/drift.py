@@ -13,7 +13,7 @@ from tierguard.audit.findings import (
     DRIFT_CHANGED,
     DRIFT_MISSING,
     MISSING,
-    Finding,
+    AuditFinding,
     Resource,
 )
 from tierguard.audit.hygiene import rule_text
@@ -29,11 +29,11 @@ def _planned_text(rule: PlannedSgRule) -> str:
     return f"{rule.name} ({rule.direction.value} {rule.traffic} {word} {rule.peer})"
 
 
-def _group_drift(region: str, compared: GroupComparison) -> Iterator[Finding]:
+def _group_drift(region: str, compared: GroupComparison) -> Iterator[AuditFinding]:
     tier, group = compared.tier, compared.group
     resource = Resource(region, "security-group", group.id, group.name)
     for match, actual in compared.redescribed:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_CHANGED,
             resource,
             f"Rule {rule_text(actual)} of {group.label} has "
@@ -50,7 +50,7 @@ def _group_drift(region: str, compared: GroupComparison) -> Iterator[Finding]:
         )
     for was, actual in compared.replaced:
         name = was.name
-        yield Finding(
+        yield AuditFinding(
             DRIFT_CHANGED,
             resource,
             f"Rule {rule_text(actual)} of {group.label} is the stack's {name}, which the "
@@ -64,7 +64,7 @@ def _group_drift(region: str, compared: GroupComparison) -> Iterator[Finding]:
             region, "security-group-rule", actual.id, actual.tags.get(tag.NAME, "")
         )
         said = f" (description {actual.rule.description!r})" if actual.rule.description else ""
-        yield Finding(
+        yield AuditFinding(
             DRIFT_ADDED,
             resource,
             f"Rule {rule_text(actual)} of {group.label}, the group of tier {tier.name}, is "
@@ -76,7 +76,7 @@ def _group_drift(region: str, compared: GroupComparison) -> Iterator[Finding]:
             (rule_resource,),
         )
     for missing in compared.missing:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_MISSING,
             resource,
             f"Planned rule {_planned_text(missing)} of tier {tier.name} is not in {group.label}",
@@ -92,7 +92,7 @@ def _entry_text(entry: AclEntry) -> str:
     return f"{way} #{entry.number} {entry.action.value} {entry.traffic} {entry.cidr.compressed}"
 
 
-def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
+def _acl_drift(region: str, compared: AclComparison) -> Iterator[AuditFinding]:
     acl = compared.acl
     resource = Resource(region, "network-acl", acl.id, acl.tags.get(tag.NAME, ""))
 
@@ -101,7 +101,7 @@ def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
         return Resource(region, "network-acl-entry", f"{acl.id}/{way}/{entry.number}")
 
     for entry in compared.unplanned:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_ADDED,
             resource,
             f"Entry {_entry_text(entry)} of {acl.label} is not in the stack's plan",
@@ -111,7 +111,7 @@ def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
             (entry_resource(entry),),
         )
     for match, entry in compared.changed:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_CHANGED,
             resource,
             f"Entry {_entry_text(entry)} of {acl.label} differs from the plan's "
@@ -122,7 +122,7 @@ def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
             (entry_resource(entry),),
         )
     for missing in compared.missing:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_MISSING,
             resource,
             f"Planned entry {missing.name} ({_entry_text(missing.entry)}) is not in {acl.label}",
@@ -132,13 +132,13 @@ def _acl_drift(region: str, compared: AclComparison) -> Iterator[Finding]:
         )
 
 
-def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Finding]:
+def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[AuditFinding]:
     """Every difference between ``plan`` and the region's resources tagged for it."""
     compared = compare(plan, inventory.groups, inventory.acls)
     region = inventory.region
     stack = f"stack {plan.stack} (network {plan.name})"
     for tier in compared.missing_tiers:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_MISSING,
             Resource(region, "security-group", MISSING, tier.resource_name),
             f"No security group tagged as tier {tier.name} of {stack} exists in {region}",
@@ -149,7 +149,7 @@ def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Fi
     for group_comparison in compared.groups:
         yield from _group_drift(region, group_comparison)
     for name, group in compared.unplanned_groups:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_ADDED,
             Resource(region, "security-group", group.id, group.name),
             f"Security group {group.label} is tagged as tier {name} of {stack}, which "
@@ -158,7 +158,7 @@ def drift_findings(inventory: RegionInventory, plan: NetworkPlan) -> Iterator[Fi
             "delete it if nothing uses it, or add the tier to the stack config",
         )
     for acl_plan in compared.missing_acls:
-        yield Finding(
+        yield AuditFinding(
             DRIFT_MISSING,
             Resource(region, "network-acl", MISSING, acl_plan.resource_name),
             f"No network ACL tagged as {acl_plan.name} of {stack} exists in {region}",

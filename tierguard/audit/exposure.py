@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, Finding, Resource
+from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, AuditFinding, Resource
 from tierguard.audit.usage import Use
 from tierguard.deployed.inventory import (
     GroupRule,
@@ -139,7 +139,7 @@ def _interface_finding(
     group: SecurityGroup,
     rule: GroupRule,
     opened: Sensitive,
-) -> Finding:
+) -> AuditFinding:
     cell = internet_path(inventory, eni, group, rule)
     probes = opened.probes()
     through = [
@@ -162,7 +162,7 @@ def _interface_finding(
     resource = Resource(inventory.region, "security-group", group.id, group.name)
     if through and public and routed:
         address = eni.public_address if version == 4 else eni.ipv6_addresses[0]
-        return Finding(
+        return AuditFinding(
             EXPOSURE_REACHABLE,
             resource,
             f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out, and "
@@ -193,7 +193,7 @@ def _interface_finding(
             if one_way:
                 stops.append(f"for {protocol_name(protocol)} {port}, {one_way[0]}")
                 break
-    return Finding(
+    return AuditFinding(
         EXPOSURE_LATENT,
         resource,
         f"{what}; not reachable today: {'; and '.join(stops) or 'no open path was found'}",
@@ -207,7 +207,7 @@ def _interface_finding(
 
 def exposure_findings(
     inventory: RegionInventory, uses: Mapping[str, tuple[Use, ...]]
-) -> Iterator[Finding]:
+) -> Iterator[AuditFinding]:
     carried: dict[str, list[NetworkInterface]] = {}
     for eni in inventory.interfaces:
         for group_id in eni.groups:
@@ -229,7 +229,7 @@ def exposure_findings(
                 if others
                 else "nothing carries the group yet"
             )
-            yield Finding(
+            yield AuditFinding(
                 EXPOSURE_LATENT,
                 Resource(inventory.region, "security-group", group.id, group.name),
                 f"Ingress rule {rule.id} of {group.label} opens {rule.rule.traffic} from "

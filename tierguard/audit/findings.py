@@ -157,7 +157,9 @@ class Resource:
 
 
 @dataclass(frozen=True)
-class Finding:
+class AuditFinding:
+    """Something wrong with a resource of the audited account: what, why, how to fix."""
+
     rule: AuditRule
     resource: Resource
     what: str

@@ -10,7 +10,7 @@ from tierguard.audit.findings import (
     DEFAULT_SG_ALLOWS,
     ENI_TOO_MANY_GROUPS,
     RULE_NO_DESCRIPTION,
-    Finding,
+    AuditFinding,
     Resource,
 )
 from tierguard.deployed.inventory import GroupRule, RegionInventory
@@ -32,13 +32,13 @@ def _listing(rules: list[GroupRule], limit: int = 5) -> str:
     return shown + (f"; and {len(rules) - limit} more" if len(rules) > limit else "")
 
 
-def default_group_findings(inventory: RegionInventory) -> Iterator[Finding]:
+def default_group_findings(inventory: RegionInventory) -> Iterator[AuditFinding]:
     # moto gives a new VPC's default group no ingress rule (AWS gives it "all traffic from
     # itself"); both give it "all traffic to 0.0.0.0/0" egress, so either way it is found.
     for group in inventory.groups:
         if not group.is_default or not group.rules:
             continue
-        yield Finding(
+        yield AuditFinding(
             DEFAULT_SG_ALLOWS,
             Resource(inventory.region, "security-group", group.id, group.name),
             f"The default security group {group.label} of {group.vpc_id} has "
@@ -49,14 +49,14 @@ def default_group_findings(inventory: RegionInventory) -> Iterator[Finding]:
         )
 
 
-def acl_findings(inventory: RegionInventory) -> Iterator[Finding]:
+def acl_findings(inventory: RegionInventory) -> Iterator[AuditFinding]:
     attached = {acl.id for acl in inventory.acl_by_subnet.values()}
     for acl in inventory.acls:
         # A default ACL cannot be deleted; it is unattached whenever every subnet has a
         # custom one, which is the goal.
         if acl.is_default or acl.id in attached:
             continue
-        yield Finding(
+        yield AuditFinding(
             ACL_UNATTACHED,
             Resource(inventory.region, "network-acl", acl.id, acl.tags.get("Name", "")),
             f"Network ACL {acl.label} in {acl.vpc_id} is associated with no subnet",
@@ -79,7 +79,7 @@ def is_aws_default_egress(rule: GroupRule) -> bool:
     )
 
 
-def description_findings(inventory: RegionInventory) -> Iterator[Finding]:
+def description_findings(inventory: RegionInventory) -> Iterator[AuditFinding]:
     for group in inventory.groups:
         missing = [
             r
@@ -88,7 +88,7 @@ def description_findings(inventory: RegionInventory) -> Iterator[Finding]:
         ]
         if group.is_default or not missing:  # a default group's rules should all go
             continue
-        yield Finding(
+        yield AuditFinding(
             RULE_NO_DESCRIPTION,
             Resource(inventory.region, "security-group", group.id, group.name),
             f"{len(missing)} rule(s) of {group.label} have no description: {_listing(missing)}",
@@ -99,11 +99,11 @@ def description_findings(inventory: RegionInventory) -> Iterator[Finding]:
         )
 
 
-def interface_findings(inventory: RegionInventory) -> Iterator[Finding]:
+def interface_findings(inventory: RegionInventory) -> Iterator[AuditFinding]:
     for eni in inventory.interfaces:
         if len(eni.groups) <= MAX_GROUPS_PER_INTERFACE:
             continue
-        yield Finding(
+        yield AuditFinding(
             ENI_TOO_MANY_GROUPS,
             Resource(inventory.region, "network-interface", eni.id, eni.description),
             f"Interface {eni.label} carries {len(eni.groups)} security groups: "

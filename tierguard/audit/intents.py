@@ -10,7 +10,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Iterator, Mapping, Sequence
 
-from tierguard.audit.findings import INTENT_BROKEN, MISSING, Finding, Resource
+from tierguard.audit.findings import INTENT_BROKEN, MISSING, AuditFinding, Resource
 from tierguard.audit.topology import topology_from_inventory
 from tierguard.deployed.inventory import RegionInventory
 from tierguard.reach.intents import Intent, check_intents
@@ -19,12 +19,12 @@ from tierguard.rules import IPNetwork
 
 def intent_findings(
     region: RegionInventory, intents: Sequence[Intent], named_cidrs: Mapping[str, IPNetwork]
-) -> Iterator[Finding]:
+) -> Iterator[AuditFinding]:
     topology = dataclasses.replace(topology_from_inventory(region), named_cidrs=dict(named_cidrs))
     for violation in check_intents(topology, intents):
         intent = violation.intent
         tier = topology.tiers.get(violation.target or "")
-        yield Finding(
+        yield AuditFinding(
             INTENT_BROKEN,
             Resource(
                 region.region,

@@ -22,7 +22,7 @@ from typing import Any
 
 from tierguard.audit.drift import drift_findings
 from tierguard.audit.exposure import exposure_findings
-from tierguard.audit.findings import CATALOG, Finding, Level, Resource
+from tierguard.audit.findings import CATALOG, AuditFinding, Level, Resource
 from tierguard.audit.hygiene import (
     acl_findings,
     default_group_findings,
@@ -40,12 +40,12 @@ from tierguard.report.sarif import SarifResult, SarifRule
 @dataclass(frozen=True)
 class Report:
     inventory: Inventory
-    findings: tuple[Finding, ...]
+    findings: tuple[AuditFinding, ...]
     uses: Mapping[str, Mapping[str, tuple[Use, ...]]]
     """Region → group id → why the group is used (empty: unused)."""
     stack: str | None = None
 
-    def of_rule(self, rule_id: str) -> list[Finding]:
+    def of_rule(self, rule_id: str) -> list[AuditFinding]:
         return [f for f in self.findings if f.rule.id == rule_id]
 
     @property
@@ -59,7 +59,7 @@ def audit_region(
     plan: NetworkPlan | None = None,
     uses: Mapping[str, tuple[Use, ...]] | None = None,
     intents: Sequence[Intent] = (),
-) -> list[Finding]:
+) -> list[AuditFinding]:
     """Every finding for one region (drift and intents only when a plan is given)."""
     uses = group_uses(region) if uses is None else uses
     findings = [
@@ -89,7 +89,7 @@ def audit(
         if len(inventory.regions) != 1:
             raise ValueError("drift needs plan_region when several regions are audited")
         plan_region = inventory.regions[0].region
-    findings: list[Finding] = []
+    findings: list[AuditFinding] = []
     uses: dict[str, dict[str, tuple[Use, ...]]] = {}
     for region in inventory.regions:
         uses[region.region] = group_uses(region)
@@ -115,7 +115,7 @@ def _resource_json(resource: Resource) -> dict[str, str]:
     }
 
 
-def finding_json(finding: Finding) -> dict[str, Any]:
+def finding_json(finding: AuditFinding) -> dict[str, Any]:
     return {
         "ruleId": finding.rule.id,
         "level": finding.level.value,

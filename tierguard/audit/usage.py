@@ -14,7 +14,7 @@ from __future__ import annotations
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 
-from tierguard.audit.findings import DEFAULT_SG_IN_USE, SG_UNUSED, Finding, Resource
+from tierguard.audit.findings import DEFAULT_SG_IN_USE, SG_UNUSED, AuditFinding, Resource
 from tierguard.deployed.inventory import RegionInventory, SecurityGroup
 from tierguard.rules import Direction, SecurityGroupPeer
 
@@ -74,7 +74,7 @@ def _resource(region: str, group: SecurityGroup) -> Resource:
 
 def usage_findings(
     inventory: RegionInventory, uses: Mapping[str, tuple[Use, ...]]
-) -> Iterator[Finding]:
+) -> Iterator[AuditFinding]:
     for group in inventory.groups:
         found = uses.get(group.id, ())
         if group.is_default:
@@ -82,7 +82,7 @@ def usage_findings(
             if carriers:
                 shown = "; ".join(str(u) for u in carriers[:5])
                 more = f" and {len(carriers) - 5} more" if len(carriers) > 5 else ""
-                yield Finding(
+                yield AuditFinding(
                     DEFAULT_SG_IN_USE,
                     _resource(inventory.region, group),
                     f"The default security group {group.label} of {group.vpc_id} is used "
@@ -94,7 +94,7 @@ def usage_findings(
                 )
             continue
         if not found:
-            yield Finding(
+            yield AuditFinding(
                 SG_UNUSED,
                 _resource(inventory.region, group),
                 f"Security group {group.label} in {group.vpc_id} is not used: no network "

@@ -6,9 +6,9 @@ exists) or from deployed resources, and analysed with the shared rule semantics.
 
 from tierguard.reach.analysis import (
     Explanation,
-    Finding,
     Matrix,
     Reach,
+    ReachFinding,
     Step,
     Verdict,
     analyze,
@@ -30,11 +30,11 @@ from tierguard.reach.topology import (
 __all__ = [
     "AclNode",
     "Explanation",
-    "Finding",
     "LabeledRule",
     "Matrix",
     "Placement",
     "Reach",
+    "ReachFinding",
     "Source",
     "Step",
     "TierNode",

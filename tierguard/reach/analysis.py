@@ -83,7 +83,9 @@ def protocol_label(protocol: int) -> str:
 
 
 @dataclass(frozen=True)
-class Finding:
+class ReachFinding:
+    """What one class of traffic (a protocol and its ports) gets from a source to a tier."""
+
     protocol: int
     """An IANA number, ``ALL`` for every protocol, or ``OTHER`` for those not listed."""
     ports: tuple[PortRange, ...]
@@ -106,10 +108,10 @@ class Finding:
 class Reach:
     source: Source
     target: str
-    findings: tuple[Finding, ...]
+    findings: tuple[ReachFinding, ...]
 
     @property
-    def open(self) -> tuple[Finding, ...]:
+    def open(self) -> tuple[ReachFinding, ...]:
         return tuple(f for f in self.findings if f.verdict is Verdict.OPEN)
 
     def summary(self) -> str:
@@ -535,7 +537,7 @@ def _combine(
     situations: list[_Situation],
     source: Source,
     target: TierNode,
-) -> list[Finding]:
+) -> list[ReachFinding]:
     """One protocol's pieces over every situation, as findings that say where they hold."""
     edges = sorted(
         {e for pieces in results for p in pieces for e in (p.values.first, p.values.last + 1)}
@@ -552,7 +554,7 @@ def _combine(
             segments[-1] = (PortRange(segments[-1][0].first, b - 1), key)
         else:
             segments.append((PortRange(a, b - 1), key))
-    findings: list[Finding] = []
+    findings: list[ReachFinding] = []
     for values, key in segments:
         for verdict in Verdict:
             chosen = [situations[i] for i, k in enumerate(key) if k is not None and k[0] is verdict]
@@ -563,13 +565,13 @@ def _combine(
                 "" if len(chosen) == len(situations) else _where(chosen, situations, source, target)
             )
             text = "; ".join(filter(None, [where, detail]))
-            findings.append(Finding(protocol, (values,), verdict, text, partial=bool(where)))
+            findings.append(ReachFinding(protocol, (values,), verdict, text, partial=bool(where)))
     merged: dict[tuple[Verdict, str, bool], list[PortRange]] = {}
     for f in findings:
         merged.setdefault((f.verdict, f.detail, f.partial), []).extend(f.ports)
     shown = protocol_has_ports(protocol) or is_icmp(protocol)
     return [
-        Finding(protocol, merge_ranges(ports) if shown else (), verdict, detail, partial)
+        ReachFinding(protocol, merge_ranges(ports) if shown else (), verdict, detail, partial)
         for (verdict, detail, partial), ports in merged.items()
     ]
 
@@ -605,7 +607,7 @@ def reach(
             for pair in _protocols(topology, source, target, version, protocols)
         )
     )
-    findings: list[Finding] = []
+    findings: list[ReachFinding] = []
     for protocol, probe in classes:
         results = [
             e.pieces(probe) if has_family(probe, e.at.source.version) else [] for e in evaluations
@@ -614,7 +616,7 @@ def reach(
     note = "; ".join(_notes(situations, source, target))
     if note:
         findings = [
-            Finding(
+            ReachFinding(
                 f.protocol, f.ports, f.verdict, "; ".join(filter(None, [f.detail, note])), f.partial
             )
             if f.verdict is Verdict.OPEN
@@ -626,7 +628,7 @@ def reach(
     return Reach(source, target.name, tuple(findings))
 
 
-def _everything(findings: list[Finding], classes: list[int]) -> list[Finding]:
+def _everything(findings: list[ReachFinding], classes: list[int]) -> list[ReachFinding]:
     """Every protocol wholly open, everywhere, the same way: one ``all`` finding."""
     if len(findings) != len(classes) or {f.protocol for f in findings} != set(classes):
         return findings
@@ -638,7 +640,7 @@ def _everything(findings: list[Finding], classes: list[int]) -> list[Finding]:
         and (not f.ports or f.ports == (full_range(f.protocol),))
         for f in findings
     ):
-        return [Finding(ALL, (), Verdict.OPEN, first.detail)]
+        return [ReachFinding(ALL, (), Verdict.OPEN, first.detail)]
     return findings
 
 

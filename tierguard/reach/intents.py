@@ -21,7 +21,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from tierguard.reach.analysis import Finding, Verdict, explain, reach
+from tierguard.reach.analysis import ReachFinding, Verdict, explain, reach
 from tierguard.reach.topology import Source, Topology, source_named
 from tierguard.rules import ALL, TCP, PortRange, parse_ports, parse_protocol
 from tierguard.rules.protocols import VALID_SPELLINGS, is_icmp, protocol_has_ports, protocol_name
@@ -175,7 +175,7 @@ def _values(intent: Intent, protocol: int) -> PortRange:
     return intent.ports
 
 
-def _touches(finding: Finding, intent: Intent) -> bool:
+def _touches(finding: ReachFinding, intent: Intent) -> bool:
     if intent.protocol not in (ALL, finding.protocol) and finding.protocol != ALL:
         return False
     if not finding.ports:
@@ -184,7 +184,7 @@ def _touches(finding: Finding, intent: Intent) -> bool:
     return any(block.overlaps(wanted) for block in finding.ports)
 
 
-def _path(topology: Topology, source: Source, target: str, finding: Finding) -> str:
+def _path(topology: Topology, source: Source, target: str, finding: ReachFinding) -> str:
     """The walk of the first violating packet, as ``reach --port`` explains it."""
     protocol = TCP if finding.protocol == ALL else finding.protocol
     if protocol > 255:
@@ -251,7 +251,7 @@ def _judge(topology: Topology, intent: Intent, source: Source, target: str) -> s
     return f"{source} does not reach tier {target} on {what} ({why})"
 
 
-def _covers(finding: Finding, wanted: PortRange) -> bool:
+def _covers(finding: ReachFinding, wanted: PortRange) -> bool:
     if not finding.ports:
         return True
     return any(block.covers(wanted) for block in finding.ports)

@@ -23,9 +23,9 @@ from rich.table import Table
 
 from tierguard.reach.analysis import (
     Explanation,
-    Finding,
     Matrix,
     Reach,
+    ReachFinding,
     Verdict,
     protocol_label,
 )
@@ -34,7 +34,7 @@ from tierguard.rules.protocols import protocol_name
 from tierguard.rules.values import spell_values
 
 
-def _finding_json(finding: Finding, *, why: bool) -> dict[str, Any]:
+def _finding_json(finding: ReachFinding, *, why: bool) -> dict[str, Any]:
     doc: dict[str, Any] = {
         "protocol": protocol_label(finding.protocol),
         "ports": spell_values(finding.protocol, finding.ports) if finding.ports else None,
@@ -75,7 +75,7 @@ def matrix_json(matrix: Matrix) -> dict[str, Any]:
     }
 
 
-def _mark(finding: Finding) -> str:
+def _mark(finding: ReachFinding) -> str:
     return finding.label + ("*" if finding.partial else "")
 
 
@@ -167,7 +167,7 @@ def _node_id(name: str) -> str:
     return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
 
 
-def _edge_label(findings: list[Finding]) -> str:
+def _edge_label(findings: list[ReachFinding]) -> str:
     return ", ".join(_mark(f) for f in findings).replace('"', "'")
 
 
