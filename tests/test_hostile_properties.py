@@ -96,7 +96,7 @@ def refused(root: Path, args: list[str], *, codes: tuple[int, ...] = (2,)) -> li
     assert "Traceback" not in err
     lines = err.splitlines()
     assert lines
-    assert all(line.startswith(("error: ", "Usage:", "Try ", "Error: ", "")) for line in lines)
+    assert all(line.startswith(("error: ", "Usage:", "Try ", "")) for line in lines)
     assert files(root) == before
     return lines
 

@@ -4,7 +4,8 @@ Exit codes: 0 success, 1 failure (a program or engine error, a failed verificati
 mandatory policy violation), 2 bad input (config, flags, stack files, an unknown stack),
 3 something outside is unavailable (no Pulumi CLI could be found or installed; for
 ``tierguard audit``, AWS refused or could not be reached), 4 the stack is locked by another
-update, 130 interrupted. Errors are printed as one line per problem, never as a traceback.
+update, 130 interrupted. Errors, tierguard's and click's alike, are printed by
+``_errors.Reported``: ``error: …`` per problem, never a traceback.
 Each verb lives in its own module and is registered here by name; a verb's module is
 imported only when that verb runs (an offline preview never loads boto3, moto or the
 audit; ``--help`` loads them all to list them).
@@ -17,6 +18,7 @@ import sys
 
 import click
 
+from tierguard.cli._errors import Reported
 from tierguard.errors import TierguardError
 
 #: Verb → ``module:attribute`` of its click command, in the order ``--help`` lists them.
@@ -62,16 +64,10 @@ def cli() -> None:
 def main() -> None:
     """Console-script entry point: run the CLI and map tierguard errors to exit codes."""
     try:
-        cli.main(standalone_mode=False)
-    except TierguardError as exc:
-        for line in str(exc).splitlines() or [type(exc).__name__]:
-            click.echo(f"error: {line}", err=True)
-        sys.exit(exc.exit_code)
-    except click.exceptions.Abort:
-        click.echo("Aborted.", err=True)
-        sys.exit(130)
-    except click.ClickException as exc:
-        exc.show()
-        sys.exit(exc.exit_code)
+        cli.main(prog_name="tierguard", standalone_mode=False)
+    except (TierguardError, click.ClickException, click.exceptions.Abort) as exc:
+        reported = Reported.of(exc)
+        reported.show()
+        sys.exit(reported.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)

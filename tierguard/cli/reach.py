@@ -16,6 +16,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from tierguard.cli._output import OutputFile, writing
+from tierguard.cli._params import ProtocolType
 from tierguard.cli._shared import console
 from tierguard.cli._stack import LoadedProgram, load_program, stack_options
 from tierguard.errors import ConfigError, IntentsBroken, Problem, UsageError
@@ -39,8 +40,8 @@ from tierguard.reach.render import (
     print_matrix,
 )
 from tierguard.reach.resources import ResourceTopology, topology_from_resources
-from tierguard.rules import ALL, TCP, parse_protocol
-from tierguard.rules.protocols import VALID_SPELLINGS, is_icmp, protocol_has_ports
+from tierguard.rules import ALL, TCP
+from tierguard.rules.protocols import is_icmp, protocol_has_ports, protocol_name
 from tierguard.rules.values import CODES
 
 
@@ -125,8 +126,9 @@ def print_notes(notes: Sequence[str], out: Console) -> None:
 )
 @click.option(
     "--protocol",
-    help="tcp (the default with --port), udp, icmp, icmpv6, all, or a protocol number; "
-    "without --port, only this protocol's reachability is shown.",
+    type=ProtocolType(),
+    help="A protocol by name or number (tcp is the default with --port); without --port, "
+    "only this protocol's reachability is shown.",
 )
 @click.option(
     "--check",
@@ -147,7 +149,7 @@ def reach(
     source: str | None,
     target: str | None,
     port: int | None,
-    protocol: str | None,
+    protocol: int | None,
     check: bool,
     as_json: bool,
     diagram: Path | None,
@@ -172,10 +174,7 @@ def reach(
         chosen = source_named(topology, source) if source is not None else None
     except ValueError as exc:
         raise UsageError(f"--from {exc}") from None
-    try:
-        number = parse_protocol(protocol) if protocol is not None else None
-    except ValueError:
-        raise UsageError(f"--protocol {protocol!r} is not valid; use {VALID_SPELLINGS}") from None
+    number = protocol
     if port is not None:
         if chosen is None or target is None:
             raise UsageError("--port needs --from and --to: it explains one connection")
@@ -183,7 +182,9 @@ def reach(
         if number == ALL:
             raise UsageError("--protocol all cannot be explained packet by packet; name one")
         if is_icmp(number) and port > 255:
-            raise UsageError(f"--port {port} is not an ICMP type; use 0-255 with {protocol}")
+            raise UsageError(
+                f"--port {port} is not an ICMP type; use 0-255 with {protocol_name(number)}"
+            )
         explanation = explain(
             topology,
             chosen,

@@ -25,6 +25,9 @@ _BY_NAME = {
 }
 _NAMES = {ALL: "all", TCP: "tcp", UDP: "udp", ICMP: "icmp", ICMPV6: "icmpv6"}
 
+NAMES = tuple(_NAMES[number] for number in (TCP, UDP, ICMP, ICMPV6, ALL))
+"""The protocols known by name, as tierguard spells them (any other is its number)."""
+
 VALID_SPELLINGS = "tcp, udp, icmp, icmpv6, all (or -1), or an IANA protocol number 0-255"
 
 _NUMBER = re.compile(r"^(?:-1|0|[1-9][0-9]{0,2})$")
