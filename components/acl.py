@@ -4,13 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components._common import TOKEN_PREFIX
 from tierguard.deployed.tags import tags_for
-from tierguard.plan import AclPlan, PlannedAclEntry
+from tierguard.plan import AclPlan, Naming, PlannedAclEntry
 from tierguard.rules import ALL
 
 
@@ -27,17 +28,35 @@ class SubnetAclArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def entry_args(planned: PlannedAclEntry) -> dict[str, str | int | bool]:
+class EntryArgs(TypedDict, total=False):
+    """The provider arguments an entry sets, typed as ``NetworkAclRule`` takes them."""
+
+    rule_number: Required[int]
+    egress: Required[bool]
+    rule_action: Required[str]
+    protocol: Required[str]
+    cidr_block: str
+    ipv6_cidr_block: str
+    from_port: int
+    to_port: int
+    icmp_type: int
+    icmp_code: int
+
+
+def entry_args(planned: PlannedAclEntry) -> EntryArgs:
     """Provider arguments for one entry; protocols as numbers, as EC2 returns them."""
     entry = planned.entry
     traffic = entry.traffic
-    args: dict[str, str | int | bool] = {
+    args: EntryArgs = {
         "rule_number": entry.number,
         "egress": entry.egress,
         "rule_action": entry.action.value,
         "protocol": str(traffic.protocol),
     }
-    args["cidr_block" if entry.cidr.version == 4 else "ipv6_cidr_block"] = entry.cidr.compressed
+    if entry.cidr.version == 4:
+        args["cidr_block"] = entry.cidr.compressed
+    else:
+        args["ipv6_cidr_block"] = entry.cidr.compressed
     if traffic.protocol == ALL:
         return args
     if traffic.ports is not None:
@@ -80,11 +99,11 @@ class SubnetAcl(pulumi.ComponentResource):
                 planned.name,
                 network_acl_id=acl.id,
                 opts=replace_first,
-                **entry_args(planned),  # type: ignore[arg-type]
+                **entry_args(planned),
             )
         for key, subnet_id in args.subnet_ids.items():
             aws.ec2.NetworkAclAssociation(
-                f"{args.plan.resource_name}-{key}",
+                Naming(args.network).acl_association(args.plan.name, key),
                 network_acl_id=acl.id,
                 subnet_id=subnet_id,
                 opts=child,

@@ -43,7 +43,7 @@ class Network(pulumi.ComponentResource):
         if plan.create_vpc:
             assert plan.vpc_cidr is not None  # the plan guarantees a block for a created VPC
             vpc = ManagedVpc(
-                f"{plan.name}-vpc",
+                plan.names.vpc,
                 ManagedVpcArgs(
                     network=plan.name,
                     stack=plan.stack,
@@ -65,7 +65,7 @@ class Network(pulumi.ComponentResource):
 
         tiers = {
             name_: SecurityTier(
-                f"{plan.name}-{name_}",
+                tier.resource_name,
                 SecurityTierArgs(
                     plan=tier, vpc_id=vpc_id, network=plan.name, stack=plan.stack, tags=plan.tags
                 ),

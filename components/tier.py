@@ -4,14 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from typing import Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components._common import TOKEN_PREFIX
 from tierguard.deployed.tags import tags_for
-from tierguard.plan import PlannedSgRule, TierPeer, TierPlan
-from tierguard.rules import ALL, CidrPeer, Direction, PrefixListPeer, SecurityGroupPeer
+from tierguard.plan import Naming, PlannedSgRule, TierPlan
+from tierguard.rules import ALL, CidrPeer, Direction, PrefixListPeer
 from tierguard.rules.protocols import is_icmp, protocol_name
 
 
@@ -26,18 +27,30 @@ class SecurityTierArgs:
     tags: Mapping[str, str] = field(default_factory=dict)
 
 
-def rule_args(
-    rule: PlannedSgRule, group_ids: Mapping[str, pulumi.Input[str]]
-) -> dict[str, pulumi.Input[str] | pulumi.Input[int]]:
+class RuleArgs(TypedDict, total=False):
+    """The provider arguments a rule sets, typed as ``SecurityGroupIngressRule`` and
+    ``SecurityGroupEgressRule`` take them (the two share every one)."""
+
+    ip_protocol: Required[str]
+    description: Required[str]
+    from_port: int
+    to_port: int
+    cidr_ipv4: str
+    cidr_ipv6: str
+    referenced_security_group_id: pulumi.Input[str]
+    prefix_list_id: str
+
+
+def rule_args(planned: PlannedSgRule, group_ids: Mapping[str, pulumi.Input[str]]) -> RuleArgs:
     """Provider arguments for one rule: exactly one peer; ports only where AWS has them.
 
     For ``-1`` the ports are omitted (setting them gives a perpetual diff and
     ``InvalidParameterValue``); for ICMP, ``from_port``/``to_port`` carry type and code.
     """
-    traffic = rule.traffic
-    args: dict[str, pulumi.Input[str] | pulumi.Input[int]] = {
+    traffic = planned.rule.traffic
+    args: RuleArgs = {
         "ip_protocol": "-1" if traffic.protocol == ALL else protocol_name(traffic.protocol),
-        "description": rule.description,
+        "description": planned.description,
     }
     if traffic.ports is not None:
         args["from_port"] = traffic.ports.first
@@ -45,13 +58,14 @@ def rule_args(
     elif traffic.icmp is not None and is_icmp(traffic.protocol):
         args["from_port"] = traffic.icmp.type
         args["to_port"] = traffic.icmp.code
-    peer = rule.peer
-    if isinstance(peer, CidrPeer):
-        args["cidr_ipv4" if peer.network.version == 4 else "cidr_ipv6"] = peer.network.compressed
-    elif isinstance(peer, TierPeer):
-        args["referenced_security_group_id"] = group_ids[peer.tier]
-    elif isinstance(peer, SecurityGroupPeer):
-        args["referenced_security_group_id"] = peer.group
+    peer = planned.rule.peer
+    group = planned.referenced_group(group_ids)
+    if isinstance(peer, CidrPeer) and peer.network.version == 4:
+        args["cidr_ipv4"] = peer.network.compressed
+    elif isinstance(peer, CidrPeer):
+        args["cidr_ipv6"] = peer.network.compressed
+    elif group is not None:
+        args["referenced_security_group_id"] = group
     elif isinstance(peer, PrefixListPeer):
         args["prefix_list_id"] = peer.prefix_list
     return args
@@ -79,7 +93,7 @@ class SecurityTier(pulumi.ComponentResource):
             args.plan.resource_name,
             # name_prefix keeps replacement create-before-destroy; the description is
             # immutable in EC2, so it only changes when the user changes it.
-            name_prefix=f"{args.plan.resource_name}-",
+            name_prefix=Naming(args.network).group_name_prefix(args.plan.name),
             description=args.plan.description,
             vpc_id=args.vpc_id,
             revoke_rules_on_delete=True,
@@ -106,13 +120,13 @@ class SecurityTier(pulumi.ComponentResource):
                 args.tags, rule.name, stack=args.stack, network=args.network, tier=args.plan.name
             )
             resource: aws.vpc.SecurityGroupIngressRule | aws.vpc.SecurityGroupEgressRule
-            if rule.direction is Direction.INGRESS:
+            if rule.rule.direction is Direction.INGRESS:
                 resource = aws.vpc.SecurityGroupIngressRule(
                     rule.name,
                     security_group_id=self.security_group_id,
                     tags=tags,
                     opts=child,
-                    **rule_args(rule, group_ids),  # type: ignore[arg-type]
+                    **rule_args(rule, group_ids),
                 )
             else:
                 resource = aws.vpc.SecurityGroupEgressRule(
@@ -120,7 +134,7 @@ class SecurityTier(pulumi.ComponentResource):
                     security_group_id=self.security_group_id,
                     tags=tags,
                     opts=child,
-                    **rule_args(rule, group_ids),  # type: ignore[arg-type]
+                    **rule_args(rule, group_ids),
                 )
             self.rule_ids[rule.name] = resource.security_group_rule_id
         self.register_outputs(

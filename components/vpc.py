@@ -10,7 +10,7 @@ import pulumi_aws as aws
 
 from components._common import TOKEN_PREFIX
 from tierguard.deployed.tags import SUBNET_GROUP, tags_for
-from tierguard.plan import PlannedSubnet
+from tierguard.plan import Naming, PlannedSubnet
 
 
 @dataclass(frozen=True)
@@ -42,32 +42,33 @@ class ManagedVpc(pulumi.ComponentResource):
     ) -> None:
         super().__init__(f"{TOKEN_PREFIX}Vpc", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
+        names = Naming(args.network)
 
         def tags(resource_name: str) -> dict[str, str]:
             return tags_for(args.tags, resource_name, stack=args.stack, network=args.network)
 
         vpc = aws.ec2.Vpc(
-            name,
+            names.vpc,
             cidr_block=args.cidr,
             enable_dns_hostnames=True,
             enable_dns_support=True,
-            tags=tags(name),
+            tags=tags(names.vpc),
             opts=child,
         )
         if args.manage_default_security_group:
             # Adopting removes every rule AWS put there; nothing should ever use it (CIS 5.4).
             aws.ec2.DefaultSecurityGroup(
-                f"{name}-default-sg",
+                names.default_security_group,
                 vpc_id=vpc.id,
                 ingress=[],
                 egress=[],
-                tags=tags(f"{name}-default-do-not-use"),
+                tags=tags(names.default_security_group_tag),
                 opts=child,
             )
         subnet_ids: dict[str, pulumi.Output[str]] = {}
         public: list[tuple[str, pulumi.Output[str]]] = []
         for planned in args.subnets:
-            subnet_name = f"{args.network}-{planned.key}"
+            subnet_name = names.subnet(planned.key)
             subnet = aws.ec2.Subnet(
                 subnet_name,
                 vpc_id=vpc.id,
@@ -82,18 +83,21 @@ class ManagedVpc(pulumi.ComponentResource):
                 public.append((planned.key, subnet.id))
         if public:
             gateway = aws.ec2.InternetGateway(
-                f"{name}-igw", vpc_id=vpc.id, tags=tags(f"{name}-igw"), opts=child
+                names.internet_gateway,
+                vpc_id=vpc.id,
+                tags=tags(names.internet_gateway),
+                opts=child,
             )
             table = aws.ec2.RouteTable(
-                f"{name}-public",
+                names.public_route_table,
                 vpc_id=vpc.id,
                 routes=[aws.ec2.RouteTableRouteArgs(cidr_block="0.0.0.0/0", gateway_id=gateway.id)],
-                tags=tags(f"{name}-public"),
+                tags=tags(names.public_route_table),
                 opts=child,
             )
             for key, subnet_id in public:
                 aws.ec2.RouteTableAssociation(
-                    f"{args.network}-{key}-public",
+                    names.public_route(key),
                     subnet_id=subnet_id,
                     route_table_id=table.id,
                     opts=child,

@@ -84,7 +84,7 @@ PACKAGES = (
     Package("policies", ("tierguard/policies/*",), ("tests/policy",)),
     Package(
         "plan",
-        ("tierguard/plan.py",),
+        ("tierguard/plan/*",),
         (
             "tests/test_config_validation.py",
             "tests/test_properties.py",

@@ -89,7 +89,7 @@ def deploy_plan(ec2: EC2Client, plan: NetworkPlan) -> dict[str, str]:
     for tier in plan.tiers.values():
         for rule in tier.rules:
             perm = permission(dict(rule_args(rule, group_ids)))
-            if rule.direction is Direction.INGRESS:
+            if rule.rule.direction is Direction.INGRESS:
                 ec2.authorize_security_group_ingress(
                     GroupId=group_ids[tier.name], IpPermissions=[perm]
                 )

@@ -147,8 +147,9 @@ class TestAclEntries:
             {"service": "https", "security_group_id": "sg-0123456789abcdef0"}
         ]
         plan = plan_from_raw(raw, region="us-east-1", stack="dev")
-        [rule] = plan.tiers["app"].rules_in(plan.tiers["app"].rules[0].direction)
-        assert str(rule.peer) == "security group sg-0123456789abcdef0"
+        [rule] = plan.tiers["app"].rules_in(plan.tiers["app"].rules[0].rule.direction)
+        assert str(rule.rule.peer) == "security group sg-0123456789abcdef0"
+        assert rule.peer_tier is None
 
     def test_every_planned_resource_has_an_origin(self) -> None:
         """Errors from the engine name the config path of the resource that failed."""

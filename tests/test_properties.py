@@ -10,7 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from tests.conftest import ACL_RULE, EGRESS, INGRESS, RunConfig
-from tierguard.plan import NetworkPlan, TierPeer
+from tierguard.plan import NetworkPlan
 from tierguard.program import plan_from_raw
 from tierguard.rules import TCP, UDP, Direction, Packet, evaluate_acl
 from tierguard.rules.services import BUILTIN_SERVICES
@@ -159,14 +159,14 @@ class TestPlanProperties:
         if plan is None:
             return
         ingress = [
-            r for t in plan.tiers.values() for r in t.rules if r.direction is Direction.INGRESS
+            r for t in plan.tiers.values() for r in t.rules if r.rule.direction is Direction.INGRESS
         ]
         egress = [
-            r for t in plan.tiers.values() for r in t.rules if r.direction is Direction.EGRESS
+            r for t in plan.tiers.values() for r in t.rules if r.rule.direction is Direction.EGRESS
         ]
         assert len(ingress) == _declared_expansion(network)
         expected_egress = (
-            {(r.peer.tier, r.traffic, r.tier) for r in ingress if isinstance(r.peer, TierPeer)}
+            {(r.peer_tier, r.rule.traffic, r.tier) for r in ingress if r.peer_tier is not None}
             if network["auto_egress"]
             else set()
         )

@@ -1,7 +1,8 @@
 """The bridge from Pulumi stack config to the plan, used by ``__main__.py``.
 
 Kept out of ``__main__`` so the program stays thin and this reading of config is typed
-and tested; the offline CLI validates the same raw value through ``plan_from_raw``.
+and tested; the CLI and the driver read a stack file into the same plan with
+``load_plan``, both through ``plan_from_raw``.
 """
 
 from __future__ import annotations
@@ -9,12 +10,15 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
-from tierguard.config.parse import parse_network
+from tierguard.config.parse import CONFIG_KEY, parse_network
+from tierguard.config.stackfile import StackFile
 from tierguard.config.zones import check_region
 from tierguard.errors import ConfigError
 from tierguard.plan import NetworkPlan, build_plan
 
 DEFAULT_REGION = "us-east-1"
+#: The provider's region in stack config.
+REGION_KEY = "aws:region"
 
 
 def plan_from_raw(
@@ -23,6 +27,18 @@ def plan_from_raw(
     """Parse and expand one raw ``tierguard:network`` value (``ConfigError`` on problems);
     ``zones`` as the account reports them, else the region's from the zone table."""
     return build_plan(parse_network(raw), region=region, stack=stack, zones=zones)
+
+
+def load_plan(doc: StackFile) -> NetworkPlan:
+    """The plan of a stack file's ``tierguard:network`` in its ``aws:region``
+    (``ConfigError`` naming every problem): what the program will build, read without
+    running it."""
+    return plan_from_raw(doc.config.get(CONFIG_KEY), region=region_of_stack(doc), stack=doc.stack)
+
+
+def region_of_stack(doc: StackFile) -> str:
+    """The region a stack file's program deploys to (``region_from`` its ``aws:region``)."""
+    return region_from(doc.config.get(REGION_KEY))
 
 
 def region_from(config_region: object) -> str:
@@ -50,7 +66,8 @@ def plan_from_stack_config() -> NetworkPlan:
     with the problem list and no traceback (``pulumi.RunError``)."""
     import pulumi  # noqa: PLC0415 (the CLI reads stack files without loading the SDK)
 
-    raw = pulumi.Config("tierguard").get_object("network")
+    namespace, key = CONFIG_KEY.split(":")
+    raw = pulumi.Config(namespace).get_object(key)
     try:
         region = region_from(pulumi.Config("aws").get("region"))
         return plan_from_raw(

@@ -16,8 +16,8 @@ from typing import TYPE_CHECKING
 from tierguard.audit import AuditFinding, Report, audit
 from tierguard.audit.collect import collect, session
 from tierguard.deployed.tags import tags_for
-from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
-from tierguard.rules import CidrPeer, PrefixListPeer, SecurityGroupPeer
+from tierguard.plan import NetworkPlan, PlannedSgRule
+from tierguard.rules import CidrPeer, PrefixListPeer
 from tierguard.rules.protocols import protocol_name
 
 if TYPE_CHECKING:
@@ -287,7 +287,7 @@ def about(report: Report, rule_id: str, resource_id: str) -> list[AuditFinding]:
 def permission(rule: PlannedSgRule, group_ids: Mapping[str, str]) -> IpPermissionTypeDef:
     """``IpPermissions`` for one planned rule, ports only where AWS has them (as the
     components' ``rule_args``), the description on the peer."""
-    traffic = rule.traffic
+    traffic = rule.rule.traffic
     found: IpPermissionTypeDef = {
         "IpProtocol": "-1" if traffic.is_all else protocol_name(traffic.protocol)
     }
@@ -296,15 +296,14 @@ def permission(rule: PlannedSgRule, group_ids: Mapping[str, str]) -> IpPermissio
     elif traffic.icmp is not None:
         found["FromPort"], found["ToPort"] = traffic.icmp.type, traffic.icmp.code
     text = rule.description
-    peer = rule.peer
+    peer = rule.rule.peer
+    group = rule.referenced_group(group_ids)
     if isinstance(peer, CidrPeer) and peer.network.version == 4:
         found["IpRanges"] = [{"CidrIp": peer.network.compressed, "Description": text}]
     elif isinstance(peer, CidrPeer):
         found["Ipv6Ranges"] = [{"CidrIpv6": peer.network.compressed, "Description": text}]
-    elif isinstance(peer, TierPeer):
-        found["UserIdGroupPairs"] = [{"GroupId": group_ids[peer.tier], "Description": text}]
-    elif isinstance(peer, SecurityGroupPeer):
-        found["UserIdGroupPairs"] = [{"GroupId": peer.group, "Description": text}]
+    elif group is not None:
+        found["UserIdGroupPairs"] = [{"GroupId": group, "Description": text}]
     elif isinstance(peer, PrefixListPeer):
         found["PrefixListIds"] = [{"PrefixListId": peer.prefix_list, "Description": text}]
     return found
@@ -368,7 +367,7 @@ def deploy(account: Account, plan: NetworkPlan) -> dict[str, str]:
         for rule in tier.rules:
             perms = [permission(rule, ids)]
             specs = tag_specs("security-group-rule", tags(rule.name, tier=name))
-            if rule.direction.value == "ingress":
+            if rule.rule.direction.value == "ingress":
                 ec2.authorize_security_group_ingress(
                     GroupId=ids[name], IpPermissions=perms, TagSpecifications=specs
                 )

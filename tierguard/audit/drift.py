@@ -20,13 +20,8 @@ from tierguard.audit.hygiene import rule_text
 from tierguard.deployed import tags as tag
 from tierguard.deployed.compare import AclComparison, GroupComparison, compare
 from tierguard.deployed.inventory import RegionInventory
-from tierguard.plan import NetworkPlan, PlannedSgRule
-from tierguard.rules import AclEntry, Direction
-
-
-def _planned_text(rule: PlannedSgRule) -> str:
-    word = "from" if rule.direction is Direction.INGRESS else "to"
-    return f"{rule.name} ({rule.direction.value} {rule.traffic} {word} {rule.peer})"
+from tierguard.plan import NetworkPlan
+from tierguard.rules import AclEntry
 
 
 def _group_drift(region: str, compared: GroupComparison) -> Iterator[AuditFinding]:
@@ -54,7 +49,7 @@ def _group_drift(region: str, compared: GroupComparison) -> Iterator[AuditFindin
             DRIFT_CHANGED,
             resource,
             f"Rule {rule_text(actual)} of {group.label} is the stack's {name}, which the "
-            f"plan has as {_planned_text(was)}",
+            f"plan has as {was}",
             "It was modified outside Pulumi, so the account no longer matches what was reviewed",
             "restore it with `pulumi up`, or change the stack config if the new rule is intended",
             (Resource(region, "security-group-rule", actual.id, name),),
@@ -79,7 +74,7 @@ def _group_drift(region: str, compared: GroupComparison) -> Iterator[AuditFindin
         yield AuditFinding(
             DRIFT_MISSING,
             resource,
-            f"Planned rule {_planned_text(missing)} of tier {tier.name} is not in {group.label}",
+            f"Planned rule {missing!s} of tier {tier.name} is not in {group.label}",
             "Traffic the stack is meant to allow is dropped, so something is broken or was "
             "worked around elsewhere",
             "run `pulumi up` to recreate it, or remove it from the stack config",

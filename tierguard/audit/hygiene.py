@@ -23,8 +23,7 @@ MAX_GROUPS_PER_INTERFACE = 5
 
 def rule_text(rule: GroupRule) -> str:
     """``sgr-… (ingress tcp 22 from 0.0.0.0/0)``."""
-    word = "from" if rule.rule.direction is Direction.INGRESS else "to"
-    return f"{rule.id} ({rule.rule.direction.value} {rule.rule.traffic} {word} {rule.rule.peer})"
+    return f"{rule.id} ({rule.rule})"
 
 
 def _listing(rules: list[GroupRule], limit: int = 5) -> str:

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 
 from tierguard.audit.findings import DEFAULT_SG_IN_USE, SG_UNUSED, AuditFinding, Resource
 from tierguard.deployed.inventory import RegionInventory, SecurityGroup
-from tierguard.rules import Direction, SecurityGroupPeer
+from tierguard.rules import SecurityGroupPeer
 
 
 @dataclass(frozen=True)
@@ -57,12 +57,12 @@ def group_uses(inventory: RegionInventory) -> dict[str, tuple[Use, ...]]:
             if not isinstance(peer, SecurityGroupPeer) or peer.group == owner.id:
                 continue
             if peer.group in uses:
-                word = "from" if rule.rule.direction is Direction.INGRESS else "to"
                 uses[peer.group].append(
                     Use(
                         "rule",
                         rule.id,
-                        f"{owner.label} allows {rule.rule.traffic} {word} it",
+                        f"{owner.label} allows {rule.rule.traffic} "
+                        f"{rule.rule.direction.preposition} it",
                     )
                 )
     return {group: tuple(found) for group, found in uses.items()}

@@ -20,7 +20,7 @@ from tierguard.config.stackfile import (
 )
 from tierguard.errors import ConfigError, Problem
 from tierguard.plan import NetworkPlan
-from tierguard.program import plan_from_raw, region_from
+from tierguard.program import load_plan
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -95,25 +95,17 @@ def _read_stack(cwd: Path, stack: str, stack_file: Path | None) -> tuple[Path, S
     return project_dir, load_stack(project_dir, stack)
 
 
-def _plan(doc: StackFile) -> NetworkPlan:
-    return plan_from_raw(
-        doc.config.get(CONFIG_KEY),
-        region=region_from(doc.config.get("aws:region")),
-        stack=doc.stack,
-    )
-
-
 def load(cwd: Path, stack: str, stack_file: Path | None) -> LoadedStack:
     """Find the project, read the stack file and validate its network into a plan.
 
     Validation happens here, before anything runs, so bad config is reported by path.
     """
     project_dir, doc = _read_stack(cwd, stack, stack_file)
-    return LoadedStack(project_dir, doc, _plan(doc))
+    return LoadedStack(project_dir, doc, load_plan(doc))
 
 
 def load_program(cwd: Path, stack: str, stack_file: Path | None) -> LoadedProgram:
     """Like ``load``, for any Pulumi project: the plan only where ``tierguard:network`` is
     set (and then validated as strictly), so a program that is not tierguard's runs too."""
     project_dir, doc = _read_stack(cwd, stack, stack_file)
-    return LoadedProgram(project_dir, doc, _plan(doc) if CONFIG_KEY in doc.config else None)
+    return LoadedProgram(project_dir, doc, load_plan(doc) if CONFIG_KEY in doc.config else None)

@@ -387,3 +387,14 @@ def load_stack(project_dir: Path, stack: str) -> StackFile:
     if not isinstance(config, dict):
         raise ConfigError([Problem(f"{path}: config", "must be a mapping of key: value")])
     return StackFile(project=project, stack=stack, path=path, config=config)
+
+
+def short_stack_name(stack: str) -> str:
+    """``dev`` for ``dev`` and ``org/project/dev``: the name its stack file is read by."""
+    return stack.rsplit("/", 1)[-1]
+
+
+def load_named_stack(project_dir: Path, stack: str) -> StackFile:
+    """``load_stack`` for a stack as Pulumi names it: ``dev`` or ``org/project/dev`` both
+    read ``Pulumi.dev.yaml``, as the CLI does."""
+    return load_stack(project_dir, short_stack_name(stack))

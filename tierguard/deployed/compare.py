@@ -20,7 +20,7 @@ from dataclasses import dataclass, replace
 
 from tierguard.deployed import tags
 from tierguard.deployed.inventory import GroupRule, NetworkAcl, SecurityGroup
-from tierguard.plan import AclPlan, NetworkPlan, PlannedAclEntry, PlannedSgRule, TierPeer, TierPlan
+from tierguard.plan import AclPlan, NetworkPlan, PlannedAclEntry, PlannedSgRule, TierPlan
 from tierguard.rules import AclEntry, CidrPeer, Direction, Peer, SecurityGroupPeer, Traffic
 
 _PeerKey = tuple[str, str]
@@ -41,16 +41,6 @@ def _peer_key(peer: Peer) -> _PeerKey:
     if isinstance(peer, SecurityGroupPeer):
         return ("sg", peer.group)
     return ("pl", peer.prefix_list)
-
-
-def deployed_peer(rule: PlannedSgRule, group_ids: Mapping[str, str]) -> Peer | None:
-    """The planned rule's peer as AWS holds it (a tier → its group id, from ``group_ids``
-    by tier); ``None`` when the referenced tier has no deployed group."""
-    peer = rule.peer
-    if isinstance(peer, TierPeer):
-        group = group_ids.get(rule.tier if peer.is_self else peer.tier)
-        return SecurityGroupPeer(group, is_self=peer.is_self) if group is not None else None
-    return peer
 
 
 @dataclass(frozen=True)
@@ -145,11 +135,11 @@ def _compare_group(
     planned: dict[_RuleKey, PlannedSgRule] = {}
     unresolved: list[PlannedSgRule] = []
     for rule in tier.rules:
-        peer = deployed_peer(rule, group_ids)
-        if peer is None:
+        deployed = rule.deployed(group_ids)
+        if deployed is None:
             unresolved.append(rule)
         else:
-            planned[rule.direction, rule.traffic, _peer_key(peer)] = rule
+            planned[deployed.direction, deployed.traffic, _peer_key(deployed.peer)] = rule
     redescribed: list[tuple[PlannedSgRule, GroupRule]] = []
     leftovers: list[GroupRule] = []
     for actual in group.rules:

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from tierguard.config.stackfile import load_stack
+from tierguard.config.stackfile import load_named_stack
 from tierguard.offline.analyzer import PolicyPackClient
 from tierguard.offline.engine import engine_calls
 from tierguard.offline.policies import EXEMPTION_POLICIES, read_policy_config
@@ -32,7 +32,7 @@ def offline_findings(project_dir: Path, stack: str, policy_config: Path | None) 
     Invalid pack config raises ``ConfigError`` (exit 2), as the engine would refuse it.
     """
     config = read_policy_config(policy_config)
-    stack_file = load_stack(project_dir, stack.rsplit("/", 1)[-1])
+    stack_file = load_named_stack(project_dir, stack)
     run = run_program(project_dir, stack_file)
     calls = engine_calls(run, "up", stack_file.config)
     with PolicyPackClient() as client:

@@ -19,7 +19,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import Any
 
-from tierguard.config.stackfile import load_stack, project_name
+from tierguard.config.stackfile import load_named_stack, project_name, short_stack_name
 from tierguard.driver.backend import BackendChoice, LockHolder
 from tierguard.driver.emulator import Emulator, scratch_stack_file
 from tierguard.driver.failures import (
@@ -42,7 +42,7 @@ from tierguard.errors import (
 )
 from tierguard.offline.runner import run_program
 from tierguard.plan import NetworkPlan
-from tierguard.program import plan_from_raw, region_from
+from tierguard.program import load_plan, region_of_stack
 
 POLICY_DIR = "policy"
 SECRET_MASK = "[secret]"
@@ -104,16 +104,8 @@ def mask_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def plan_for(project_dir: Path, stack: str) -> NetworkPlan:
-    """Validate the stack's config (exit 2 on problems) before the engine is touched.
-
-    ``org/project/stack`` names read ``Pulumi.<stack>.yaml``, as the CLI does.
-    """
-    doc = load_stack(project_dir, stack.rsplit("/", 1)[-1])
-    return plan_from_raw(
-        doc.config.get("tierguard:network"),
-        region=region_from(doc.config.get("aws:region")),
-        stack=doc.stack,
-    )
+    """Validate the stack's config (exit 2 on problems) before the engine is touched."""
+    return load_plan(load_named_stack(project_dir, stack))
 
 
 def expected_steps(project_dir: Path, stack: str) -> int:
@@ -121,15 +113,14 @@ def expected_steps(project_dir: Path, stack: str) -> int:
     program registers (run on the mock engine, as ``preview --offline`` does), plus the
     stack itself and the default AWS provider. 0 when unknown."""
     try:
-        run = run_program(project_dir, load_stack(project_dir, stack.rsplit("/", 1)[-1]))
+        run = run_program(project_dir, load_named_stack(project_dir, stack))
     except TierguardError:
         return 0
     return len(run.resources) + 2
 
 
 def region_of(project_dir: Path, stack: str) -> str:
-    doc = load_stack(project_dir, stack.rsplit("/", 1)[-1])
-    return region_from(doc.config.get("aws:region"))
+    return region_of_stack(load_named_stack(project_dir, stack))
 
 
 def _changes(raw: Mapping[Any, int] | None) -> dict[str, int]:
@@ -268,7 +259,7 @@ class Deployer:
         (written after ``stack init``, which may add the encryption salt to the user's)."""
         if emulator is None:
             return None
-        name = stack.rsplit("/", 1)[-1]
+        name = short_stack_name(stack)
         scratch = scratch_stack_file(self.project_dir, stack)
         return str(emulator.write_stack_config(self.project_dir / f"Pulumi.{name}.yaml", scratch))
 

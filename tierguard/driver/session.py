@@ -23,6 +23,7 @@ from pathlib import Path
 
 from pulumi.automation import CommandError, PulumiCommand
 
+from tierguard.config.stackfile import short_stack_name
 from tierguard.driver.backend import BackendChoice, ensure_dir
 from tierguard.driver.emulator import (
     EMULATOR_DIR,
@@ -85,7 +86,7 @@ def emulator_stack(
     project_dir: Path, engine: Engine, stack: str, *, region: str
 ) -> Iterator[Emulator]:
     """A running emulator and a fresh ``stack`` in the emulator backend; cleaned up after."""
-    name = stack.rsplit("/", 1)[-1]
+    name = short_stack_name(stack)
     scratch = scratch_stack_file(project_dir, stack)
     ensure_dir(scratch.parent)
     with (project_dir / EMULATOR_DIR / "lock").open("w") as lock:

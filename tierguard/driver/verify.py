@@ -24,9 +24,10 @@ from tierguard.deployed import tags as tag
 from tierguard.deployed.compare import Comparison, compare
 from tierguard.deployed.read import read_network_acls, read_security_groups, stack_filters
 from tierguard.deployed.shapes import tags_of
-from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
+from tierguard.plan import NetworkPlan, PlannedSgRule, planned_form
+from tierguard.plan.model import rule_text
 from tierguard.reach import Matrix, analyze, topology_from_deployed
-from tierguard.rules import AclEntry, Direction, SecurityGroupPeer, SgRule, Traffic
+from tierguard.rules import AclEntry, SgRule
 
 if TYPE_CHECKING:
     from mypy_boto3_ec2 import EC2Client
@@ -103,20 +104,13 @@ class Verification:
 
 
 def _rule_text(rule: SgRule, tier_of: Mapping[str, str]) -> str:
-    """``ingress TCP 3306 from tier app``: a group reference named by its tier."""
-    peer: object = rule.peer
-    if isinstance(rule.peer, SecurityGroupPeer) and rule.peer.group in tier_of:
-        peer = TierPeer(tier_of[rule.peer.group], is_self=rule.peer.is_self)
-    return _text(rule.direction, rule.traffic, peer)
+    """``ingress TCP 3306 from tier app``: a deployed rule in the plan's terms."""
+    form, tier_peer = planned_form(rule, tier_of)
+    return rule_text(form, tier_peer=tier_peer)
 
 
 def _planned_text(rule: PlannedSgRule) -> str:
-    return _text(rule.direction, rule.traffic, rule.peer)
-
-
-def _text(direction: Direction, traffic: Traffic, peer: object) -> str:
-    word = "from" if direction is Direction.INGRESS else "to"
-    return f"{direction.value} {traffic} {word} {peer}"
+    return rule_text(rule.rule, tier_peer=rule.tier_peer)
 
 
 def _group_differences(compared: Comparison) -> Iterator[Difference]:

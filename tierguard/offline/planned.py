@@ -24,7 +24,7 @@ from components.tier import rule_args
 from tierguard.deployed.tags import SUBNET_GROUP, tags_for
 from tierguard.offline.mocks import PlanMocks, RecordedResource
 from tierguard.offline.runner import ProgramRun
-from tierguard.plan import NetworkPlan, TierPeer
+from tierguard.plan import NetworkPlan
 from tierguard.rules import Direction
 
 STACK_TYPE = "pulumi:pulumi:Stack"
@@ -153,7 +153,8 @@ def _managed_vpc(
     rec: _Recorder, plan: NetworkPlan, network: RecordedResource
 ) -> tuple[RecordedResource, dict[str, Subnet]]:
     """``components.vpc.ManagedVpc``: the VPC, default group, subnets, internet path."""
-    name = f"{plan.name}-vpc"
+    names = plan.names
+    name = names.vpc
     holder = rec.component("Vpc", name, network.urn)
 
     def tags(resource_name: str) -> dict[str, str]:
@@ -174,20 +175,20 @@ def _managed_vpc(
     if plan.manage_default_security_group:
         rec.custom(
             "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
-            f"{name}-default-sg",
+            names.default_security_group,
             holder,
             {
                 "vpcId": vpc.id,
                 "ingress": [],
                 "egress": [],
-                "tags": tags(f"{name}-default-do-not-use"),
+                "tags": tags(names.default_security_group_tag),
             },
             on_vpc,
         )
     subnets: dict[str, Subnet] = {}
     public: list[tuple[str, RecordedResource]] = []
     for planned in plan.subnets:
-        subnet_name = f"{plan.name}-{planned.key}"
+        subnet_name = names.subnet(planned.key)
         subnet = rec.custom(
             "aws:ec2/subnet:Subnet",
             subnet_name,
@@ -207,26 +208,26 @@ def _managed_vpc(
     if public:
         gateway = rec.custom(
             "aws:ec2/internetGateway:InternetGateway",
-            f"{name}-igw",
+            names.internet_gateway,
             holder,
-            {"vpcId": vpc.id, "tags": tags(f"{name}-igw")},
+            {"vpcId": vpc.id, "tags": tags(names.internet_gateway)},
             on_vpc,
         )
         table = rec.custom(
             "aws:ec2/routeTable:RouteTable",
-            f"{name}-public",
+            names.public_route_table,
             holder,
             {
                 "vpcId": vpc.id,
                 "routes": [{"cidrBlock": "0.0.0.0/0", "gatewayId": gateway.id}],
-                "tags": tags(f"{name}-public"),
+                "tags": tags(names.public_route_table),
             },
             {"vpcId": vpc, "routes": gateway},
         )
         for key, subnet in public:
             rec.custom(
                 "aws:ec2/routeTableAssociation:RouteTableAssociation",
-                f"{plan.name}-{key}-public",
+                names.public_route(key),
                 holder,
                 {"subnetId": subnet.id, "routeTableId": table.id},
                 {"subnetId": subnet, "routeTableId": table},
@@ -245,13 +246,13 @@ def _tiers(
     """``components.tier.SecurityTier`` per tier: the group, then its rules."""
     tiers: dict[str, tuple[RecordedResource, RecordedResource]] = {}
     for tier_name, tier in plan.tiers.items():
-        holder = rec.component("SecurityTier", f"{plan.name}-{tier_name}", network.urn)
+        holder = rec.component("SecurityTier", tier.resource_name, network.urn)
         group = rec.custom(
             "aws:ec2/securityGroup:SecurityGroup",
             tier.resource_name,
             holder,
             {
-                "namePrefix": f"{tier.resource_name}-",
+                "namePrefix": plan.names.group_name_prefix(tier.name),
                 "description": tier.description,
                 "vpcId": vpc_id,
                 "revokeRulesOnDelete": True,
@@ -273,9 +274,9 @@ def _tiers(
         rule_ids: dict[str, str] = {}
         for rule in tier.rules:
             deps = {"securityGroupId": group}
-            if isinstance(rule.peer, TierPeer):
-                deps["referencedSecurityGroupId"] = tiers[rule.peer.tier][1]
-            kind = "Ingress" if rule.direction is Direction.INGRESS else "Egress"
+            if rule.peer_tier is not None:
+                deps["referencedSecurityGroupId"] = tiers[rule.peer_tier][1]
+            kind = "Ingress" if rule.rule.direction is Direction.INGRESS else "Egress"
             tags = tags_for(
                 plan.tags, rule.name, stack=plan.stack, network=plan.name, tier=tier.name
             )
@@ -331,7 +332,7 @@ def _acls(
                     deps["subnetId"] = subnet
                 rec.custom(
                     "aws:ec2/networkAclAssociation:NetworkAclAssociation",
-                    f"{acl.resource_name}-{planned.key}",
+                    plan.names.acl_association(acl.name, planned.key),
                     holder,
                     {"subnetId": _id(subnet), "networkAclId": resource.id},
                     deps,

@@ -19,6 +19,7 @@ from rich.tree import Tree
 
 from tierguard.offline.mocks import RecordedResource
 from tierguard.offline.runner import ProgramRun
+from tierguard.rules import Direction
 
 SHORT_TYPES = {
     "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "SecurityGroupIngressRule",
@@ -109,8 +110,8 @@ def summary_of(resource: RecordedResource) -> str:
                 ),
                 "?",
             )
-            word = "from" if resource.type.endswith("IngressRule") else "to"
-            return f"{proto}{ports} {word} {peer}  “{i.get('description', '')}”"
+            going = Direction.of(egress=resource.type.endswith("EgressRule"))
+            return f"{proto}{ports} {going.preposition} {peer}  “{i.get('description', '')}”"
         case "NetworkAclRule":
             proto = {"-1": "all", "6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}.get(
                 str(i.get("protocol")), str(i.get("protocol"))

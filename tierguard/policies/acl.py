@@ -217,17 +217,17 @@ def check_return_traffic(ctx: StackContext) -> Iterator[PolicyViolation]:
             inbound = not entry.egress
             flow = "in from" if inbound else "out to"
             back = "outbound" if inbound else "inbound"
-            direction = "egress" if inbound else "ingress"
+            reply = entry.direction.opposite
             missing = ", ".join(str(g) for g in gaps[:4])
             yield PolicyViolation(
                 f"network ACL {acl.name}: {located.where} allows {traffic} {flow} "
                 f"{entry.cidr}, but {back} {protocol_name(protocol).upper()} {missing} "
-                f"{'to' if inbound else 'from'} {entry.cidr} (the ephemeral ports replies use) "
+                f"{reply.preposition} {entry.cidr} (the ephemeral ports replies use) "
                 f"is denied by {by}",
                 why="ACLs are stateless: without that, the replies are dropped and "
                 "connections hang.",
-                fix=f"Add an {direction} allow for {protocol_name(protocol).upper()} "
-                f"{ephemeral} {'to' if inbound else 'from'} {entry.cidr}, numbered before any "
+                fix=f"Add an {reply} allow for {protocol_name(protocol).upper()} "
+                f"{ephemeral} {reply.preposition} {entry.cidr}, numbered before any "
                 "deny that matches it.",
                 rule=entry_text(entry),
                 urn=acl.key,
@@ -275,8 +275,7 @@ def check_shadowed_entries(ctx: StackContext) -> Iterator[PolicyViolation]:
                             f"{a.traffic} for {a.cidr}, so this {b.action.value} is dead"
                         )
                     yield PolicyViolation(
-                        f"network ACL {acl.name}: {later.where} ({b.action.value} {b.traffic} "
-                        f"{'to' if egress else 'from'} {b.cidr}) {effect}",
+                        f"network ACL {acl.name}: {later.where} ({b}) {effect}",
                         why="Evaluation stops at the first match, so the rule misleads readers "
                         "about what the ACL does.",
                         rule=entry_text(b),

@@ -19,22 +19,14 @@ def where(resource_name: str, path: str) -> str:
     return f"{resource_name} {path}" if path else resource_name
 
 
-def direction_word(rule: SgRule) -> str:
-    return "from" if rule.direction is Direction.INGRESS else "to"
-
-
 def rule_text(rule: SgRule) -> str:
     """The rule a violation is about, on its own: ``ingress TCP 22 from 0.0.0.0/0``."""
-    return f"{rule.direction.value} {rule.traffic} {direction_word(rule)} {rule.peer}"
+    return str(rule)
 
 
 def entry_text(entry: AclEntry) -> str:
     """An ACL entry a violation is about: ``ingress rule 100 allow TCP 22 from 0.0.0.0/0``."""
-    word = "to" if entry.egress else "from"
-    return (
-        f"{entry.direction.value} rule {entry.number} {entry.action.value} {entry.traffic} "
-        f"{word} {entry.cidr}"
-    )
+    return f"{entry.direction} rule {entry.number} {entry}"
 
 
 def describe_rule(resource_name: str, sourced: SourcedRule) -> str:
@@ -42,7 +34,7 @@ def describe_rule(resource_name: str, sourced: SourcedRule) -> str:
     verb = "opens" if rule.direction is Direction.INGRESS else "allows egress on"
     return (
         f"{rule.direction.value} rule {where(resource_name, sourced.path)} {verb} "
-        f"{rule.traffic} {direction_word(rule)} {peer_text(rule)}"
+        f"{rule.traffic} {rule.direction.preposition} {peer_text(rule)}"
     )
 
 

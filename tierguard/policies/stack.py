@@ -38,8 +38,7 @@ from tierguard.rules.normalize import (
 
 def _rule_text(located: LocatedRule) -> str:
     rule = located.rule
-    word = "from" if rule.direction is Direction.INGRESS else "to"
-    return f"{rule.direction.value} rule {located.where} ({rule.traffic} {word} {rule.peer})"
+    return f"{rule.direction} rule {located.where} ({rule.flow})"
 
 
 def _peer_covers(a: LocatedRule, b: LocatedRule) -> bool:

@@ -11,7 +11,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
-from tierguard.plan import NetworkPlan, TierPeer
+from tierguard.plan import NetworkPlan
 from tierguard.rules import (
     EPHEMERAL_PORTS,
     AclEntry,
@@ -231,27 +231,17 @@ def _placements(plan: NetworkPlan, group: str | None) -> tuple[Placement, ...]:
         return (Placement(None, plan.vpc_cidr),)
     acl = next((a.name for a in plan.acls.values() if group in a.subnet_groups), None)
     return tuple(
-        Placement(f"{plan.name}-{subnet.key}", subnet.cidr, acl)
+        Placement(plan.names.subnet(subnet.key), subnet.cidr, acl)
         for subnet in plan.subnets_in(group)
     )
 
 
 def topology_from_plan(plan: NetworkPlan) -> Topology:
-    """The planned network: tier references become group keys equal to tier names."""
+    """The planned network, rules as planned: a tier's group key is its name."""
     tiers: dict[str, TierNode] = {}
     for name, tier in plan.tiers.items():
-        rules = []
-        for planned in tier.rules:
-            peer = planned.peer
-            if isinstance(peer, TierPeer):
-                peer = SecurityGroupPeer(peer.tier, is_self=peer.is_self)
-            rules.append(
-                LabeledRule(
-                    planned.name,
-                    SgRule(name, planned.direction, planned.traffic, peer, planned.description),
-                )
-            )
-        tiers[name] = TierNode(name, name, _placements(plan, tier.subnet_group), tuple(rules))
+        rules = tuple(LabeledRule(planned.name, planned.rule) for planned in tier.rules)
+        tiers[name] = TierNode(name, name, _placements(plan, tier.subnet_group), rules)
     acls = {
         acl.name: AclNode(acl.name, tuple(e.entry for e in acl.entries))
         for acl in plan.acls.values()

@@ -8,7 +8,7 @@ normalise into ``SgRule`` and ``AclEntry``; questions are asked with ``Packet``.
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from enum import StrEnum
 
 from tierguard.rules.addresses import IPNetwork, canonical_cidr, is_internet
@@ -19,6 +19,21 @@ from tierguard.rules.protocols import ALL, ICMP, ICMPV6, is_icmp, protocol_has_p
 class Direction(StrEnum):
     INGRESS = "ingress"
     EGRESS = "egress"
+
+    @classmethod
+    def of(cls, *, egress: bool) -> Direction:
+        """The direction AWS's ``egress`` flag (ACL entries, flow records) means."""
+        return cls.EGRESS if egress else cls.INGRESS
+
+    @property
+    def opposite(self) -> Direction:
+        """The direction replies travel in."""
+        return Direction.of(egress=self is Direction.INGRESS)
+
+    @property
+    def preposition(self) -> str:
+        """How the far end is named: traffic ``from`` a source, ``to`` a destination."""
+        return "from" if self is Direction.INGRESS else "to"
 
 
 class AclAction(StrEnum):
@@ -165,6 +180,20 @@ class SgRule:
     peer: Peer
     description: str | None = None
 
+    @property
+    def identity(self) -> SgRule:
+        """The rule without its description: what EC2 calls the same rule."""
+        return replace(self, description=None)
+
+    @property
+    def flow(self) -> str:
+        """``TCP 22 from 0.0.0.0/0``: what the rule lets through, and from (to) whom."""
+        return f"{self.traffic} {self.direction.preposition} {self.peer}"
+
+    def __str__(self) -> str:
+        """``ingress TCP 22 from 0.0.0.0/0``."""
+        return f"{self.direction} {self.flow}"
+
 
 @dataclass(frozen=True)
 class AclEntry:
@@ -178,7 +207,11 @@ class AclEntry:
 
     @property
     def direction(self) -> Direction:
-        return Direction.EGRESS if self.egress else Direction.INGRESS
+        return Direction.of(egress=self.egress)
+
+    def __str__(self) -> str:
+        """``allow TCP 22 from 203.0.113.0/24``."""
+        return f"{self.action} {self.traffic} {self.direction.preposition} {self.cidr.compressed}"
 
 
 @dataclass(frozen=True)

@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from pathlib import Path
 
-from tierguard.plan import NetworkPlan, PlannedSgRule, TierPeer
+from tierguard.plan import NetworkPlan, PlannedSgRule
 from tierguard.rules import CidrPeer, Direction
 from tierguard.usage.flowlogs import DEFAULT_FORMAT
 from tierguard.usage.flows import SYN, SYN_ACK, Address
@@ -257,9 +257,9 @@ def plan_endpoints(plan: NetworkPlan, per_subnet: int = 2) -> dict[str, tuple[En
 
 
 def _clients(rule: PlannedSgRule, endpoints: Mapping[str, Sequence[Endpoint]]) -> list[Endpoint]:
-    peer = rule.peer
-    if isinstance(peer, TierPeer):
-        return list(endpoints.get(rule.tier if peer.is_self else peer.tier, ()))
+    peer = rule.rule.peer
+    if rule.peer_tier is not None:
+        return list(endpoints.get(rule.peer_tier, ()))
     if isinstance(peer, CidrPeer):
         if peer.is_internet:
             return [Endpoint(a) for a in CUSTOMERS if a.version == peer.network.version]
@@ -285,13 +285,13 @@ def plan_intents(
             continue
         facing_internet = False
         for rule in tier.rules_in(Direction.INGRESS):
-            peer = rule.peer
+            peer = rule.rule.peer
             internet = isinstance(peer, CidrPeer) and peer.is_internet
             facing_internet |= internet
             if idle_cidr_rules and isinstance(peer, CidrPeer) and not internet:
                 continue
             clients = _clients(rule, endpoints)
-            traffic = rule.traffic
+            traffic = rule.rule.traffic
             if not clients or traffic.is_all:
                 continue
             port = traffic.ports.first if traffic.ports is not None else None

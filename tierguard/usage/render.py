@@ -6,7 +6,7 @@ from collections.abc import Iterator
 from datetime import UTC, datetime
 
 from tierguard.report.sarif import SarifResult, SarifRule
-from tierguard.rules import AclEntry
+from tierguard.rules import AclEntry, Direction
 from tierguard.rules.protocols import protocol_name
 from tierguard.usage.verdicts import RuleUsage, UsageReport, Verdict
 
@@ -113,7 +113,8 @@ def sarif_results(report: UsageReport) -> list[SarifResult]:
                     RULE_MISSING.id,
                     "warning",
                     f"{rejection.where}: "
-                    f"{'from' if rejection.ingress else 'to'} {rejection.far.compressed} "
+                    f"{Direction.of(egress=not rejection.ingress).preposition} "
+                    f"{rejection.far.compressed} "
                     f"{protocol_name(rejection.protocol)} {rejection.port or ''} dropped by "
                     f"{rejection.dropped_by} ({records} records)",
                     logical=rejection.where,

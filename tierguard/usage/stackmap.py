@@ -30,21 +30,16 @@ from tierguard.deployed.inventory import (
     Subnet,
 )
 from tierguard.errors import UsageError
-from tierguard.plan import NetworkPlan, PlannedSubnet, TierPeer
-from tierguard.rules import IPNetwork, SecurityGroupPeer, SgRule
+from tierguard.plan import NetworkPlan, PlannedSubnet
+from tierguard.rules import IPNetwork
 from tierguard.usage.flows import Address, Flow
 
 
 def _groups(plan: NetworkPlan, vpc: str) -> tuple[SecurityGroup, ...]:
     found = []
     for name, tier in plan.tiers.items():
-        rules = []
-        for planned in tier.rules:
-            peer = planned.peer
-            if isinstance(peer, TierPeer):
-                peer = SecurityGroupPeer(peer.tier, is_self=peer.is_self)
-            rule = SgRule(name, planned.direction, planned.traffic, peer, planned.description)
-            rules.append(GroupRule(planned.name, rule, {"Name": planned.name}))
+        # Planned rules as they are: a tier's group id here is its name.
+        rules = [GroupRule(p.name, p.rule, {"Name": p.name}) for p in tier.rules]
         found.append(
             SecurityGroup(
                 id=name,
