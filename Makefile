@@ -47,7 +47,7 @@ bench-checkov:
 
 # Not part of `test` or CI: mutation testing, package by package (see README).
 mutation: setup
-	$(BIN)/python -m mutation $(MUTATION_ARGS)
+	nice -n 19 $(BIN)/python -m mutation $(MUTATION_ARGS)
 
 clean:
 	rm -rf $(VENV) build .mypy_cache .ruff_cache .pytest_cache .hypothesis .mutation

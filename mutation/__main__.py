@@ -42,7 +42,8 @@ NOT_FORKABLE = (
     "tests/test_bench.py",
 )
 NOT_FORKABLE_TESTS = ("tests/test_properties.py::TestProgramProperties",)
-#: What the tests read besides the package and ``tests/`` (the program, stacks, docs).
+#: What the tests read besides the package and ``tests/`` (the program, stacks, docs),
+#: and this package (its pytest plugin, ``mutation/plugin.py``).
 ALSO_COPY = (
     "Pulumi.yaml",
     "Pulumi.dev.yaml",
@@ -53,6 +54,7 @@ ALSO_COPY = (
     "docs",
     "bench",
     "README.md",
+    "mutation",
 )
 
 
@@ -71,6 +73,7 @@ PACKAGES = (
         ("tierguard/rules/*",),
         (
             "tests/test_rules.py",
+            "tests/test_rule_shapes.py",
             "tests/test_properties.py",
             "tests/test_documented_semantics.py",
             "tests/test_reach.py",
@@ -102,6 +105,11 @@ PACKAGES = (
         ("tierguard/reach/*",),
         (
             "tests/test_reach.py",
+            "tests/test_reach_index.py",
+            "tests/test_reach_render.py",
+            "tests/test_reach_semantics.py",
+            "tests/test_reach_oracle.py",
+            "tests/test_intents.py",
             "tests/test_documented_semantics.py",
             "tests/audit/test_audit_exposure.py",
         ),
@@ -146,6 +154,7 @@ def prepare(package: Package) -> Path:
     shutil.rmtree(target, ignore_errors=True)
     _copy(_project_files(), target)
     pytest_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
+    pytest_args += ["-p", "mutation.plugin"]
     pytest_args += ["--hypothesis-profile=mutation"]
     pytest_args += [f"--ignore={path}" for path in NOT_FORKABLE]
     pytest_args += [f"--deselect={test}" for test in NOT_FORKABLE_TESTS]

@@ -148,19 +148,6 @@ class Topology:
     def acl_at(self, placement: Placement) -> AclNode | None:
         return self.acls.get(placement.acl) if placement.acl is not None else None
 
-    def networks(self) -> list[IPNetwork]:
-        """Every block any rule, entry or name mentions (to find 'the internet at large')."""
-        found: list[IPNetwork] = list(self.named_cidrs.values())
-        for tier in self.tiers.values():
-            found.extend(
-                r.rule.peer.network for r in tier.rules if isinstance(r.rule.peer, CidrPeer)
-            )
-        for acl in self.acls.values():
-            found.extend(e.cidr for e in acl.entries)
-        for entries in self.prefix_lists.values():
-            found.extend(entries)
-        return found
-
 
 @dataclass(frozen=True)
 class Source:
