@@ -7,25 +7,33 @@ when the quick ones did not notice. Tests are ordered by the duration mutmut rec
 them (``mutants/mutmut-stats.json``) in coarse bands, keeping the collection order within
 a band so tests sharing a module fixture stay together.
 
-**No Pulumi program in a forked worker.** mutmut forks each mutant's test run from a
-process that already ran the suite once; the Pulumi SDK's event loop and gRPC threads do
-not survive a fork, so a test that runs the program waits until the wall-clock timeout,
-and mutmut would count every mutant it reaches as killed ("timeout") whatever the
-mutant does. Under mutmut such a test is skipped instead: it can neither kill nor falsely
-kill a mutant, and the semantics it relies on are tested directly.
+**The Pulumi program runs before the fork.** mutmut forks each mutant's test run from
+the process that ran the suite once (recording which tests call which function); the
+Pulumi SDK's event loop and gRPC threads do not survive a fork, so a test that runs the
+program in a worker waits until the wall-clock timeout, and mutmut would count every
+mutant it reaches as killed ("timeout") whatever the mutant does. So the runs of that
+first pass are kept, by what determines them (the program's files, the stack, preview or
+not), and a worker reuses them; a run never seen before skips its test. A mutant in code
+the program itself executes (the plan, the rules it builds) does not change a reused run,
+only what the test computes from it: such a test can miss that mutant, never falsely
+kill one.
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
+import sys
 from collections.abc import Coroutine
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tierguard.config.stackfile import StackFile
 from tierguard.offline import runner
+from tierguard.offline.runner import ProgramRun
 
 #: Upper bounds (seconds) of the bands; a test with no recorded duration goes last.
 BANDS = (0.005, 0.05, 0.5)
@@ -59,12 +67,52 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         items.sort(key=lambda item: band(durations.get(item.nodeid)))
 
 
+#: mutmut's names for its own passes, run in its main process before any fork.
+MAIN_PROCESS_PASSES = ("stats", "", "fail", "list_all_tests", "mutant_generation")
+_real_run_program = runner.run_program
+_runs: dict[str, ProgramRun] = {}
+
+
+def _in_worker() -> bool:
+    return os.environ.get("MUTANT_UNDER_TEST") not in MAIN_PROCESS_PASSES
+
+
+def _run_key(project_dir: Path, stack_file: StackFile, preview: bool) -> str:
+    digest = hashlib.sha256()
+    for pattern in ("*.py", "*.yaml", "components/*.py"):
+        for path in sorted(Path(project_dir).glob(pattern)):
+            digest.update(path.name.encode() + b"\0" + path.read_bytes())
+    scope = [stack_file.project, stack_file.stack, stack_file.config, preview]
+    digest.update(json.dumps(scope, sort_keys=True, default=str).encode())
+    return digest.hexdigest()
+
+
+def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
+    """``runner.run_program``, remembered in the main process and replayed in workers."""
+    key = _run_key(project_dir, stack_file, preview)
+    if _in_worker():
+        if key not in _runs:
+            pytest.skip(NO_PROGRAM)
+        return _runs[key]
+    run = _real_run_program(project_dir, stack_file, preview=preview)
+    _runs[key] = run
+    return run
+
+
 def _no_program(awaitable: Coroutine[Any, Any, Any]) -> None:
+    """A program started in a worker by another way than ``run_program``: never wait."""
     awaitable.close()
     pytest.skip(NO_PROGRAM)
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    if "MUTANT_UNDER_TEST" not in os.environ:  # set by mutmut for every test run
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Every module's ``run_program`` (they import it by name) goes through the cache."""
+    if "MUTANT_UNDER_TEST" not in os.environ:  # set by mutmut for every pass
         return
-    pytest.MonkeyPatch().setattr(runner, "_sync_await", _no_program)
+    for name, module in list(sys.modules.items()):
+        ours = name.startswith(("tierguard.", "tests."))
+        if ours and getattr(module, "run_program", None) is _real_run_program:
+            module.run_program = run_program  # type: ignore[attr-defined]
+    if _in_worker():
+        pytest.MonkeyPatch().setattr(runner, "_sync_await", _no_program)
