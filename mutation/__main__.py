@@ -117,6 +117,7 @@ PACKAGES = (
             "tests/test_reach.py",
             "tests/test_reach_index.py",
             "tests/test_reach_render.py",
+            "tests/test_reach_explain_oracle.py",
             "tests/test_reach_semantics.py",
             "tests/test_reach_oracle.py",
             "tests/test_intents.py",
@@ -164,6 +165,12 @@ def prepare(package: Package) -> Path:
     target = WORK_DIR / package.name
     shutil.rmtree(target, ignore_errors=True)
     _copy(_project_files(), target)
+    configure(package, target)
+    return target
+
+
+def configure(package: Package, target: Path) -> None:
+    """The project's ``pyproject.toml`` plus this package's ``[tool.mutmut]``."""
     pytest_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
     pytest_args += ["-p", "mutation.plugin"]
     # A worker inherits the first pass's sockets and event loops (mutation/plugin.py):
@@ -182,20 +189,18 @@ pytest_add_cli_args_test_selection = {list(package.tests)!r}
 pytest_add_cli_args = {pytest_args!r}
 timeout_multiplier = 5.0
 """
-    # A mutant that breaks a Pulumi program run can leave the SDK waiting forever on a
-    # future; five times the tests' own time is ample for a mutant that merely slows.
-    pyproject = target / "pyproject.toml"
-    pyproject.write_text(pyproject.read_text() + config.replace("'", '"'))
-    return target
+    # A mutant that loops forever is stopped; five times the tests' own time is ample
+    # for a mutant that merely slows.
+    project = (PROJECT_DIR / "pyproject.toml").read_text()
+    (target / "pyproject.toml").write_text(project + config.replace("'", '"'))
 
 
 def mutmut(workdir: Path, *args: str, log: Path | None = None) -> str:
     command = [sys.executable, "-m", "mutmut", *args]
     if log is None:
-        return subprocess.run(
-            command, cwd=workdir, capture_output=True, text=True, check=True
-        ).stdout
-    with log.open("w") as out:
+        done = subprocess.run(command, cwd=workdir, capture_output=True, text=True, check=False)
+        return done.stdout if done.returncode == 0 else f"mutmut {args}: {done.stderr.strip()}"
+    with log.open("a") as out:
         subprocess.run(command, cwd=workdir, stdout=out, stderr=subprocess.STDOUT, check=False)
     return ""
 
@@ -238,6 +243,7 @@ def run(package: Package, workers: int, equivalents: list[str], *, survivors: bo
     if survivors and (workdir / "mutants").is_dir():
         retest = [m for m, s in results_of(workdir).items() if s not in ("killed", "timeout")]
         _copy([n for n in _project_files() if n.startswith(("tests/", "docs/"))], workdir)
+        configure(package, workdir)  # the package's test selection may have grown
         # New tests are unknown to the recorded test-to-function map: collect it again.
         (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
@@ -246,6 +252,10 @@ def run(package: Package, workers: int, equivalents: list[str], *, survivors: bo
     if retest or not survivors:
         command = ["run", "--max-children", str(workers), *retest]
         mutmut(workdir, *command, log=workdir / "mutmut.log")
+        for _ in range(2):  # mutmut stopped early (a worker crash): resume the rest
+            if "not checked" not in results_of(workdir).values():
+                break
+            mutmut(workdir, "run", "--max-children", str(workers), log=workdir / "mutmut.log")
     seconds = time.monotonic() - started
     results = results_of(workdir)
     alive = sorted(
