@@ -372,6 +372,8 @@ class TestHowRulesAreSpelled:
         """0.0.0.0/0 and ::/0 are spelled as the whole internet of their family."""
         rule = SgRule("sg", Direction.INGRESS, Traffic.of(ALL), CidrPeer(parse_cidr("::/0")))
         assert peer_text(rule) == "::/0 (the whole IPv6 internet)"
+        v4 = SgRule("sg", Direction.INGRESS, Traffic.of(ALL), CidrPeer(parse_cidr("0.0.0.0/0")))
+        assert peer_text(v4) == "0.0.0.0/0 (the whole IPv4 internet)"
         narrow = SgRule(
             "sg", Direction.INGRESS, Traffic.of(ALL), CidrPeer(parse_cidr("10.0.0.0/8"))
         )

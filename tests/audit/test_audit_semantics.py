@@ -6,6 +6,7 @@ from __future__ import annotations
 import ipaddress
 import subprocess
 import sys
+from dataclasses import replace
 
 import pytest
 
@@ -18,6 +19,7 @@ from tierguard.config.stackfile import load_stack
 from tierguard.deployed.inventory import (
     GroupRule,
     Inventory,
+    NetworkAcl,
     NetworkInterface,
     RegionInventory,
     RouteTable,
@@ -30,6 +32,8 @@ from tierguard.rules import (
     ALL,
     TCP,
     UDP,
+    AclAction,
+    AclEntry,
     CidrPeer,
     Direction,
     PortRange,
@@ -39,6 +43,7 @@ from tierguard.rules import (
     Traffic,
     parse_cidr,
 )
+from tierguard.rules.exposure import ADMIN_PORTS, HIGH_RISK_PORTS
 
 
 def ingress(traffic: Traffic, peer: CidrPeer | SecurityGroupPeer | PrefixListPeer) -> GroupRule:
@@ -227,3 +232,92 @@ class TestLayering:
             [sys.executable, "-c", code], capture_output=True, text=True, check=True
         )
         assert done.stdout.strip() == "[]"
+
+
+def acl_region(rule: GroupRule, eni: NetworkInterface, *entries: AclEntry) -> Inventory:
+    """``region_with`` plus a custom network ACL (named ``edge``) on the subnet."""
+    (region,) = region_with(rule, eni).regions
+    acl = NetworkAcl("acl-1", "vpc-1", False, ("subnet-1",), entries, {"Name": "edge"})
+    return Inventory((replace(region, acls=(acl,)),))
+
+
+def entry(number: int, egress: bool, action: AclAction, traffic: Traffic, cidr: str) -> AclEntry:
+    return AclEntry(number, egress, action, traffic, parse_cidr(cidr))
+
+
+def public_host() -> NetworkInterface:
+    return NetworkInterface(
+        "eni-1",
+        "subnet-1",
+        "vpc-1",
+        ("sg-1",),
+        private_address=ipaddress.ip_address("10.0.1.5"),
+        public_address=ipaddress.ip_address("54.1.2.3"),
+        ipv6_addresses=(ipaddress.ip_address("2001:db8::5"),),
+    )
+
+
+ALLOW, DENY = AclAction.ALLOW, AclAction.DENY
+
+
+class TestWhatTheAclDecides:
+    def test_an_ipv6_rule_is_judged_by_the_acls_ipv6_entries(self) -> None:
+        """An entry applies to its own family only: a deny of SSH from ``0.0.0.0/0`` does not
+        stop SSH from ``::/0``, a deny from ``::/0`` does (and is named with its ACL)."""
+        everything = [
+            entry(100, egress, ALLOW, Traffic.of(ALL), block)
+            for egress in (False, True)
+            for block in ("0.0.0.0/0", "::/0")
+        ]
+        v4_deny = entry(90, False, DENY, port(22), "0.0.0.0/0")
+        report = audit(acl_region(ingress(port(22), world(6)), public_host(), v4_deny, *everything))
+        assert report.of_rule(EXPOSURE_REACHABLE.id)
+        v6_deny = entry(90, False, DENY, port(22), "::/0")
+        report = audit(acl_region(ingress(port(22), world(6)), public_host(), v6_deny, *everything))
+        assert not report.of_rule(EXPOSURE_REACHABLE.id)
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert "for tcp 22, network ACL edge (acl-1) ingress rule #90 (deny TCP 22 ::/0)" in (
+            finding.what
+        )
+
+    def test_an_entry_stopping_part_of_the_internet_is_named_for_that_part(self) -> None:
+        """Deny from 0.0.0.0/1, allow the rest: the finding names entry #90 and the part of
+        the internet it stops."""
+        entries = [
+            entry(90, False, DENY, Traffic.of(ALL), "0.0.0.0/1"),
+            entry(100, False, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+            entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id) or report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "only from 1.0.0.0/8, 2.0.0.0/7" in finding.what
+        assert "network ACL edge (acl-1) ingress rule #90 (deny all traffic 0.0.0.0/1)" in (
+            finding.what
+        )
+
+
+def test_every_port_open_lists_six_probes_and_counts_the_rest() -> None:
+    """All traffic from the world: each admin port over TCP and UDP and each high-risk port
+    over TCP gets through; the finding names the first six and counts the others."""
+    report = audit(region_with(ingress(Traffic.of(ALL), world()), public_host()))
+    (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+    probes = 2 * len(ADMIN_PORTS) + len(HIGH_RISK_PORTS)
+    first = [f"{name} {p}" for p in ADMIN_PORTS for name in ("tcp", "udp")]
+    first += [f"tcp {p}" for p in HIGH_RISK_PORTS]
+    listed = ", ".join(first[:6])
+    assert f"lets {listed} and {probes - 6} more in and the replies out" in finding.what
+
+
+@pytest.mark.parametrize(
+    ("last", "listed"),
+    [
+        (88, "tcp 22, tcp 20, tcp 21, tcp 23, tcp 25, tcp 88"),
+        (110, "tcp 22, tcp 20, tcp 21, tcp 23, tcp 25, tcp 88 and 1 more"),
+    ],
+)
+def test_six_probes_are_listed_the_seventh_is_counted(last: int, listed: str) -> None:
+    """TCP 20-88 from the world opens admin port 22 and high-risk 20, 21, 23, 25, 88: six,
+    all named; up to 110 adds one more, counted (admin ports come first)."""
+    rule = ingress(Traffic.of(TCP, PortRange(20, last)), world())
+    (finding,) = audit(region_with(rule, public_host())).of_rule(EXPOSURE_REACHABLE.id)
+    assert f"lets {listed} in and the replies out" in finding.what
