@@ -21,6 +21,7 @@ from tierguard.reach.intents import (
     parse_intents,
     with_stack_intents,
 )
+from tierguard.rules import PortRange
 
 EXAMPLES = PROJECT_DIR / "examples"
 
@@ -60,6 +61,53 @@ class TestReadingIntents:
             parse_intents([intent])
         assert caught.value.path == INTENTS_KEY + path
         assert reason in caught.value.reason
+
+    @pytest.mark.parametrize(
+        ("raw", "message"),
+        [
+            ("internet", ": give a list of intents ({from, to, must, …})"),
+            ({"from": "app"}, ": give a list of intents ({from, to, must, …})"),
+            ([5], "[0]: an intent is a mapping with from, to, must"),
+            (
+                [{"from": "app", "must": "not-reach", "port": 22}],
+                "[0].port: unknown field; use description, from, must, ports, protocol, to",
+            ),
+            ([{"from": "", "must": "not-reach"}], "[0].from: required, a source (internet, "),
+            ([{"from": 7, "must": "not-reach"}], "[0].from: required, a source (internet, "),
+            ([{"from": "app", "to": "", "must": "not-reach"}], "[0].to: a tier name (or leave "),
+            ([{"from": "app", "to": 3, "must": "not-reach"}], "[0].to: a tier name (or leave "),
+            (
+                [{"from": "app", "must": "not-reach", "protocol": 47, "ports": 1}],
+                "[0].ports: protocol 47 has no ports",
+            ),
+            (
+                [{"from": "app", "to": "db", "must": "reach", "ports": "x"}],
+                "[0].ports: 'x' is not a port; use a number 0-65535, 'FROM-TO' or 'all'",
+            ),
+            (
+                [{"from": "app", "to": "db", "must": "reach", "protocol": "udp"}],
+                "[0].ports: required for must: reach over udp",
+            ),
+            (
+                [{"from": "app", "must": "reach", "protocol": "icmp"}],
+                "[0]: must: reach needs one tier (to) and one protocol, not every one",
+            ),
+        ],
+    )
+    def test_the_message_names_the_field_and_what_is_valid(self, raw: object, message: str) -> None:
+        """``path: reason`` — the field as written in the stack and what it takes."""
+        with pytest.raises(IntentError) as caught:
+            parse_intents(raw, where="pack.intents")
+        assert str(caught.value).startswith("pack.intents" + message)
+
+    def test_icmp_takes_types_as_ports_and_a_description_is_kept(self) -> None:
+        """ICMP values are message types (``ports: 8`` is echo); the description is optional."""
+        (ping,) = parse_intents(
+            [{"from": "a", "must": "not-reach", "protocol": "icmp", "ports": 8, "description": 1}]
+        )
+        assert (ping.protocol, ping.ports, ping.description) == (1, PortRange(8, 8), "1")
+        (plain,) = parse_intents([{"from": "a", "must": "not-reach"}])
+        assert (plain.protocol, plain.ports, plain.description) == (-1, None, "")
 
     def test_the_dev_stack_declares_the_seeds_intents(self) -> None:
         intents = parse_intents(dev_config()[INTENTS_KEY])
