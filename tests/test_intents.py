@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
@@ -10,13 +11,16 @@ from typing import Any
 import pytest
 import yaml
 
+from tests import reach_oracle as oracle
 from tests.conftest import PROJECT_DIR, invoke
+from tests.test_reach_oracle import topology_of
 from tierguard.config.stackfile import load_stack
 from tierguard.program import plan_from_raw
-from tierguard.reach import topology_from_plan
+from tierguard.reach import Topology, topology_from_plan
 from tierguard.reach.intents import (
     INTENTS_KEY,
     IntentError,
+    Violation,
     check_intents,
     parse_intents,
     with_stack_intents,
@@ -272,3 +276,103 @@ class TestThePackAtPreview:
         [message] = found
         assert "internet must not reach tier lb" in message
         assert "reaches tier lb on tcp 443" in message
+
+
+class TestIntentsOverProtocols:
+    """One public tier, ``web``: TCP 443 from 0.0.0.0/0 and ::/0, ICMP type 3 (destination
+    unreachable, any code) from 0.0.0.0/0, no network ACL. ICMP intents name message *types* (``ports: 3``
+    is every code of type 3); an intent over one protocol is about that protocol only."""
+
+    @staticmethod
+    def web() -> Topology:
+        world, world6 = ipaddress.ip_network("0.0.0.0/0"), ipaddress.ip_network("::/0")
+        rules = [oracle.Rule(oracle.TCP, 443, 443, world), oracle.Rule(oracle.ICMP, 3, -1, world)]
+        rules.append(oracle.Rule(oracle.TCP, 443, 443, world6))
+        subnet = oracle.Subnet("s0", ipaddress.ip_network("10.0.0.0/28"), None)
+        tier = oracle.Tier("web", [subnet], rules)
+        return topology_of(
+            oracle.Network(ipaddress.ip_network("10.0.0.0/16"), {"web": tier}, {}, (30, 40))
+        )
+
+    def broken(self, *intents: dict[str, Any]) -> list[Violation]:
+        return check_intents(self.web(), parse_intents(list(intents)))
+
+    def test_an_icmp_type_is_all_its_codes(self) -> None:
+        (violation,) = self.broken(
+            {"from": "internet", "to": "web", "must": "not-reach", "protocol": "icmp", "ports": 3}
+        )
+        assert violation.target == "web"
+        assert violation.message.startswith("internet (IPv4) reaches tier web on icmp 3")
+        assert " — path: ✓ security group of tier web, ingress: allowed by web-ingress-1" in (
+            violation.message
+        )
+        assert not self.broken(
+            {"from": "internet", "to": "web", "must": "not-reach", "protocol": "icmp", "ports": 8}
+        )
+
+    def test_an_intent_over_one_protocol_ignores_the_others(self) -> None:
+        assert not self.broken({"from": "internet", "must": "not-reach", "protocol": "udp"})
+        found = self.broken({"from": "internet", "must": "not-reach", "protocol": "tcp"})
+        assert [v.message[:44] for v in found] == [
+            "internet (IPv4) reaches tier web on tcp 443 ",
+            "internet (IPv6) reaches tier web on tcp 443 ",
+        ]
+
+    def test_must_reach_needs_the_port_itself(self) -> None:
+        assert not self.broken(
+            {"from": "internet", "to": "web", "must": "reach", "protocol": "tcp", "ports": 443}
+        )
+        broken = self.broken(
+            {"from": "internet", "to": "web", "must": "reach", "protocol": "tcp", "ports": 80}
+        )
+        assert [v.message for v in broken] == [
+            "internet (IPv4) does not reach tier web on tcp 80 (no security group rule allows it)",
+            "internet (IPv6) does not reach tier web on tcp 80 (no security group rule allows it)",
+        ]
+
+    def test_an_unusable_intent_is_reported_and_the_next_still_checked(self) -> None:
+        """An unknown source or tier names what exists; later intents are still judged."""
+        found = self.broken(
+            {"from": "nowhere", "must": "not-reach"},
+            {"from": "internet", "to": "db", "must": "not-reach"},
+            {"from": "internet", "to": "web", "must": "not-reach"},
+        )
+        assert [(v.intent.source, v.intent.target, v.target) for v in found] == [
+            ("nowhere", None, None),
+            ("internet", "db", None),
+            ("internet", "web", "web"),  # internet over IPv4
+            ("internet", "web", "web"),  # and over IPv6
+        ]
+        assert found[0].message.startswith("from: ")
+        assert "nowhere" in found[0].message
+        assert found[1].message == "to: 'db' is not a tier; tiers: web"
+
+    def test_a_rule_for_every_protocol_touches_an_intent_over_one(self) -> None:
+        """``-1`` from the world opens UDP too: "must not reach on udp" is broken."""
+        world = ipaddress.ip_network("0.0.0.0/0")
+        subnet = oracle.Subnet("s0", ipaddress.ip_network("10.0.0.0/28"), None)
+        tier = oracle.Tier("web", [subnet], [oracle.Rule(-1, cidr=world)])
+        topology = topology_of(
+            oracle.Network(ipaddress.ip_network("10.0.0.0/16"), {"web": tier}, {}, (30, 40))
+        )
+        intent = parse_intents([{"from": "internet", "must": "not-reach", "protocol": "udp"}])
+        (violation,) = check_intents(topology, intent)
+        assert violation.message.startswith("internet (IPv4) reaches tier web on ")
+
+    def test_one_way_breaks_must_not_reach_and_the_path_marks_the_failing_check(self) -> None:
+        """The ACL lets TCP 443 in and nothing out: the request arrives (one-way), which is
+        enough to break "must not reach"; the path shows the replies' check failing."""
+        world = ipaddress.ip_network("0.0.0.0/0")
+        acl = [oracle.Entry(100, False, True, oracle.Rule(oracle.TCP, 443, 443, world))]
+        subnet = oracle.Subnet("s0", ipaddress.ip_network("10.0.0.0/28"), "edge")
+        tier = oracle.Tier("web", [subnet], [oracle.Rule(oracle.TCP, 443, 443, world)])
+        network = oracle.Network(
+            ipaddress.ip_network("10.0.0.0/16"), {"web": tier}, {"edge": acl}, (30, 40)
+        )
+        intent = parse_intents([{"from": "internet", "to": "web", "must": "not-reach"}])
+        (violation,) = check_intents(topology_of(network), intent)
+        assert violation.message.startswith("internet (IPv4) reaches tier web on tcp 443 (one-way)")
+        assert "; ✓ network ACL edge, ingress: " in violation.message
+        assert "; ✗ network ACL edge, egress (replies): replies to client ports 30-40" in (
+            violation.message
+        )
