@@ -27,9 +27,10 @@ def parse_cidr(text: object) -> IPNetwork:
         raise ValueError(f"{text!r} is not a CIDR block; write it as a string like 10.0.0.0/16")
     value = text.strip()
     if "%" in value:
+        prefix = value.rpartition("/")[2] if "/" in value else "64"
         raise ValueError(
             f"{text!r} has a zone (%…); rules and ACLs take a plain CIDR block such as "
-            f"{value.split('%')[0]}/{value.rpartition('/')[2] or '64'}"
+            f"{value.split('%')[0]}/{prefix}"
         )
     if "/" not in value:
         raise ValueError(
