@@ -76,6 +76,8 @@ PACKAGES = (
         (
             "tests/test_rules.py",
             "tests/test_rule_shapes.py",
+            "tests/test_rule_messages.py",
+            "tests/test_hostile_input.py",
             "tests/test_properties.py",
             "tests/test_documented_semantics.py",
             "tests/test_reach.py",
