@@ -13,7 +13,7 @@ import pytest
 from tests.conftest import PROJECT_DIR
 from tierguard.audit import audit
 from tierguard.audit.exposure import sensitive
-from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE
+from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, Resource
 from tierguard.audit.topology import tier_names
 from tierguard.config.stackfile import load_stack
 from tierguard.deployed.inventory import (
@@ -321,3 +321,34 @@ def test_six_probes_are_listed_the_seventh_is_counted(last: int, listed: str) ->
     rule = ingress(Traffic.of(TCP, PortRange(20, last)), world())
     (finding,) = audit(region_with(rule, public_host())).of_rule(EXPOSURE_REACHABLE.id)
     assert f"lets {listed} in and the replies out" in finding.what
+
+
+class TestWhatAFindingPointsAt:
+    """A finding is about the group (region, kind, id, name) and relates the rule and the
+    interface: that is where SARIF and the report point people."""
+
+    def test_a_reachable_port_points_at_the_group_rule_and_interface(self) -> None:
+        report = audit(region_with(ingress(port(22), world()), public_host()))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert finding.resource == Resource("r", "security-group", "sg-1", "ssh")
+        assert finding.related == (
+            Resource("r", "security-group-rule", "sgr-1"),
+            Resource("r", "network-interface", "eni-1"),
+        )
+        assert "; the subnet's network ACL lets tcp 22 in" in finding.what
+
+    def test_a_latent_port_points_at_the_same_and_names_the_acl(self) -> None:
+        deny = entry(90, False, DENY, port(22), "0.0.0.0/0")
+        report = audit(acl_region(ingress(port(22), world()), public_host(), deny))
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert finding.resource == Resource("r", "security-group", "sg-1", "ssh")
+        assert finding.related == (
+            Resource("r", "security-group-rule", "sgr-1"),
+            Resource("r", "network-interface", "eni-1"),
+        )
+
+    def test_an_acl_that_lets_it_in_is_named(self) -> None:
+        everything = [entry(100, e, ALLOW, Traffic.of(ALL), "0.0.0.0/0") for e in (False, True)]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *everything))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "; network ACL edge (acl-1) lets tcp 22 in and the replies out" in finding.what
