@@ -17,7 +17,7 @@ from io import StringIO
 
 from rich.console import Console
 
-from tierguard.reach.analysis import Finding, Matrix, Reach, Verdict
+from tierguard.reach.analysis import Matrix, Reach, ReachFinding, Verdict
 from tierguard.reach.render import cell_text, dot, mermaid, print_matrix
 from tierguard.reach.topology import Source
 from tierguard.rules import ICMP, TCP, UDP, PortRange
@@ -28,16 +28,16 @@ ADMINS = Source(
 )
 WEB = Source("web", (), tier="web", label="tier web")
 
-HTTPS = Finding(TCP, (PortRange(443, 443),), Verdict.OPEN)
-HTTPS_PART = Finding(
+HTTPS = ReachFinding(TCP, (PortRange(443, 443),), Verdict.OPEN)
+HTTPS_PART = ReachFinding(
     TCP, (PortRange(443, 443),), Verdict.OPEN, detail="except from 198.51.100.0/24", partial=True
 )
-SSH_BLOCKED = Finding(TCP, (PortRange(22, 22),), Verdict.BLOCKED, detail="rule #90 drops it")
-DNS_ONE_WAY = Finding(UDP, (PortRange(53, 53),), Verdict.ONE_WAY, detail='"replies" dropped')
-PING = Finding(ICMP, (PortRange(8 * 256, 8 * 256 + 255),), Verdict.OPEN)  # echo, any code
+SSH_BLOCKED = ReachFinding(TCP, (PortRange(22, 22),), Verdict.BLOCKED, detail="rule #90 drops it")
+DNS_ONE_WAY = ReachFinding(UDP, (PortRange(53, 53),), Verdict.ONE_WAY, detail='"replies" dropped')
+PING = ReachFinding(ICMP, (PortRange(8 * 256, 8 * 256 + 255),), Verdict.OPEN)  # echo, any code
 
 
-def matrix(cells: dict[tuple[str, str], tuple[Finding, ...]]) -> Matrix:
+def matrix(cells: dict[tuple[str, str], tuple[ReachFinding, ...]]) -> Matrix:
     sources = (INTERNET, ADMINS, WEB)
     targets = ("web", "app")
     by_name = {s.name: s for s in sources}
