@@ -11,16 +11,17 @@ from __future__ import annotations
 import json
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import click
 
 from tierguard.cli._output import OutputFile, writing
 from tierguard.cli._shared import common_options, console, context, deployer, print_outcome
-from tierguard.cli._stack import STACK_OPTION, load_program
+from tierguard.cli._stack import STACK_OPTION, LoadedProgram, load_program
 from tierguard.cli.reach import print_notes, program_topology, registered
 from tierguard.config.parse import CONFIG_KEY
 from tierguard.errors import PolicyViolation, UsageError
-from tierguard.offline.analyzer import PolicyPackClient
+from tierguard.offline.analyzer import Diagnostic, PolicyPackClient
 from tierguard.offline.policies import (
     judge,
     print_report,
@@ -29,10 +30,28 @@ from tierguard.offline.policies import (
     sarif_parts,
 )
 from tierguard.offline.render import print_tree, to_document
-from tierguard.offline.runner import run_program
+from tierguard.offline.runner import ProgramRun, run_program
+from tierguard.offline.stream import AnalyzeStream
 from tierguard.reach import analyze
 from tierguard.reach.render import dot, matrix_json, mermaid, print_matrix
 from tierguard.report.sarif import write_sarif
+
+
+def _program_with_pack(
+    loaded: LoadedProgram, pack_config: dict[str, Any] | None
+) -> tuple[PolicyPackClient, ProgramRun, list[Diagnostic]]:
+    """The program on the mock engine, the pack started at once on the other core and sent
+    each resource's ``Analyze`` as it registers; the pack is closed if anything fails."""
+    pack = PolicyPackClient()
+    pack.launch()
+    stream = AnalyzeStream(pack, loaded.stack, pack_config)
+    try:
+        run = run_program(loaded.project_dir, loaded.stack, on_record=stream.record)
+        return pack, run, stream.finish(run)
+    except BaseException:
+        stream.stop()
+        pack.close()
+        raise
 
 
 def offline_preview(
@@ -72,16 +91,12 @@ def offline_preview(
         found = program_topology(loaded, run)
         matrix = analyze(found.topology)
     else:
-        pack = PolicyPackClient()
-        pack.launch()  # the pack starts on the other core while the program runs
-        try:
-            run = run_program(loaded.project_dir, loaded.stack)
-        except BaseException:
-            pack.close()
-            raise
+        pack, run, analyzed = _program_with_pack(loaded, pack_config)
         # The pack judges on the other core while this one renders and computes reachability.
         with ThreadPoolExecutor(1) as pool:
-            judged = pool.submit(judge, run, loaded.stack.config, pack_config, pack=pack)
+            judged = pool.submit(
+                judge, run, loaded.stack.config, pack_config, pack=pack, analyzed=analyzed
+            )
             document = to_document(run)
             found = program_topology(loaded, run)
             matrix = analyze(found.topology)

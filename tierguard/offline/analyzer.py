@@ -32,7 +32,7 @@ import sys
 import tempfile
 import time
 from collections import deque
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import TracebackType
@@ -359,16 +359,21 @@ class PolicyPackClient:
         return _diagnostics(response, default_urn=resource["urn"])
 
     def analyze_all(self, resources: Iterable[Mapping[str, Any]]) -> list[Diagnostic]:
+        """``Analyze`` each resource (``analyze_each``); diagnostics in the order given."""
+        return [d for _, found in self.analyze_each(resources) for d in found]
+
+    def analyze_each(
+        self, resources: Iterable[Mapping[str, Any]]
+    ) -> Iterator[tuple[str, list[Diagnostic]]]:
         """``Analyze`` each resource with up to ``ANALYZE_WINDOW`` calls in flight, as the
         engine analyzes the steps it runs in parallel: the pack judges one resource while
-        the next requests travel. Diagnostics come in the order of ``resources``."""
+        the next requests travel. Yields each URN with its diagnostics, in order."""
         if self._stub is None:
             raise PolicyPackError("the policy pack is not running; use `with PolicyPackClient()`")
         method = self._stub.Analyze
         pending: deque[tuple[Any, str]] = deque()
-        found: list[Diagnostic] = []
 
-        def settle() -> None:
+        def settle() -> tuple[str, list[Diagnostic]]:
             future, urn = pending.popleft()
             try:
                 response = future.result()
@@ -376,16 +381,15 @@ class PolicyPackClient:
                 raise PolicyPackError(
                     f"Analyze failed: {exc.code().name}: {exc.details()}{self._stderr_tail()}"
                 ) from exc
-            found.extend(_diagnostics(response, default_urn=urn))
+            return urn, _diagnostics(response, default_urn=urn)
 
         for resource in resources:
             request = analyze_request(resource)
             pending.append((method.future(request, timeout=self.call_timeout), resource["urn"]))
             if len(pending) >= ANALYZE_WINDOW:
-                settle()
+                yield settle()
         while pending:
-            settle()
-        return found
+            yield settle()
 
     def analyze_stack(
         self,

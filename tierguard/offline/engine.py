@@ -78,7 +78,7 @@ class EngineCalls:
     stack: tuple[dict[str, Any], ...]
 
 
-def default_provider(run: ProgramRun, config: Mapping[str, Any]) -> dict[str, Any]:
+def _provider_of(project: str, stack: str, config: Mapping[str, Any]) -> dict[str, Any]:
     """The default AWS provider resource the engine registers for the program."""
     version = metadata.version("pulumi_aws")
     major, minor, patch = ([*version.split("+", 1)[0].split("."), "0", "0"])[:3]
@@ -90,7 +90,7 @@ def default_provider(run: ProgramRun, config: Mapping[str, Any]) -> dict[str, An
     }
     properties["version"] = version
     return {
-        "urn": f"urn:pulumi:{run.stack}::{run.project}::{PROVIDER_TYPE}::{name}",
+        "urn": f"urn:pulumi:{stack}::{project}::{PROVIDER_TYPE}::{name}",
         "type": PROVIDER_TYPE,
         "name": name,
         "properties": properties,
@@ -99,30 +99,21 @@ def default_provider(run: ProgramRun, config: Mapping[str, Any]) -> dict[str, An
 
 def engine_calls(run: ProgramRun, phase: Phase, config: Mapping[str, Any]) -> EngineCalls:
     """What the engine would send the pack for ``run`` in ``phase`` (see the module doc)."""
-    provider = default_provider(run, config)
+    provider = _provider_of(run.project, run.stack, config)
     provider_ref = {k: provider[k] for k in ("urn", "type", "name", "properties")}
     resources = ordered(run)
     computed = _computed_values(resources) if phase == "preview" else {}
     unknown = _Unknowns(computed)
     root = _root(run)
 
-    analyze: list[dict[str, Any]] = [
-        {**_head(root), "provider": None, "properties": {}},
-        {**_head(provider), "parent": None, "provider": None, "properties": provider["properties"]},
-    ]
+    analyze = _first_analyzed(root, provider)
     stack: list[dict[str, Any]] = []
     by_id = {r.id: r for r in resources if r.custom and r.id}
     mirrors = _mirrors(resources, by_id) if phase == "refresh" else {}
     for resource in resources:
-        head = {
-            "urn": resource.urn,
-            "type": resource.type,
-            "name": resource.name,
-            "parent": resource.parent or root["urn"],
-            "provider": provider_ref if resource.custom else None,
-        }
-        deps = set(resource.dependencies)
-        inputs = unknown.apply(resource.inputs, deps) if resource.custom else {}
+        head = _resource_head(resource, root["urn"], provider_ref)
+        inputs = unknown.apply(resource.inputs, set(resource.dependencies))
+        inputs = inputs if resource.custom else {}
         analyze.append({**head, "properties": inputs})
         if resource.custom:
             outputs = _outputs(resource, phase, inputs, mirrors.get(resource.urn))
@@ -160,10 +151,63 @@ def engine_calls(run: ProgramRun, phase: Phase, config: Mapping[str, Any]) -> En
     return EngineCalls(phase, tuple(analyze), tuple(stack))
 
 
-def _root(run: ProgramRun) -> dict[str, Any]:
-    name = f"{run.project}-{run.stack}"
+class PreviewAnalyze:
+    """A preview's ``Analyze`` requests built one registration at a time, so they can be
+    sent while the program still registers (``tierguard.offline.stream``).
+
+    A value is unknown when a dependency of the resource computes it; a resource's
+    dependencies register before it does, so the values computed by the resources
+    registered so far decide exactly what ``engine_calls(run, "preview", …)`` decides with
+    the whole run. Only the order differs: registration order, not the engine's step
+    order."""
+
+    def __init__(self, project: str, stack: str, config: Mapping[str, Any]) -> None:
+        self._root = _root_of(project, stack)
+        self._provider = _provider_of(project, stack, config)
+        self._provider_ref = {k: self._provider[k] for k in ("urn", "type", "name", "properties")}
+        self._computed: dict[str, set[str]] = {}
+
+    def first(self) -> list[dict[str, Any]]:
+        """The root stack's and the default provider's requests, which come first."""
+        return _first_analyzed(self._root, self._provider)
+
+    def request(self, resource: RecordedResource) -> dict[str, Any]:
+        """The request for ``resource``; every resource registered before it is known."""
+        _add_computed(self._computed, resource)
+        head = _resource_head(resource, self._root["urn"], self._provider_ref)
+        if not resource.custom:
+            return {**head, "properties": {}}
+        inputs = _Unknowns(self._computed).apply(resource.inputs, set(resource.dependencies))
+        return {**head, "properties": inputs}
+
+
+def _first_analyzed(root: Mapping[str, Any], provider: Mapping[str, Any]) -> list[dict[str, Any]]:
+    return [
+        {**_head(root), "provider": None, "properties": {}},
+        {**_head(provider), "parent": None, "provider": None, "properties": provider["properties"]},
+    ]
+
+
+def _resource_head(
+    resource: RecordedResource, root_urn: str, provider_ref: Mapping[str, Any]
+) -> dict[str, Any]:
     return {
-        "urn": f"urn:pulumi:{run.stack}::{run.project}::{STACK_TYPE}::{name}",
+        "urn": resource.urn,
+        "type": resource.type,
+        "name": resource.name,
+        "parent": resource.parent or root_urn,
+        "provider": provider_ref if resource.custom else None,
+    }
+
+
+def _root(run: ProgramRun) -> dict[str, Any]:
+    return _root_of(run.project, run.stack)
+
+
+def _root_of(project: str, stack: str) -> dict[str, Any]:
+    name = f"{project}-{stack}"
+    return {
+        "urn": f"urn:pulumi:{stack}::{project}::{STACK_TYPE}::{name}",
         "type": STACK_TYPE,
         "name": name,
         "parent": None,
@@ -181,31 +225,37 @@ def _computed(resource: RecordedResource) -> dict[str, Any]:
     return found
 
 
-def _computed_values(resources: Iterable[RecordedResource]) -> dict[str, str]:
-    """Each computed string value of a custom resource, with the URN that computes it."""
-    found: dict[str, str] = {}
+def _computed_values(resources: Iterable[RecordedResource]) -> dict[str, set[str]]:
+    """Each computed string value of a custom resource, with the URNs that compute it."""
+    found: dict[str, set[str]] = {}
     for resource in resources:
-        if not resource.custom:
-            continue
-        for value in _computed(resource).values():
-            if isinstance(value, str) and value and value != ACCOUNT_ID:
-                found[value] = resource.urn
+        _add_computed(found, resource)
     return found
+
+
+def _add_computed(found: dict[str, set[str]], resource: RecordedResource) -> None:
+    if not resource.custom:
+        return
+    for value in _computed(resource).values():
+        if isinstance(value, str) and value and value != ACCOUNT_ID:
+            found.setdefault(value, set()).add(resource.urn)
 
 
 @dataclass(frozen=True)
 class _Unknowns:
     """Replaces values computed by resources not created yet with the unknown sentinel."""
 
-    computed: Mapping[str, str]
+    computed: Mapping[str, set[str]]
 
     def apply(self, value: Any, deps: set[str] | None) -> Any:
         """``deps`` limits the replacement to values of those resources (``None``: any)."""
         if not self.computed:
             return _copy(value)
         if isinstance(value, str):
-            owner = self.computed.get(value)
-            return UNKNOWN if owner is not None and (deps is None or owner in deps) else value
+            owners = self.computed.get(value)
+            if owners and (deps is None or not owners.isdisjoint(deps)):
+                return UNKNOWN
+            return value
         if isinstance(value, Mapping):
             return {k: self.apply(v, deps) for k, v in value.items()}
         if isinstance(value, list | tuple):

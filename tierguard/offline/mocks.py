@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -124,8 +125,12 @@ def engine_value(value: Any) -> Any:
 class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, keeping every registration and the stack's outputs."""
 
-    def __init__(self, mocks: Mocks) -> None:
+    def __init__(
+        self, mocks: Mocks, on_record: Callable[[RecordedResource], None] | None = None
+    ) -> None:
+        """``on_record`` is called with each registration, in registration order."""
         super().__init__(mocks)
+        self._on_record = on_record
         self._lock = threading.Lock()
         self.recorded: list[RecordedResource] = []
         self.stack_urn: str | None = None
@@ -160,6 +165,8 @@ class RecordingMonitor(MockMonitor):
         with self._lock:
             self.recorded.append(record)
             self._by_urn[record.urn] = record
+            if self._on_record is not None:
+                self._on_record(record)
         return response
 
     def RegisterResourceOutputs(self, request: Any) -> Any:

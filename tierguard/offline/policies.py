@@ -114,18 +114,24 @@ def judge(
     config: Mapping[str, Any] | None,
     *,
     pack: PolicyPackClient | None = None,
+    analyzed: list[Diagnostic] | None = None,
 ) -> PolicyReport:
     """Start the pack and send it what the engine would: a preview's ``Analyze`` and
     ``AnalyzeStack`` calls, then the ``AnalyzeStack`` call that ends an ``up``.
 
     ``pack``: the client to drive (default: the pack as its own process, as the engine
-    starts it; ``tierguard check`` passes the in-process servicer)."""
+    starts it; ``tierguard check`` passes the in-process servicer). ``analyzed``: the
+    ``Analyze`` diagnostics when they were already sent to ``pack`` while the program
+    registered (``tierguard.offline.stream``), which configured it too."""
     preview = engine_calls(run, "preview", stack_config)
     up = engine_calls(run, "up", stack_config)
     config = with_stack_intents(config, stack_config)
     with pack or PolicyPackClient() as client:
         info = client.analyzer_info()
-        diagnostics = client.run_calls(preview, config)
+        if analyzed is None:
+            diagnostics = client.run_calls(preview, config)
+        else:
+            diagnostics = [*analyzed, *client.analyze_stack(preview.stack)]
         after_up = client.analyze_stack(up.stack)
     return PolicyReport(
         info,

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import runpy
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -85,10 +85,17 @@ def program_path(project_dir: Path) -> Path:
     return program
 
 
-def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
-    """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it."""
+def run_program(
+    project_dir: Path,
+    stack_file: StackFile,
+    *,
+    preview: bool = True,
+    on_record: Callable[[RecordedResource], None] | None = None,
+) -> ProgramRun:
+    """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it;
+    ``on_record`` sees each registration as it happens."""
     mocks = PlanMocks(region=region_from(stack_file.config.get("aws:region")))
-    monitor = RecordingMonitor(mocks)
+    monitor = RecordingMonitor(mocks, on_record)
     runtime_config.set_all_config(stack_file.engine_config(), [])
     set_mocks(
         mocks,
