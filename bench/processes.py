@@ -14,7 +14,9 @@ Each subject runs as its own process on the same generated stack file:
 The subjects run alternately (preview, check, floor, preview, …) so that the noise of a
 shared machine falls on all of them alike; ratios within one run are the figures to read.
 Peak memory is the ``ru_maxrss`` that ``wait4`` reports for the process — the largest of
-it and its children (the policy pack), as ``/usr/bin/time -v`` reports it.
+it and its children (the policy pack), as ``/usr/bin/time -v`` reports it; CPU is the user
+and system time of the process and its children, which a loaded machine inflates less
+than wall time (the preview's two processes need two free cores to overlap).
 """
 
 from __future__ import annotations
@@ -45,6 +47,8 @@ class Sample:
     peak_mb: float
     returncode: int
     stdout: bytes
+    cpu: float = 0.0
+    """User and system CPU seconds of the process and its children (the policy pack)."""
 
 
 #: As on a user's machine, modules are compiled once and cached (this environment may set
@@ -69,7 +73,8 @@ def run_process(argv: Sequence[str], *, cwd: Path = PROJECT_DIR) -> Sample:
         process.returncode = os.waitstatus_to_exitcode(status)
         out.seek(0)
         # ru_maxrss is in KiB on Linux.
-        return Sample(elapsed, usage.ru_maxrss / 1024, process.returncode, out.read())
+        cpu = usage.ru_utime + usage.ru_stime
+        return Sample(elapsed, usage.ru_maxrss / 1024, process.returncode, out.read(), cpu)
 
 
 def write_stack(directory: Path, size: int) -> Path:
@@ -102,6 +107,7 @@ def _median(samples: Sequence[Sample]) -> Sample:
         max(s.peak_mb for s in samples),
         middle.returncode,
         middle.stdout,
+        statistics.median(s.cpu for s in samples),
     )
 
 
@@ -158,7 +164,7 @@ def print_process_header() -> None:
     print(
         f"{'target':>7} {'resources':>9} {'preview s':>9} {'MB':>5} {'check s':>8} {'MB':>5} "
         f"{'floor s':>8} {'MB':>5} {'prev/floor':>10} {'mem ratio':>9} {'floor/check':>11} "
-        f"{'checkov s':>9} {'MB':>5} {'prev/checkov':>12}",
+        f"{'checkov s':>9} {'MB':>5} {'prev/checkov':>12} {'CPU prev/floor':>14}",
         flush=True,
     )
 
@@ -180,6 +186,7 @@ def print_process_row(row: ProcessRow) -> None:
         f"{row.size:>7} {row.resources:>9} {row.preview.seconds:>9.2f} "
         f"{row.preview.peak_mb:>5.0f} {check} {row.floor.seconds:>8.2f} "
         f"{row.floor.peak_mb:>5.0f} {row.preview.seconds / row.floor.seconds:>10.2f} "
-        f"{row.preview.peak_mb / row.floor.peak_mb:>9.2f} {speedup} {checkov}",
+        f"{row.preview.peak_mb / row.floor.peak_mb:>9.2f} {speedup} {checkov} "
+        f"{row.preview.cpu / row.floor.cpu:>14.2f}",
         flush=True,
     )
