@@ -116,6 +116,33 @@ INTENT_BROKEN = _rule(
     "account's security groups and network ACLs break one of those intents.",
 )
 
+FLOW_RULE_UNUSED = _rule(
+    "audit-flow-rule-unused",
+    Level.WARNING,
+    "Security-group rule no flow used (flow logs)",
+    "No accepted flow in the flow logs' window was admitted by the rule: a candidate to "
+    "remove, if the window covers its periodic traffic.",
+)
+FLOW_RULE_WIDER = _rule(
+    "audit-flow-rule-wider",
+    Level.NOTE,
+    "Security-group rule wider than its traffic (flow logs)",
+    "Every accepted flow the rule admitted would still be admitted by narrower rules.",
+)
+FLOW_ACL_WIDER = _rule(
+    "audit-flow-acl-entry-wider",
+    Level.NOTE,
+    "Network ACL allow entry wider than its traffic (flow logs)",
+    "Narrower entries numbered in its place would let through every flow it did and "
+    "nothing it did not.",
+)
+FLOW_REJECTED_INTERNAL = _rule(
+    "audit-flow-rejected-between-tiers",
+    Level.WARNING,
+    "Traffic between the VPC's own addresses rejected (flow logs)",
+    "An ACL entry or a missing security-group rule dropped traffic from inside the VPC.",
+)
+
 CATALOG: tuple[AuditRule, ...] = (
     EXPOSURE_REACHABLE,
     EXPOSURE_LATENT,
@@ -129,6 +156,10 @@ CATALOG: tuple[AuditRule, ...] = (
     DRIFT_CHANGED,
     DRIFT_MISSING,
     INTENT_BROKEN,
+    FLOW_RULE_UNUSED,
+    FLOW_RULE_WIDER,
+    FLOW_ACL_WIDER,
+    FLOW_REJECTED_INTERNAL,
 )
 
 

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import functools
 import json
 from collections.abc import Callable
@@ -57,6 +56,11 @@ class FlowLogs:
     @property
     def athena(self) -> AthenaTable | None:
         return self.table if self.engine == "athena" else None
+
+    @property
+    def requested(self) -> bool:
+        """Whether any flow logs were asked for (a source, or Athena)."""
+        return self.source is not None or self.athena is not None
 
     @property
     def window(self) -> tuple[int | None, int | None]:
@@ -125,6 +129,7 @@ def _flow_logs(
 ) -> FlowLogs:
     from tierguard.usage.athena import AthenaTable
     from tierguard.usage.flowlogs import DEFAULT_FORMAT, parse_format
+    from tierguard.usage.sources import check_source
 
     start, end = _stamp(since, "--since"), _stamp(until, "--until")
     if start is not None and end is not None and start > end:
@@ -136,6 +141,7 @@ def _flow_logs(
             "LOCATION says where the logs are; --athena-sql prints its DDL)"
         )
     athena = AthenaTable(database, table, workgroup, athena_output, fields or DEFAULT_FORMAT)
+    check_source(source)
     return FlowLogs(source, fields, start, end, athena, engine)
 
 
@@ -236,7 +242,6 @@ def usage(
     from tierguard.program import region_from
     from tierguard.usage.attribute import Network
     from tierguard.usage.render import failing
-    from tierguard.usage.sources import check_source
     from tierguard.usage.stackmap import plan_inventory
 
     if stack_file is not None and stack is None:
@@ -246,13 +251,12 @@ def usage(
     if athena_sql:
         _print_athena(flow_logs)
         return
-    if flow_logs.source is None and flow_logs.athena is None:
+    if not flow_logs.requested:
         raise UsageError("--flow-logs is required (or --engine athena with --database/--table)")
     loaded = load(cwd, stack, stack_file) if stack is not None else None
     if loaded is not None and region is None:
         raw = loaded.stack.config.get("aws:region")
         region = region_from(raw if isinstance(raw, str) else None)
-    check_source(flow_logs.source)
     if from_plan:
         assert loaded is not None
         assert region is not None
@@ -305,19 +309,11 @@ def _for_stack(
     report: UsageReport, network: Network, stack: str, loaded: LoadedStack
 ) -> tuple[UsageReport, str]:
     """The stack's groups and its VPC's ACLs only, and the suggested stack-file diff."""
-    from tierguard.deployed import tags as tag
     from tierguard.usage.diff import suggested_diff
+    from tierguard.usage.verdicts import for_stack
 
-    groups = [g for g in network.inventory.groups if g.tags.get(tag.STACK) == stack]
-    mine = {g.id for g in groups}
-    vpcs = {g.vpc_id for g in groups}
-    acls = {a.id for a in network.inventory.acls if a.vpc_id in vpcs}
-    report = dataclasses.replace(
-        report,
-        rules=tuple(r for r in report.rules if r.group_id in mine),
-        acl_entries=tuple(e for e in report.acl_entries if e.ref.acl_id in acls),
-    )
-    names = {r.id: r.tags.get("Name", "") for g in groups for r in g.rules}
+    report = for_stack(report, network, stack)
+    names = {r.id: r.tags.get("Name", "") for g in network.inventory.groups for r in g.rules}
     path = loaded.stack.path
     text = path.read_text(encoding="utf-8")
     return report, suggested_diff(text, path.name, loaded.plan, report.rules, names)

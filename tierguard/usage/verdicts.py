@@ -6,10 +6,12 @@ prefix list whose entries were not read): an unused claim must be backed by the 
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
+from tierguard.deployed import tags as tag
 from tierguard.rules import (
     AclEntry,
     CidrPeer,
@@ -232,4 +234,17 @@ def usage_report(
         acl_entries=tuple(acl_verdicts(network, attribution)),
         rejected=tuple(internal + external),
         notes=notes,
+    )
+
+
+def for_stack(report: UsageReport, network: Network, stack: str) -> UsageReport:
+    """The stack's groups (by their ``tierguard:stack`` tag) and its VPCs' ACLs only."""
+    groups = [g for g in network.inventory.groups if g.tags.get(tag.STACK) == stack]
+    mine = {g.id for g in groups}
+    vpcs = {g.vpc_id for g in groups}
+    acls = {a.id for a in network.inventory.acls if a.vpc_id in vpcs}
+    return dataclasses.replace(
+        report,
+        rules=tuple(r for r in report.rules if r.group_id in mine),
+        acl_entries=tuple(e for e in report.acl_entries if e.ref.acl_id in acls),
     )
