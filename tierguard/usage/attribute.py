@@ -145,6 +145,12 @@ class Network:
         }
         self.acl_of: Mapping[str, NetworkAcl] = inventory.acl_by_subnet
         self._matches: dict[tuple[object, ...], list[str]] = {}
+        self._acl_candidates: dict[tuple[object, ...], list[AclEntry]] = {}
+        self._entries = {
+            AclRef(acl.id, e.egress, str(e.number)): e
+            for acl in inventory.acls
+            for e in acl.entries
+        }
 
     def unresolved(self, rule: SgRule) -> bool:
         """A prefix-list peer whose entries are not known: its use cannot be judged."""
@@ -204,16 +210,25 @@ class Network:
             return None  # ACLs filter traffic entering and leaving the subnet only
         acl = self.acl_of[eni.subnet_id]
         egress = not ingress
-        entry = _first_match(acl.entries, egress=egress, flow=flow, far=far)
+        key = (acl.id, egress, flow.protocol, far)
+        candidates = self._acl_candidates.get(key)
+        if candidates is None:
+            # Only entries of this direction, family, block and protocol can match: the
+            # first match among them is the first match among all (ports decide below).
+            candidates = [
+                e
+                for e in acl.entries
+                if e.egress == egress
+                and e.cidr.version == far.version
+                and far in e.cidr
+                and e.traffic.protocol in (ALL, flow.protocol)
+            ]
+            self._acl_candidates[key] = candidates
+        entry = _first_match(candidates, egress=egress, flow=flow, far=far)
         return AclRef(acl.id, egress, IMPLICIT if entry is None else str(entry.number))
 
     def acl_entry(self, ref: AclRef) -> AclEntry | None:
-        if ref.number == IMPLICIT:
-            return None
-        acl = next(a for a in self.inventory.acls if a.id == ref.acl_id)
-        return next(
-            e for e in acl.entries if e.egress == ref.egress and str(e.number) == ref.number
-        )
+        return self._entries.get(ref)
 
     def points(self, flow: Flow) -> list[_Point]:
         """Where (interface, direction) ``flow`` was seen."""

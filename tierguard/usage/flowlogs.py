@@ -15,17 +15,17 @@ from __future__ import annotations
 
 import functools
 import gzip
-import ipaddress
 import re
 from collections import Counter
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import duckdb
 
 from tierguard.errors import UsageError
-from tierguard.usage.flows import Action, Address, Flow
+from tierguard.usage.flows import Action, Address, Flow, parse_address
 
 #: Every field AWS documents for flow-log records (versions 2 to 8).
 KNOWN_FIELDS = (
@@ -273,7 +273,7 @@ def _window(since: int | None, until: int | None) -> str:
 @functools.lru_cache(maxsize=1 << 20)
 def _parsed(text: str) -> Address:
     """Addresses repeat across flows: parse each spelling once."""
-    return ipaddress.ip_address(text)
+    return parse_address(text)
 
 
 def _address(text: str | None) -> Address | None:
@@ -328,10 +328,8 @@ def _run(
     """Read files together; when that fails (a truncated gzip stream, a damaged Parquet
     footer) read them one by one and count the ones that cannot be read."""
     try:
-        collect_rows(
-            con.execute(_AGGREGATE.format(relation=relation(paths), window=window)).fetchall(),
-            result,
-        )
+        cursor = con.execute(_AGGREGATE.format(relation=relation(paths), window=window))
+        collect_rows(_batches(cursor), result)
         return
     except duckdb.Error:
         if len(paths) == 1:
@@ -339,6 +337,12 @@ def _run(
             return
     for path in paths:
         _run(con, [path], relation, window, result)
+
+
+def _batches(cursor: duckdb.DuckDBPyConnection, size: int = 100_000) -> Iterator[tuple[Any, ...]]:
+    """The aggregate's rows a batch at a time: never all of them as Python tuples at once."""
+    while rows := cursor.fetchmany(size):
+        yield from rows
 
 
 def collect_rows(rows: Iterable[tuple[object, ...]], result: ReadResult) -> None:

@@ -12,6 +12,45 @@ from enum import StrEnum
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
 
+
+class _IPv4(ipaddress.IPv4Address):
+    """An IPv4 address hashing in O(1): ``ipaddress`` rebuilds a hex string per hash, and
+    attribution keys dictionaries by addresses millions of times. Equal to, and hashing
+    like, the plain address."""
+
+    __slots__ = ("_hash",)
+
+    def __init__(self, address: str | int) -> None:
+        super().__init__(address)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+class _IPv6(ipaddress.IPv6Address):
+    __slots__ = ("_hash",)
+
+    def __init__(self, address: str | int) -> None:
+        super().__init__(address)
+        self._hash = super().__hash__()
+
+    def __hash__(self) -> int:
+        return self._hash
+
+
+def parse_address(text: str) -> Address:
+    """``ipaddress.ip_address`` with a remembered hash (``ValueError`` when not one)."""
+    try:
+        return _IPv4(text)
+    except ipaddress.AddressValueError:
+        pass
+    try:
+        return _IPv6(text)
+    except ipaddress.AddressValueError:
+        raise ValueError(f"{text!r} is not an IP address") from None
+
+
 #: ``tcp-flags`` as AWS records them (OR-ed over the window): only FIN, SYN, RST, SYN-ACK.
 SYN = 2
 SYN_ACK = 18
@@ -22,7 +61,7 @@ class Action(StrEnum):
     REJECT = "REJECT"
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, slots=True)
 class Flow:
     """Traffic of one 5-tuple seen at one interface, summed over its records."""
 
