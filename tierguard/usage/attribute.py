@@ -146,6 +146,7 @@ class Network:
         self.acl_of: Mapping[str, NetworkAcl] = inventory.acl_by_subnet
         self._matches: dict[tuple[object, ...], list[str]] = {}
         self._acl_candidates: dict[tuple[object, ...], list[AclEntry]] = {}
+        self._own: dict[str, set[Address | None]] = {}
         self._entries = {
             AclRef(acl.id, e.egress, str(e.number)): e
             for acl in inventory.acls
@@ -217,14 +218,16 @@ class Network:
             # first match among them is the first match among all (ports decide below).
             candidates = [
                 e
-                for e in acl.entries
-                if e.egress == egress
-                and e.cidr.version == far.version
+                for e in ordered(acl.entries, egress=egress)
+                if e.cidr.version == far.version
                 and far in e.cidr
                 and e.traffic.protocol in (ALL, flow.protocol)
             ]
             self._acl_candidates[key] = candidates
-        entry = _first_match(candidates, egress=egress, flow=flow, far=far)
+        if is_icmp(flow.protocol):  # no ICMP type logged: the first entry for the protocol
+            entry = candidates[0] if candidates else None
+        else:
+            entry = evaluate_acl(candidates, egress=egress, packet=_packet(flow, far)).entry
         return AclRef(acl.id, egress, IMPLICIT if entry is None else str(entry.number))
 
     def acl_entry(self, ref: AclRef) -> AclEntry | None:
@@ -238,7 +241,9 @@ class Network:
                 return []
             if flow.ingress is not None:
                 return [_Point(eni, flow.ingress)]
-            mine = {eni.private_address, *eni.ipv6_addresses}
+            mine = self._own.get(eni.id)
+            if mine is None:
+                mine = self._own[eni.id] = {eni.private_address, *eni.ipv6_addresses}
             if flow.dst in mine or flow.pkt_dst in mine:
                 return [_Point(eni, True)]
             if flow.src in mine or flow.pkt_src in mine:
@@ -269,18 +274,6 @@ def _traffic_admits(rule: SgRule, flow: Flow, far: Address) -> bool:
         # Flow logs carry no ICMP type: any rule for the protocol may have admitted it.
         return traffic.protocol in (ALL, flow.protocol)
     return traffic.matches(_packet(flow, far))
-
-
-def _first_match(
-    entries: Iterable[AclEntry], *, egress: bool, flow: Flow, far: Address
-) -> AclEntry | None:
-    if not is_icmp(flow.protocol):
-        return evaluate_acl(entries, egress=egress, packet=_packet(flow, far)).entry
-    for entry in ordered(entries, egress=egress):  # ICMP: type unknown, as above
-        in_block = entry.cidr.version == far.version and far in entry.cidr
-        if in_block and entry.traffic.protocol in (ALL, flow.protocol):
-            return entry
-    return None
 
 
 def _is_request(network: Network, point: _Point, flow: Flow, reverse: Flow | None) -> bool:
