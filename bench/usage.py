@@ -1,5 +1,9 @@
 """Flow-log usage: records per second and peak memory, end to end (read → attribute → report).
 
+Printed per size: wall seconds, records per wall second, CPU seconds of the process (DuckDB
+reads with two threads) split into reading (DuckDB) and attribution (Python), peak RSS, and
+the distinct flows attributed.
+
 Run: ``python -m bench.usage [--sizes 100000,1000000,10000000]``. Each size runs in its
 own process (peak RSS is per process) over the dev stack deployed in moto with two
 instances per tier. A base of ~100,000 generated records (customers, tier to tier, admin
@@ -110,16 +114,28 @@ def run_one(size: int, directory: Path) -> None:
     """One size, in this process: prints ``records seconds rate peak_mb flows``."""
     inventory: RegionInventory = pickle.loads((directory / "inventory.pickle").read_bytes())
     source = directory / f"n{size}"
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), _cpu()
     result = flowlogs.read(source)
+    read_cpu = _cpu() - cpu
     network = Network(inventory)
     report = usage_report(network, attribute(network, result.flows), (result.first, result.last))
-    seconds = time.perf_counter() - started
+    seconds, cpu = time.perf_counter() - started, _cpu() - cpu
     lines = result.counts["lines"]
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     assert report.rules
     flows = len(result.flows)
-    print(f"{lines:>10} {seconds:9.2f} {lines / seconds:12,.0f} {peak:9.0f} {flows:>9}", flush=True)
+    print(
+        f"{lines:>10} {seconds:8.1f} {lines / seconds:10,.0f} {cpu:8.1f} {read_cpu:8.1f} "
+        f"{cpu - read_cpu:8.1f} {peak:8.0f} {flows:>8}",
+        flush=True,
+    )
+
+
+def _cpu() -> float:
+    """CPU seconds of this process (all its threads): less sensitive than wall time to
+    other work on a shared machine."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -136,7 +152,10 @@ def main(argv: list[str] | None = None) -> None:
         run_one(args.one, args.dir)
         return
     with tempfile.TemporaryDirectory() as scratch:
-        print(f"{'records':>10} {'seconds':>9} {'records/s':>12} {'peak MB':>9} {'flows':>9}")
+        print(
+            f"{'records':>10} {'wall s':>8} {'records/s':>10} {'CPU s':>8} {'read':>8} "
+            f"{'attrib.':>8} {'peak MB':>8} {'flows':>8}"
+        )
         for size in (int(s) for s in args.sizes.split(",")):
             # The copies are written first, in their own process: not part of the figure.
             subprocess.run(
