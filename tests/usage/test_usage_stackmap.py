@@ -9,6 +9,7 @@ the plan can only over-claim use, so nothing it calls unused may carry traffic.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +18,8 @@ import pytest
 from tests.conftest import PROJECT_DIR, invoke
 from tests.usage.scenario import Deployed, dev_intents
 from tests.usage.test_usage_attribution import expected_hits
+from tierguard.config.stackfile import load_stack
+from tierguard.program import plan_from_raw
 from tierguard.usage.generate import DEFAULT_FIELDS, records, write_log
 
 #: Nothing listens here: any AWS call would fail with exit 3.
@@ -99,3 +102,41 @@ def test_from_plan_needs_a_stack(
     )
     assert code == 2
     assert "--from-plan needs --stack" in err
+
+
+def test_the_suggested_diff_applies_and_plans_the_narrowed_acl_entries(
+    project: Path, capsys: pytest.CaptureFixture[str], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    logs = project / "logs"
+    code, _, err = invoke(
+        ["generate-flow-logs", "--to", str(logs), "-C", str(project)], capsys, monkeypatch
+    )
+    assert code == 0, err
+    code, out, err = invoke(
+        ["usage", "--flow-logs", str(logs), "--stack", "dev", "--from-plan", "--json",
+         "-C", str(project)],
+        capsys,
+        monkeypatch,
+    )  # fmt: skip
+    assert code == 0, err
+    doc = json.loads(out)
+    wider = [e for e in doc["acl_entries"] if e["verdict"] == "wider"]
+    assert wider
+    (project / "change.diff").write_text(doc["suggested_diff"])
+    subprocess.run(
+        ["patch", "-p1", "-i", "change.diff"], cwd=project, check=True, capture_output=True
+    )
+    patched = load_stack(project, "dev")
+    assert "# Intents as code" in patched.path.read_text()  # comments after an entry stay
+    plan = plan_from_raw(patched.config["tierguard:network"], region="us-east-1", stack="dev")
+    entries = {
+        (e.entry.egress, e.entry.number): e.entry
+        for acl in plan.acls.values()
+        for e in acl.entries
+        if not e.automatic
+    }
+    for usage in wider:
+        egress = usage["direction"] == "egress"
+        for new in usage["suggestion"]:
+            entry = entries[egress, new["rule_number"]]
+            assert f"{entry.traffic} {entry.cidr.compressed}" == new["entry"]

@@ -17,11 +17,13 @@ from typing import Any
 import yaml
 
 from tierguard.config.parse import CONFIG_KEY
-from tierguard.plan import NetworkPlan, PlannedSgRule
+from tierguard.plan import NetworkPlan, PlannedAclEntry, PlannedSgRule
+from tierguard.rules import Traffic
 from tierguard.rules.protocols import protocol_name
-from tierguard.usage.verdicts import RuleUsage, Verdict
+from tierguard.usage.verdicts import AclEntryUsage, RuleUsage, Verdict
 
 _ORIGIN = re.compile(r"^tiers\.([^.\[\]]+)\.(ingress|egress)\[(\d+)\]$")
+_ACL_ORIGIN = re.compile(r"^network_acls\.([^.\[\]]+)\.(ingress|egress)\[(\d+)\]$")
 _PEER_KEYS = ("internet", "cidr", "named_cidr", "tier", "security_group_id", "prefix_list_id")
 _TRAFFIC_KEYS = ("service", "protocol", "ports", "icmp_type", "icmp_code")
 
@@ -34,9 +36,10 @@ def _child(node: yaml.Node, key: str) -> yaml.Node | None:
     )
 
 
-def _item(root: yaml.Node, tier: str, direction: str, index: int) -> yaml.Node | None:
+def _item(root: yaml.Node, keys: Sequence[str], index: int) -> yaml.Node | None:
+    """Item ``index`` of the sequence at ``config.<CONFIG_KEY>.<keys…>``."""
     node: yaml.Node | None = root
-    for key in ("config", CONFIG_KEY, "tiers", tier, direction):
+    for key in ("config", CONFIG_KEY, *keys):
         node = _child(node, key) if node is not None else None
     if not isinstance(node, yaml.SequenceNode) or index >= len(node.value):
         return None
@@ -67,11 +70,92 @@ def _replacement(entry: Mapping[str, Any], usage: RuleUsage) -> list[dict[str, A
     return [{**t, **p, **base} for t in traffics for p in peers]
 
 
+def _traffic_keys(traffic: Traffic) -> dict[str, Any]:
+    if traffic.ports is not None:
+        ports = traffic.ports
+        spelled: int | str = ports.first if ports.first == ports.last else ports.key
+        return {"protocol": protocol_name(traffic.protocol), "ports": spelled}
+    return {"protocol": protocol_name(traffic.protocol)}
+
+
+def _acl_replacement(
+    entry: Mapping[str, Any], planned: PlannedAclEntry, usage: AclEntryUsage
+) -> list[dict[str, Any]]:
+    """One config entry per suggested ACL entry: its own rule number, the entry's own
+    traffic and peer words where they did not change."""
+    assert usage.suggestion is not None
+    base = {
+        k: v
+        for k, v in entry.items()
+        if k not in _PEER_KEYS and k not in _TRAFFIC_KEYS and k != "rule"
+    }
+    found = []
+    for new in usage.suggestion:
+        own = planned.entry
+        traffic = (
+            {k: v for k, v in entry.items() if k in _TRAFFIC_KEYS}
+            if new.traffic == own.traffic
+            else _traffic_keys(new.traffic)
+        )
+        peer = (
+            {k: v for k, v in entry.items() if k in _PEER_KEYS}
+            if new.cidr == own.cidr
+            else {"cidr": new.cidr.compressed}
+        )
+        found.append({"rule": new.number, **traffic, **peer, **base})
+    return found
+
+
+def _acl_edits(
+    root: yaml.Node,
+    lines: Sequence[str],
+    plan: NetworkPlan,
+    usages: Sequence[AclEntryUsage],
+    acl_names: Mapping[str, str],
+) -> list[tuple[int, int, list[str]]]:
+    edits = []
+    for usage in usages:
+        if usage.suggestion is None:
+            continue
+        acl = plan.acls.get(acl_names.get(usage.ref.acl_id, ""))
+        planned = next(
+            (
+                e
+                for e in (acl.entries if acl is not None else ())
+                if e.entry.egress == usage.ref.egress
+                and str(e.entry.number) == usage.ref.number
+                and not e.automatic
+            ),
+            None,
+        )
+        match = _ACL_ORIGIN.match(planned.origin) if planned is not None else None
+        if planned is None or match is None:
+            continue
+        node = _item(root, ("network_acls", match[1], match[2]), int(match[3]))
+        if node is None:
+            continue
+        loaded = yaml.safe_load("".join(lines[node.start_mark.line : _end(node, lines)]))
+        if not (isinstance(loaded, list) and loaded and isinstance(loaded[0], dict)):
+            continue
+        indent = " " * max(node.start_mark.column - 2, 0)
+        new: list[str] = []
+        for item in _acl_replacement(loaded[0], planned, usage):
+            dumped = yaml.safe_dump([item], sort_keys=False, default_flow_style=False)
+            new.extend(indent + line + "\n" for line in dumped.splitlines())
+        edits.append((node.start_mark.line, _end(node, lines), new))
+    return edits
+
+
 def _end(node: yaml.Node, lines: Sequence[str]) -> int:
     """The line after an item: its end mark is where the next token starts."""
     line, column = node.end_mark.line, node.end_mark.column
     if line < len(lines) and lines[line][:column].strip():
-        return line + 1
+        line += 1
+    while line > node.start_mark.line + 1:
+        text = lines[line - 1].strip()
+        if text and not text.startswith("#"):
+            break
+        line -= 1  # comments and blank lines after the item belong to what follows
     return line
 
 
@@ -81,9 +165,12 @@ def suggested_diff(
     plan: NetworkPlan,
     usages: Sequence[RuleUsage],
     rule_names: Mapping[str, str],
+    acl_usages: Sequence[AclEntryUsage] = (),
+    acl_names: Mapping[str, str] | None = None,
 ) -> str:
     """The unified diff of ``text`` (the stack file at ``path``) with the suggestions made;
-    empty when there is nothing to suggest. ``rule_names``: ``sgr-…`` → planned name."""
+    empty when there is nothing to suggest. ``rule_names``: ``sgr-…`` → planned name;
+    ``acl_names``: ACL id → the plan's ACL name (wider entries are replaced in place)."""
     planned: dict[str, PlannedSgRule] = {
         r.name: r for tier in plan.tiers.values() for r in tier.rules
     }
@@ -98,7 +185,8 @@ def suggested_diff(
     for origin, found in by_origin.items():
         match = _ORIGIN.match(origin)
         assert match is not None
-        node = _item(root, match[1], match[2], int(match[3])) if root is not None else None
+        keys = ("tiers", match[1], match[2])
+        node = _item(root, keys, int(match[3])) if root is not None else None
         if node is None:
             continue
         own = [u for r, u in found if not r.automatic]
@@ -116,6 +204,8 @@ def suggested_diff(
         else:
             continue
         edits.append((node.start_mark.line, _end(node, lines), new))
+    if root is not None:
+        edits.extend(_acl_edits(root, lines, plan, acl_usages, acl_names or {}))
     if not edits:
         return ""
     changed = list(lines)
