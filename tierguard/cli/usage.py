@@ -309,7 +309,7 @@ def _for_stack(
     report: UsageReport, network: Network, stack: str, loaded: LoadedStack
 ) -> tuple[UsageReport, str]:
     """The stack's groups and its VPC's ACLs only, and the suggested stack-file diff."""
-    from tierguard.audit.inventory import TAG_ACL
+    from tierguard.deployed import tags as tag
     from tierguard.usage.diff import suggested_diff
     from tierguard.usage.verdicts import for_stack
 
@@ -317,7 +317,7 @@ def _for_stack(
     names = {r.id: r.tags.get("Name", "") for g in network.inventory.groups for r in g.rules}
     path = loaded.stack.path
     text = path.read_text(encoding="utf-8")
-    acl_names = {a.id: a.tags.get(TAG_ACL, a.id) for a in network.inventory.acls}
+    acl_names = {a.id: a.tags.get(tag.ACL, a.id) for a in network.inventory.acls}
     diff = suggested_diff(
         text, path.name, loaded.plan, report.rules, names, report.acl_entries, acl_names
     )
