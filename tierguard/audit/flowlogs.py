@@ -17,7 +17,7 @@ from tierguard.audit.findings import (
     FLOW_REJECTED_INTERNAL,
     FLOW_RULE_UNUSED,
     FLOW_RULE_WIDER,
-    Finding,
+    AuditFinding,
     Resource,
 )
 from tierguard.audit.report import Report
@@ -31,14 +31,14 @@ def _window(report: UsageReport) -> str:
     return f"{records} flow-log records between {since} and {until} (epoch seconds)"
 
 
-def flow_findings(report: UsageReport, region: str) -> Iterator[Finding]:
+def flow_findings(report: UsageReport, region: str) -> Iterator[AuditFinding]:
     backing = _window(report)
     for usage in report.rules:
         group = Resource(region, "security-group", usage.group_id, usage.tier)
         rule = Resource(region, "security-group-rule", usage.rule_id, usage.tier)
         text = f"{usage.rule.direction.value} {usage.rule.traffic} {usage.to_json()['peer']}"
         if usage.verdict is Verdict.UNUSED:
-            yield Finding(
+            yield AuditFinding(
                 FLOW_RULE_UNUSED,
                 rule,
                 f"Rule {usage.rule_id} of {usage.tier} ({text}) carried no flow",
@@ -48,7 +48,7 @@ def flow_findings(report: UsageReport, region: str) -> Iterator[Finding]:
             )
         elif usage.verdict is Verdict.WIDER and usage.suggestion is not None:
             narrowed = usage.suggestion.to_json()
-            yield Finding(
+            yield AuditFinding(
                 FLOW_RULE_WIDER,
                 rule,
                 f"Rule {usage.rule_id} of {usage.tier} ({text}) is wider than its traffic",
@@ -63,7 +63,7 @@ def flow_findings(report: UsageReport, region: str) -> Iterator[Finding]:
         if entry.suggestion is None:
             continue
         direction = "egress" if entry.ref.egress else "ingress"
-        yield Finding(
+        yield AuditFinding(
             FLOW_ACL_WIDER,
             Resource(
                 region,
@@ -84,7 +84,7 @@ def flow_findings(report: UsageReport, region: str) -> Iterator[Finding]:
             continue
         port = f" port {rejection.port}" if rejection.port is not None else ""
         way = "from" if rejection.ingress else "to"
-        yield Finding(
+        yield AuditFinding(
             FLOW_REJECTED_INTERNAL,
             Resource(region, "tier", rejection.where, rejection.where),
             f"{rejection.where}: {protocol_name(rejection.protocol)}{port} {way} "
