@@ -329,7 +329,10 @@ ACL_ADMIN_PORTS = TierguardStackPolicy(
 ACL_ALL_TRAFFIC = TierguardStackPolicy(
     Metadata(
         name="aws-ec2-nacl-no-all-traffic-from-internet",
-        compliance=Compliance(prowler=("ec2_networkacl_allow_ingress_any_port",)),
+        compliance=Compliance(
+            cis=("5.2",),  # every port includes the admin ports (Prowler's CIS 5.0 map)
+            prowler=("ec2_networkacl_allow_ingress_any_port",),
+        ),
         description="Network ACLs must not let all protocols (or every TCP port) in from "
         "0.0.0.0/0 or ::/0. " + _SCOPE,
         enforcement_level=EnforcementLevel.MANDATORY,

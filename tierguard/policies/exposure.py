@@ -202,6 +202,7 @@ SG_ALL_TRAFFIC = TierguardResourcePolicy(
     Metadata(
         name="aws-ec2-sg-no-all-traffic-from-internet",
         compliance=Compliance(
+            cis=("5.3", "5.4"),  # every port includes the admin ports (Prowler's CIS 5.0 map)
             checkov=("CKV_AWS_277",),
             prowler=("ec2_securitygroup_allow_ingress_from_internet_to_all_ports",),
         ),
