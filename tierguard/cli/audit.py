@@ -18,7 +18,7 @@ from tierguard.cli._stack import CWD_OPTION, load
 from tierguard.cli.usage import FlowLogs, flow_log_options, flow_usage, read_flow_logs
 from tierguard.errors import AuditFailed, ConfigError, Problem, UsageError
 from tierguard.plan import NetworkPlan
-from tierguard.program import region_from
+from tierguard.program import region_of_stack
 from tierguard.reach.intents import INTENTS_KEY, Intent, IntentError, parse_intents
 from tierguard.report.sarif import write_sarif
 
@@ -99,8 +99,7 @@ def audit(
             intents = parse_intents(loaded.stack.config.get(INTENTS_KEY))
         except IntentError as exc:
             raise ConfigError([Problem(exc.path, exc.reason)]) from None
-        raw_region = loaded.stack.config.get("aws:region")
-        plan_region = region_from(raw_region if isinstance(raw_region, str) else None)
+        plan_region = region_of_stack(loaded.stack)
         if plan_region not in regions:
             regions = (*regions, plan_region)
     inventory = collect(regions, profile=profile, endpoint_url=endpoint_url, timeout=timeout)

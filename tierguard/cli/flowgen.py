@@ -68,13 +68,12 @@ def generate_flow_logs(
 ) -> None:
     """Write generated flow logs for the stack (a directory, S3 or CloudWatch Logs)."""
     from tierguard.audit.collect import CLIENT_CONFIG, aws_errors, session
-    from tierguard.program import region_from
+    from tierguard.program import region_of_stack
     from tierguard.usage.deliver import to_cloudwatch, to_directory, to_s3
     from tierguard.usage.generate import plan_endpoints, plan_intents, records
 
     loaded = load(cwd, stack, stack_file)
-    raw = loaded.stack.config.get("aws:region")
-    region = region_from(raw if isinstance(raw, str) else None)
+    region = region_of_stack(loaded.stack)
     intents = plan_intents(
         loaded.plan,
         plan_endpoints(loaded.plan),

@@ -239,7 +239,7 @@ def usage(
     traffic worth a look. Suggests a stack-file change as a diff; never applies it."""
     from tierguard.audit.collect import collect
     from tierguard.cli._stack import load
-    from tierguard.program import region_from
+    from tierguard.program import region_of_stack
     from tierguard.usage.attribute import Network
     from tierguard.usage.render import failing
     from tierguard.usage.stackmap import plan_inventory
@@ -255,8 +255,7 @@ def usage(
         raise UsageError("--flow-logs is required (or --engine athena with --database/--table)")
     loaded = load(cwd, stack, stack_file) if stack is not None else None
     if loaded is not None and region is None:
-        raw = loaded.stack.config.get("aws:region")
-        region = region_from(raw if isinstance(raw, str) else None)
+        region = region_of_stack(loaded.stack)
     if from_plan:
         assert loaded is not None
         assert region is not None

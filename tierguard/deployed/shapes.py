@@ -23,6 +23,7 @@ from tierguard.deployed.inventory import (
     Subnet,
 )
 from tierguard.rules import AclEntry, Direction, Peer, Traffic, parse_cidr_lenient
+from tierguard.rules.acl import IMPLICIT_DENY_NUMBER
 from tierguard.rules.normalize import acl_entry, acl_traffic, sg_peers, sg_rules, sg_traffic
 from tierguard.rules.protocols import ICMP, ICMPV6
 
@@ -42,7 +43,7 @@ if TYPE_CHECKING:
 _ICMP_PROTOCOLS = (str(ICMP), str(ICMPV6))
 
 #: The implicit ``*`` entries (IPv4 32767, IPv6 32768) AWS lists last in every ACL.
-FIRST_IMPLICIT_RULE_NUMBER = 32767
+FIRST_IMPLICIT_RULE_NUMBER = IMPLICIT_DENY_NUMBER
 
 
 def tags_of(tags: Iterable[TagTypeDef] | None) -> dict[str, str]:

@@ -26,7 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 from tierguard.config.stackfile import PROJECT_FILE, StackFile, load_yaml
 from tierguard.errors import ConfigError, Problem, ProgramError
 from tierguard.offline.mocks import PlanMocks, RecordedResource, RecordingMonitor
-from tierguard.program import region_from
+from tierguard.program import region_of_stack
 
 PROGRAM = "__main__.py"
 
@@ -94,7 +94,7 @@ def run_program(
 ) -> ProgramRun:
     """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it;
     ``on_record`` sees each registration as it happens."""
-    mocks = PlanMocks(region=region_from(stack_file.config.get("aws:region")))
+    mocks = PlanMocks(region=region_of_stack(stack_file))
     monitor = RecordingMonitor(mocks, on_record)
     runtime_config.set_all_config(stack_file.engine_config(), [])
     set_mocks(
