@@ -13,6 +13,7 @@ from tierguard.audit.findings import (
     AuditFinding,
     Resource,
 )
+from tierguard.deployed import tags as tag
 from tierguard.deployed.inventory import GroupRule, RegionInventory
 from tierguard.rules import CidrPeer, Direction
 from tierguard.rules.descriptions import is_placeholder_description
@@ -57,7 +58,7 @@ def acl_findings(inventory: RegionInventory) -> Iterator[AuditFinding]:
             continue
         yield AuditFinding(
             ACL_UNATTACHED,
-            Resource(inventory.region, "network-acl", acl.id, acl.tags.get("Name", "")),
+            Resource(inventory.region, "network-acl", acl.id, acl.tags.get(tag.NAME, "")),
             f"Network ACL {acl.label} in {acl.vpc_id} is associated with no subnet",
             "An unattached ACL protects nothing, and whoever attaches it later gets rules "
             "nobody reviewed",

@@ -313,7 +313,7 @@ def _for_stack(
     from tierguard.usage.verdicts import for_stack
 
     report = for_stack(report, network, stack)
-    names = {r.id: r.tags.get("Name", "") for g in network.inventory.groups for r in g.rules}
+    names = {r.id: r.tags.get(tag.NAME, "") for g in network.inventory.groups for r in g.rules}
     path = loaded.stack.path
     text = path.read_text(encoding="utf-8")
     acl_names = {a.id: a.tags.get(tag.ACL, a.id) for a in network.inventory.acls}

@@ -117,17 +117,6 @@ class Comparison:
     gaps: tuple[str, ...] = ()
     """Emulator gaps tolerated on the way (never met on AWS)."""
 
-    @property
-    def differs(self) -> bool:
-        return bool(
-            self.missing_tiers
-            or self.unplanned_groups
-            or self.missing_acls
-            or self.unplanned_acls
-            or any(g.redescribed or g.replaced or g.unplanned or g.missing for g in self.groups)
-            or any(a.changed or a.unplanned or a.missing for a in self.acls)
-        )
-
 
 def _compare_group(
     tier: TierPlan, group: SecurityGroup, group_ids: Mapping[str, str]

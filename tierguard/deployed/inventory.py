@@ -13,6 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from functools import cached_property
 
+from tierguard.deployed import tags as tag
 from tierguard.rules import AclEntry, IPNetwork, SgRule
 
 Address = ipaddress.IPv4Address | ipaddress.IPv6Address
@@ -88,7 +89,7 @@ class NetworkAcl:
 
     @property
     def label(self) -> str:
-        name = self.tags.get("Name")
+        name = self.tags.get(tag.NAME)
         return f"{name} ({self.id})" if name else self.id
 
 

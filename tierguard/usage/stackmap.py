@@ -39,7 +39,7 @@ def _groups(plan: NetworkPlan, vpc: str) -> tuple[SecurityGroup, ...]:
     found = []
     for name, tier in plan.tiers.items():
         # Planned rules as they are: a tier's group id here is its name.
-        rules = [GroupRule(p.name, p.rule, {"Name": p.name}) for p in tier.rules]
+        rules = [GroupRule(p.name, p.rule, {tag.NAME: p.name}) for p in tier.rules]
         found.append(
             SecurityGroup(
                 id=name,
