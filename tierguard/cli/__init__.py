@@ -70,7 +70,9 @@ GC_THRESHOLDS = (50_000, 20, 20)
 
 
 def main() -> None:
-    """Console-script entry point: run the CLI and map tierguard errors to exit codes."""
+    """Console-script entry point: run the CLI and map tierguard errors to exit codes.
+    The collector's thresholds are restored on the way out, for a caller in-process."""
+    previous = gc.get_threshold()
     gc.set_threshold(*GC_THRESHOLDS)
     try:
         cli.main(prog_name="tierguard", standalone_mode=False)
@@ -80,3 +82,5 @@ def main() -> None:
         sys.exit(reported.exit_code)
     except click.exceptions.Exit as exc:
         sys.exit(exc.exit_code)
+    finally:
+        gc.set_threshold(*previous)
