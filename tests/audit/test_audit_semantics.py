@@ -352,3 +352,68 @@ class TestWhatAFindingPointsAt:
         report = audit(acl_region(ingress(port(22), world()), public_host(), *everything))
         (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
         assert "; network ACL edge (acl-1) lets tcp 22 in and the replies out" in finding.what
+
+
+def routed_region(rule: GroupRule, eni: NetworkInterface, *versions: int) -> Inventory:
+    """``region_with`` plus the subnet's own route table, routing ``versions`` to an IGW."""
+    (region,) = region_with(rule, eni).regions
+    table = RouteTable("rtb-1", "vpc-1", False, ("subnet-1",), frozenset(versions))
+    return Inventory((replace(region, route_tables=(table,)),))
+
+
+class TestWhatTheFindingSays:
+    def test_a_reachable_port_says_why_it_matters_and_what_to_do(self) -> None:
+        report = audit(routed_region(ingress(port(22), world()), public_host(), 4))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert finding.what.endswith(
+            "the interface has the public address 54.1.2.3, routed to the internet by rtb-1"
+        )
+        assert finding.why == (
+            "Security group, network ACL, public address and route all line up: anyone on "
+            "the internet can connect now, and such ports are scanned and attacked within "
+            "minutes"
+        )
+        assert finding.fix == (
+            "remove the rule or narrow it to a bastion/VPN security group or an admin CIDR "
+            "(or use SSM Session Manager), and deny the port in the network ACL"
+        )
+
+    def test_without_a_listed_route_table_no_route_is_named(self) -> None:
+        report = audit(region_with(ingress(port(22), world()), public_host()))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert finding.what.endswith("the interface has the public address 54.1.2.3")
+
+    def test_every_reason_it_is_not_reachable_today_is_listed(self) -> None:
+        """No public address and no route to an internet gateway: both said, joined."""
+        private = replace(public_host(), public_address=None)
+        report = audit(routed_region(ingress(port(22), world()), private))
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert finding.what.endswith(
+            "not reachable today: the interface has no public IPv4 address; and subnet-1's "
+            "route table rtb-1 has no IPv4 route to an internet gateway"
+        )
+        assert finding.why == (
+            "Only other controls stand between these ports and the internet: a public IP, a "
+            "route, an ACL edit or moving the interface to another subnet exposes them"
+        )
+        assert finding.fix == (
+            "narrow the rule to the sources that need it instead of relying on the ACL, the "
+            "routes or the missing public address"
+        )
+
+    def test_a_routed_subnet_is_not_said_to_lack_a_route(self) -> None:
+        private = replace(public_host(), public_address=None)
+        report = audit(routed_region(ingress(port(22), world()), private, 4))
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert finding.what.endswith(
+            "not reachable today: the interface has no public IPv4 address"
+        )
+
+    def test_dropped_replies_are_said_for_the_port(self) -> None:
+        """The ACL lets SSH in and nothing out: one-way, said for tcp 22."""
+        inbound = entry(100, False, ALLOW, port(22), "0.0.0.0/0")
+        report = audit(acl_region(ingress(port(22), world()), public_host(), inbound))
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert "not reachable today: for tcp 22, replies to client ports 1024-65535" in (
+            finding.what
+        )
