@@ -17,6 +17,7 @@ from tierguard.audit.findings import EXPOSURE_LATENT, EXPOSURE_REACHABLE, Resour
 from tierguard.audit.topology import tier_names
 from tierguard.config.stackfile import load_stack
 from tierguard.deployed.inventory import (
+    Consumer,
     GroupRule,
     Inventory,
     NetworkAcl,
@@ -416,4 +417,46 @@ class TestWhatTheFindingSays:
         (finding,) = report.of_rule(EXPOSURE_LATENT.id)
         assert "not reachable today: for tcp 22, replies to client ports 1024-65535" in (
             finding.what
+        )
+
+
+class TestAGroupNothingVisibleCarries:
+    """With no interface listed for the group, the path cannot be walked: the rule is
+    reported latent, saying what uses the group (other than rules referring to it)."""
+
+    @staticmethod
+    def region(*consumers: Consumer) -> Inventory:
+        rules = (ingress(port(22), world()), GroupRule("sgr-2", ingress(port(3389), world()).rule))
+        group = SecurityGroup("sg-1", "ssh", "ssh", "vpc-1", rules)
+        referrer = SecurityGroup(
+            "sg-2", "app", "app", "vpc-1", (ingress(port(22), SecurityGroupPeer("sg-1")),)
+        )
+        return Inventory((RegionInventory("r", (group, referrer), consumers=consumers),))
+
+    def test_an_unused_group_says_nothing_carries_it_yet(self) -> None:
+        found = audit(self.region()).of_rule(EXPOSURE_LATENT.id)
+        mine = [f for f in found if f.resource.id == "sg-1"]
+        assert [f.related for f in mine] == [
+            (Resource("r", "security-group-rule", "sgr-1"),),
+            (Resource("r", "security-group-rule", "sgr-2"),),
+        ]
+        first = mine[0]
+        assert first.resource == Resource("r", "security-group", "sg-1", "ssh")
+        assert first.what == (
+            "Ingress rule sgr-1 of ssh (sg-1) opens TCP 22 from 0.0.0.0/0, admin port 22 (SSH); "
+            "nothing carries the group yet"
+        )
+        assert first.why == "Whatever is given this group is open to the internet on these ports"
+        assert first.fix == "remove the rule or narrow it to the sources that need it"
+
+    def test_a_load_balancer_using_it_is_named_and_the_gap_said(self) -> None:
+        alb = Consumer("ELBv2 load balancer", "web-alb", ("sg-1",))
+        (first, _) = [
+            f
+            for f in audit(self.region(alb)).of_rule(EXPOSURE_LATENT.id)
+            if f.resource.id == "sg-1"
+        ]
+        assert first.what.endswith(
+            "; it is used by ELBv2 load balancer web-alb, but no network interface carrying it "
+            "was listed, so the network ACL and public address could not be checked"
         )
