@@ -460,3 +460,29 @@ class TestAGroupNothingVisibleCarries:
             "; it is used by ELBv2 load balancer web-alb, but no network interface carrying it "
             "was listed, so the network ACL and public address could not be checked"
         )
+
+
+def test_every_port_is_said_with_the_admin_and_high_risk_ports_it_opens() -> None:
+    """All traffic: every port; the admin ports; eight high-risk ports named, the rest
+    counted."""
+    (finding,) = audit(region_with(ingress(Traffic.of(ALL), world()), public_host())).of_rule(
+        EXPOSURE_REACHABLE.id
+    )
+    more = len(HIGH_RISK_PORTS) - 8
+    assert ", every port; admin port 22 (SSH), 3389 (RDP); high-risk port(s) 20 " in finding.what
+    assert f" and {more} more, on interface eni-1" in finding.what
+
+
+def test_tcp_from_port_2_up_is_not_every_port() -> None:
+    """1-65535 is every port (0 is reserved); 2-65535 leaves port 1 out."""
+    assert sensitive(ingress(Traffic.of(TCP, PortRange(1, 65535)), world())).all_ports
+    assert not sensitive(ingress(Traffic.of(TCP, PortRange(2, 65535)), world())).all_ports
+
+
+def test_each_sensitive_rule_of_a_carried_group_is_judged() -> None:
+    rules = (ingress(port(22), world()), GroupRule("sgr-2", ingress(port(3389), world()).rule))
+    group = SecurityGroup("sg-1", "ssh", "ssh", "vpc-1", rules)
+    subnet = Subnet("subnet-1", "vpc-1", parse_cidr("10.0.1.0/24"))
+    region = RegionInventory("r", (group,), (public_host(),), (), (subnet,))
+    found = audit(Inventory((region,))).of_rule(EXPOSURE_REACHABLE.id)
+    assert [f.related[0].id for f in found] == ["sgr-1", "sgr-2"]
