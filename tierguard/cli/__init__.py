@@ -13,6 +13,7 @@ audit; ``--help`` loads them all to list them).
 
 from __future__ import annotations
 
+import atexit
 import gc
 import importlib
 import sys
@@ -84,3 +85,24 @@ def main() -> None:
         sys.exit(exc.exit_code)
     finally:
         gc.set_threshold(*previous)
+
+
+@atexit.register
+def _close_event_loop() -> None:
+    """At exit, close the event loop the Pulumi SDK ran a program on, while the
+    interpreter is whole.
+
+    Left open, it is closed by its finaliser during interpreter shutdown, which can run
+    after its self-pipe socket was finalised and print "Exception ignored … Invalid file
+    descriptor: -1" after a clean exit (seen after a program failed on the mock engine).
+    Not closed when ``main`` returns: tests call ``main`` in a process whose loop goes on.
+    """
+    asyncio = sys.modules.get("asyncio")
+    if asyncio is None:  # nothing imported asyncio, so no loop exists
+        return
+    try:
+        loop = asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        return
+    if not loop.is_running() and not loop.is_closed():
+        loop.close()
