@@ -281,20 +281,73 @@ class TestWhatTheAclDecides:
             finding.what
         )
 
-    def test_an_entry_stopping_part_of_the_internet_is_named_for_that_part(self) -> None:
-        """Deny from 0.0.0.0/1, allow the rest: the finding names entry #90 and the part of
-        the internet it stops."""
+    def test_an_entry_stopping_part_of_the_internet_leaves_the_rest_exposed(self) -> None:
+        """Deny from 0.0.0.0/1, allow the rest. ACL entries are evaluated lowest number first
+        and the first match decides (AWS, "Network ACL rules"): a packet from 203.0.113.5
+        does not match #90 and is allowed by #100, so SSH from that half of the internet
+        connects. That is an exposure; the finding names the part entry #90 stops."""
         entries = [
             entry(90, False, DENY, Traffic.of(ALL), "0.0.0.0/1"),
             entry(100, False, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
             entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
         ]
         report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
-        (finding,) = report.of_rule(EXPOSURE_LATENT.id) or report.of_rule(EXPOSURE_REACHABLE.id)
+        assert not report.of_rule(EXPOSURE_LATENT.id)
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "lets tcp 22 in and the replies out from part of the internet" in finding.what
         assert "only from 1.0.0.0/8, 2.0.0.0/7" in finding.what
         assert "network ACL edge (acl-1) ingress rule #90 (deny all traffic 0.0.0.0/1)" in (
             finding.what
         )
+
+    def test_replies_dropped_for_part_of_the_internet_leave_the_rest_exposed(self) -> None:
+        """ACLs are stateless: an outbound deny to 128.0.0.0/1 drops the replies to that half,
+        and the other half still gets its SSH session."""
+        entries = [
+            entry(100, False, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+            entry(90, True, DENY, Traffic.of(ALL), "128.0.0.0/1"),
+            entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "from part of the internet" in finding.what
+        assert "egress rule #90" in finding.what
+
+    def test_an_allow_list_of_one_admin_block_is_the_acl_narrowing_it(self) -> None:
+        """SSH allowed only from 203.0.113.0/24 (one party's /24, the line Prowler draws for
+        a wide public block): the world-open group rule is latent, and the finding says who
+        the ACL lets in."""
+        entries = [
+            entry(90, False, ALLOW, port(22), "203.0.113.0/24"),
+            entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        assert not report.of_rule(EXPOSURE_REACHABLE.id)
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert "it lets in only from 203.0.113.0/24" in finding.what
+
+    def test_an_allow_list_wider_than_one_party_is_part_of_the_internet(self) -> None:
+        """SSH allowed from 198.51.0.0/16: 65,536 public addresses connect, which is the
+        internet at large, not an admin range."""
+        entries = [
+            entry(90, False, ALLOW, port(22), "198.51.0.0/16"),
+            entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
+        assert "from part of the internet" in finding.what
+
+    def test_an_entry_stopping_the_whole_internet_is_latent(self) -> None:
+        """Deny from both halves: nothing on the internet connects, so the rule is latent."""
+        entries = [
+            entry(90, False, DENY, Traffic.of(ALL), "0.0.0.0/1"),
+            entry(91, False, DENY, Traffic.of(ALL), "128.0.0.0/1"),
+            entry(100, False, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+            entry(100, True, ALLOW, Traffic.of(ALL), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        assert not report.of_rule(EXPOSURE_REACHABLE.id)
+        assert report.of_rule(EXPOSURE_LATENT.id)
 
 
 def test_every_port_open_lists_six_probes_and_counts_the_rest() -> None:

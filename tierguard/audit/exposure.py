@@ -27,7 +27,7 @@ from tierguard.deployed.inventory import (
     RegionInventory,
     SecurityGroup,
 )
-from tierguard.reach.analysis import Reach, Verdict, reach
+from tierguard.reach.analysis import Reach, ReachFinding, Verdict, reach
 from tierguard.reach.topology import (
     AclNode,
     LabeledRule,
@@ -42,6 +42,7 @@ from tierguard.rules.exposure import (
     ADMIN_PROTOCOLS,
     HIGH_RISK_PORTS,
     HIGH_RISK_PROTOCOLS,
+    NARROWEST_WIDE_PREFIX,
     exposed_ports,
     internet,
     opens_all_ports,
@@ -113,16 +114,13 @@ def internet_path(
     return reach(topology, source, tier)
 
 
-def _covers(
-    cell: Reach, verdict: Verdict, protocol: int, port: int, *, everyone: bool = False
-) -> list[str]:
-    """Details of the cell's findings with ``verdict`` that cover the port (with
-    ``everyone``: only those holding for the whole internet, not part of it)."""
+def _covers(cell: Reach, verdict: Verdict, protocol: int, port: int) -> list[ReachFinding]:
+    """The cell's findings with ``verdict`` that cover the port, from all or part of the
+    internet."""
     return [
-        f.detail
+        f
         for f in cell.findings
         if f.verdict is verdict
-        and not (everyone and f.partial)
         and (f.protocol == ALL or (f.protocol == protocol and any(port in b for b in f.ports)))
     ]
 
@@ -142,10 +140,30 @@ def _interface_finding(
 ) -> AuditFinding:
     cell = internet_path(inventory, eni, group, rule)
     probes = opened.probes()
-    through = [
-        (p, port) for p, port in probes if _covers(cell, Verdict.OPEN, p, port, everyone=True)
-    ]
     version = 4 if not isinstance(rule.rule.peer, CidrPeer) else rule.rule.peer.network.version
+    # The ACL may let only part of the internet in. A deny-list (or any part wider than one
+    # party's block) leaves the internet at large connecting: exposed. An allow-list of a
+    # narrow block (an admin range) is the ACL doing the narrowing: latent, said below.
+    widest = 2 ** ((32 if version == 4 else 128) - NARROWEST_WIDE_PREFIX[version])
+    opened_to = {
+        (p, port): [
+            f
+            for f in _covers(cell, Verdict.OPEN, p, port)
+            if not f.partial or f.sources is None or f.sources > widest
+        ]
+        for p, port in probes
+    }
+    through = [probe for probe, findings in opened_to.items() if findings]
+    part = ""
+    partial = [(probe, f) for probe in through for f in opened_to[probe] if f.partial]
+    if partial:
+        (protocol, port), opened_part = partial[0]
+        stopped = _covers(cell, Verdict.BLOCKED, protocol, port) or _covers(
+            cell, Verdict.ONE_WAY, protocol, port
+        )
+        part = " from part of the internet (" + (
+            f"it stops the rest: {stopped[0].detail})" if stopped else f"{opened_part.detail})"
+        )
     public = eni.public_address is not None if version == 4 else bool(eni.ipv6_addresses)
     table = inventory.route_table_of(eni.subnet_id or "")
     routed = table is None or version in table.internet_versions
@@ -165,8 +183,8 @@ def _interface_finding(
         return AuditFinding(
             EXPOSURE_REACHABLE,
             resource,
-            f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out, and "
-            f"the interface has the public address {address}"
+            f"{what}; {acl_text} lets {_probe_text(through)} in and the replies out{part}, "
+            f"and the interface has the public address {address}"
             + (f", routed to the internet by {table.id}" if table is not None else ""),
             "Security group, network ACL, public address and route all line up: anyone on "
             "the internet can connect now, and such ports are scanned and attacked within "
@@ -185,13 +203,15 @@ def _interface_finding(
         )
     if not through:
         for protocol, port in probes:
-            blocked = _covers(cell, Verdict.BLOCKED, protocol, port)
-            one_way = _covers(cell, Verdict.ONE_WAY, protocol, port)
-            if blocked:
-                stops.append(f"for {protocol_name(protocol)} {port}, {blocked[0]}")
-                break
-            if one_way:
-                stops.append(f"for {protocol_name(protocol)} {port}, {one_way[0]}")
+            stopped = _covers(cell, Verdict.BLOCKED, protocol, port) or _covers(
+                cell, Verdict.ONE_WAY, protocol, port
+            )
+            if stopped:
+                narrow = _covers(cell, Verdict.OPEN, protocol, port)
+                stops.append(
+                    f"for {protocol_name(protocol)} {port}, {stopped[0].detail}"
+                    + (f" (it lets in {narrow[0].detail.split('; ')[0]})" if narrow else "")
+                )
                 break
     return AuditFinding(
         EXPOSURE_LATENT,

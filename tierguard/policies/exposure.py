@@ -35,6 +35,7 @@ from tierguard.rules.exposure import (
     ADMIN_PROTOCOLS,
     HIGH_RISK_PORTS,
     HIGH_RISK_PROTOCOLS,
+    NARROWEST_WIDE_PREFIX,
     exposed_ports,
     internet,
     opens_all_ports,
@@ -280,8 +281,12 @@ SG_WIDE_PUBLIC_CIDR = TierguardResourcePolicy(
         remediation="Use the partner's exact ranges (or a managed prefix list), or add the "
         "block to approvedCidrs with a reason.",
         parameters={
-            "minPrefixV4": integer("Narrowest allowed IPv4 prefix length.", 24, 1, 32),
-            "minPrefixV6": integer("Narrowest allowed IPv6 prefix length.", 48, 1, 128),
+            "minPrefixV4": integer(
+                "Narrowest allowed IPv4 prefix length.", NARROWEST_WIDE_PREFIX[4], 1, 32
+            ),
+            "minPrefixV6": integer(
+                "Narrowest allowed IPv6 prefix length.", NARROWEST_WIDE_PREFIX[6], 1, 128
+            ),
             "approvedCidrs": string_list("Public blocks that are fine however wide.", []),
         },
     ),

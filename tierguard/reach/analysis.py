@@ -94,6 +94,9 @@ class ReachFinding:
     detail: str = ""
     partial: bool = False
     """Holds only for part of the source range or some subnets (``detail`` says which)."""
+    sources: int | None = None
+    """How many source addresses it holds for (``None``: the source's addresses are
+    unknown), so a caller can tell "part of the internet" from "one admin block"."""
 
     @property
     def label(self) -> str:
@@ -565,15 +568,27 @@ def _combine(
                 "" if len(chosen) == len(situations) else _where(chosen, situations, source, target)
             )
             text = "; ".join(filter(None, [where, detail]))
-            findings.append(ReachFinding(protocol, (values,), verdict, text, partial=bool(where)))
-    merged: dict[tuple[Verdict, str, bool], list[PortRange]] = {}
+            findings.append(
+                ReachFinding(protocol, (values,), verdict, text, bool(where), _source_count(chosen))
+            )
+    merged: dict[tuple[Verdict, str, bool, int | None], list[PortRange]] = {}
     for f in findings:
-        merged.setdefault((f.verdict, f.detail, f.partial), []).extend(f.ports)
+        merged.setdefault((f.verdict, f.detail, f.partial, f.sources), []).extend(f.ports)
     shown = protocol_has_ports(protocol) or is_icmp(protocol)
     return [
-        ReachFinding(protocol, merge_ranges(ports) if shown else (), verdict, detail, partial)
-        for (verdict, detail, partial), ports in merged.items()
+        ReachFinding(
+            protocol, merge_ranges(ports) if shown else (), verdict, detail, partial, sources
+        )
+        for (verdict, detail, partial, sources), ports in merged.items()
     ]
+
+
+def _source_count(chosen: list[_Situation]) -> int | None:
+    """The number of distinct source addresses among the situations."""
+    parts = {(s.source.first, s.source.last) for s in chosen}
+    if any(first is None or last is None for first, last in parts):
+        return None
+    return sum(last - first + 1 for first, last in parts if first is not None and last is not None)
 
 
 def _notes(situations: list[_Situation], source: Source, target: TierNode) -> list[str]:
@@ -617,7 +632,12 @@ def reach(
     if note:
         findings = [
             ReachFinding(
-                f.protocol, f.ports, f.verdict, "; ".join(filter(None, [f.detail, note])), f.partial
+                f.protocol,
+                f.ports,
+                f.verdict,
+                "; ".join(filter(None, [f.detail, note])),
+                f.partial,
+                f.sources,
             )
             if f.verdict is Verdict.OPEN
             else f
@@ -640,7 +660,7 @@ def _everything(findings: list[ReachFinding], classes: list[int]) -> list[ReachF
         and (not f.ports or f.ports == (full_range(f.protocol),))
         for f in findings
     ):
-        return [ReachFinding(ALL, (), Verdict.OPEN, first.detail)]
+        return [ReachFinding(ALL, (), Verdict.OPEN, first.detail, sources=first.sources)]
     return findings
 
 

@@ -30,6 +30,10 @@ ADMIN_PORTS = (22, 3389)
 #: ports over TCP (the pack's defaults, and the audit's fixed reading).
 ADMIN_PROTOCOLS = (TCP, UDP)
 HIGH_RISK_PROTOCOLS = (TCP,)
+#: The widest public block that still counts as one party's range, by address family
+#: (Prowler's ``ec2_securitygroup_allow_wide_open_public_ipv4`` draws the IPv4 line at /24).
+#: Wider than this, a block is "part of the internet", not an admin or partner range.
+NARROWEST_WIDE_PREFIX = {4: 24, 6: 48}
 #: EC2.19 plus Prowler, minus the admin ports (they have their own, separately tunable policy).
 HIGH_RISK_PORTS = tuple(sorted((set(EC2_19_PORTS) | set(PROWLER_PORTS)) - set(ADMIN_PORTS)))
 #: Ports of data stores: databases, caches, search and queues.
