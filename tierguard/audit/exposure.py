@@ -125,6 +125,13 @@ def _covers(cell: Reach, verdict: Verdict, protocol: int, port: int) -> list[Rea
     ]
 
 
+def _stopped(cell: Reach, protocol: int, port: int) -> list[ReachFinding]:
+    """What stops the port for all or part of the internet: the request, else the replies."""
+    return _covers(cell, Verdict.BLOCKED, protocol, port) or _covers(
+        cell, Verdict.ONE_WAY, protocol, port
+    )
+
+
 def _probe_text(probes: list[tuple[int, int]]) -> str:
     return ", ".join(f"{protocol_name(p)} {port}" for p, port in probes[:6]) + (
         f" and {len(probes) - 6} more" if len(probes) > 6 else ""
@@ -158,9 +165,7 @@ def _interface_finding(
     partial = [(probe, f) for probe in through for f in opened_to[probe] if f.partial]
     if partial:
         (protocol, port), opened_part = partial[0]
-        stopped = _covers(cell, Verdict.BLOCKED, protocol, port) or _covers(
-            cell, Verdict.ONE_WAY, protocol, port
-        )
+        stopped = _stopped(cell, protocol, port)
         part = " from part of the internet (" + (
             f"it stops the rest: {stopped[0].detail})" if stopped else f"{opened_part.detail})"
         )
@@ -203,9 +208,7 @@ def _interface_finding(
         )
     if not through:
         for protocol, port in probes:
-            stopped = _covers(cell, Verdict.BLOCKED, protocol, port) or _covers(
-                cell, Verdict.ONE_WAY, protocol, port
-            )
+            stopped = _stopped(cell, protocol, port)
             if stopped:
                 narrow = _covers(cell, Verdict.OPEN, protocol, port)
                 stops.append(
