@@ -140,3 +140,17 @@ def associate(ec2: EC2Client, acl_id: str, subnet_id: str) -> None:
         if a.get("SubnetId") == subnet_id
     )
     ec2.replace_network_acl_association(AssociationId=association, NetworkAclId=acl_id)
+
+
+def open_admin_ssh_to_the_world(ec2: EC2Client, acl_id: str) -> None:
+    """The hand edit the drift and verification tests look for: the dev stack's public ACL
+    entry 130 (SSH from the admin range) widened to ``0.0.0.0/0`` in place."""
+    ec2.replace_network_acl_entry(
+        NetworkAclId=acl_id,
+        RuleNumber=130,
+        Protocol="6",
+        RuleAction="allow",
+        Egress=False,
+        CidrBlock="0.0.0.0/0",
+        PortRange={"From": 22, "To": 22},
+    )

@@ -16,7 +16,7 @@ import pytest
 from moto import mock_aws
 
 from tests.conftest import PROJECT_DIR
-from tests.moto_deploy import deploy_plan
+from tests.moto_deploy import deploy_plan, open_admin_ssh_to_the_world
 from tierguard.audit.drift import drift_findings
 from tierguard.audit.findings import DRIFT_ADDED, DRIFT_CHANGED, DRIFT_MISSING
 from tierguard.config.parse import parse_network
@@ -84,15 +84,7 @@ class TestOneComparison:
             SecurityGroupRuleIds=[_rule_id(ec2, groups["database"], 3306)],
         )
         acl = verify_deployment(ec2, dev).network_acls["public"]
-        ec2.replace_network_acl_entry(
-            NetworkAclId=acl,
-            RuleNumber=130,
-            Protocol="6",
-            RuleAction="allow",
-            Egress=False,
-            CidrBlock="0.0.0.0/0",
-            PortRange={"From": 22, "To": 22},
-        )
+        open_admin_ssh_to_the_world(ec2, acl)
         verified = verify_deployment(ec2, dev)
         assert sorted((d.kind, d.where) for d in verified.differences) == [
             (DifferenceKind.CHANGED, "network ACL public"),

@@ -10,7 +10,7 @@ import pytest
 from moto import mock_aws
 
 from tests.conftest import PROJECT_DIR
-from tests.moto_deploy import deploy_plan
+from tests.moto_deploy import deploy_plan, open_admin_ssh_to_the_world
 from tierguard.config.parse import parse_network
 from tierguard.driver.emulator import running_emulator
 from tierguard.driver.operations import plan_for
@@ -142,15 +142,7 @@ class TestDetectedDifferences:
         deploy_plan(ec2, dev)
         result = verify_deployment(ec2, dev)
         acl_id = result.network_acls["public"]
-        ec2.replace_network_acl_entry(
-            NetworkAclId=acl_id,
-            RuleNumber=130,
-            Protocol="6",
-            RuleAction="allow",
-            Egress=False,
-            CidrBlock="0.0.0.0/0",
-            PortRange={"From": 22, "To": 22},
-        )
+        open_admin_ssh_to_the_world(ec2, acl_id)
         after = verify_deployment(ec2, dev)
         assert [str(d) for d in after.differences] == [
             "changed: network ACL public: ingress rule 130: allow TCP 22 0.0.0.0/0, "

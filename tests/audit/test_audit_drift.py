@@ -6,6 +6,7 @@ import pytest
 
 from tests.audit.builders import Account, audited, deploy, tcp
 from tests.conftest import PROJECT_DIR
+from tests.moto_deploy import open_admin_ssh_to_the_world
 from tierguard.audit import Report, audit
 from tierguard.audit.collect import collect
 from tierguard.audit.findings import DRIFT_ADDED, DRIFT_CHANGED, DRIFT_MISSING, Level
@@ -146,15 +147,7 @@ class TestAclEntries:
         ids = deploy(account, plan)
         acl = ids["acl:public"]
         account.acl_entry(acl, 140, "allow", ports=(3389, 3389))
-        account.ec2.replace_network_acl_entry(
-            NetworkAclId=acl,
-            RuleNumber=130,
-            Protocol="6",
-            RuleAction="allow",
-            Egress=False,
-            CidrBlock="0.0.0.0/0",
-            PortRange={"From": 22, "To": 22},
-        )
+        open_admin_ssh_to_the_world(account.ec2, acl)
         report = drift(account, plan)
         (added,) = report.of_rule(DRIFT_ADDED.id)
         assert "ingress #140 allow TCP 3389 0.0.0.0/0" in added.what
