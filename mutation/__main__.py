@@ -1,28 +1,34 @@
-"""Mutation testing of the security semantics, package by package, with mutmut.
+"""Mutation testing of the security semantics with mutmut: every package in one run.
 
 Run: ``make mutation`` (or ``python -m mutation [--only rules,plan] [--workers 2]``).
-Each package is mutated in its own scratch copy of the project (``.mutation/<name>/``)
-against the tests that can kill its mutants; mutmut runs, per mutant, only the tests
-that call the mutated function. At the end the score per package is printed:
+The packages chosen are mutated together in one scratch copy of the project
+(``.mutation/<run>/``: ``all``, or the chosen names joined by ``+``) against the union of
+their test selections: mutmut's preliminary pass (every selected test once, recording
+which tests call which function) is paid once, not once per package. mutmut runs, per
+mutant, only the tests that call the mutated function. A mutant belongs to the package
+whose globs match its file; at the end the score per package is printed:
 
     score = (killed + timed out) / (mutants - documented equivalents)
 
 A mutant that survives (or that no selected test reaches) counts against the score
 unless ``docs/testing.md`` lists it as equivalent, with the reason it cannot change any
-verdict. Survivors' diffs are written to ``.mutation/<name>/survivors.txt``.
-Not part of ``make test`` or CI: it takes minutes per package.
+verdict. Survivors' diffs are written to ``.mutation/<run>/survivors.txt``.
+Not part of ``make test`` or CI: it takes the better part of an hour for every package.
 """
 
 from __future__ import annotations
 
 import argparse
 import fnmatch
+import os
 import re
+import resource
 import shutil
 import subprocess
 import sys
 import time
 from collections import Counter
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -93,6 +99,8 @@ PACKAGES = (
         "plan",
         ("tierguard/plan/*",),
         (
+            "tests/test_plan_refusals.py",
+            "tests/test_plan_peers.py",
             "tests/test_config_validation.py",
             "tests/test_properties.py",
             "tests/test_documented_semantics.py",
@@ -164,17 +172,20 @@ def _copy(names: list[str], target: Path) -> None:
         shutil.copy2(PROJECT_DIR / name, target / name)
 
 
-def prepare(package: Package) -> Path:
-    """A fresh copy of the project with this package's mutmut configuration."""
-    target = WORK_DIR / package.name
+def _union(parts: Iterable[tuple[str, ...]]) -> list[str]:
+    return list(dict.fromkeys(item for part in parts for item in part))
+
+
+def prepare(packages: list[Package], target: Path) -> None:
+    """A fresh copy of the project with the run's mutmut configuration."""
     shutil.rmtree(target, ignore_errors=True)
     _copy(_project_files(), target)
-    configure(package, target)
-    return target
+    configure(packages, target)
 
 
-def configure(package: Package, target: Path) -> None:
-    """The project's ``pyproject.toml`` plus this package's ``[tool.mutmut]``."""
+def configure(packages: list[Package], target: Path) -> None:
+    """The project's ``pyproject.toml`` plus a ``[tool.mutmut]`` mutating every chosen
+    package against the union of their tests."""
     pytest_args = ["-p", "no:randomly", "-p", "no:cacheprovider", "-q"]
     pytest_args += ["-p", "mutation.plugin"]
     # A worker inherits the first pass's sockets and event loops (mutation/plugin.py):
@@ -187,9 +198,9 @@ def configure(package: Package, target: Path) -> None:
 
 [tool.mutmut]
 source_paths = ["tierguard"]
-only_mutate = {list(package.mutate)!r}
+only_mutate = {_union(p.mutate for p in packages)!r}
 also_copy = {list(ALSO_COPY)!r}
-pytest_add_cli_args_test_selection = {list(package.tests)!r}
+pytest_add_cli_args_test_selection = {_union(p.tests for p in packages)!r}
 pytest_add_cli_args = {pytest_args!r}
 timeout_multiplier = 5.0
 """
@@ -214,7 +225,6 @@ class Score:
     package: str
     statuses: Counter[str]
     equivalent: int
-    seconds: float
 
     @property
     def total(self) -> int:
@@ -239,20 +249,34 @@ def results_of(workdir: Path) -> dict[str, str]:
     return results
 
 
-def run(package: Package, workers: int, equivalents: list[str], *, survivors: bool) -> Score:
-    """Mutate the package afresh; with ``survivors``, re-test only the mutants the last
-    run left alive, against the current tests (the package's source must be unchanged)."""
-    workdir = WORK_DIR / package.name
+def source_of(mutant: str) -> str:
+    """The file a mutant is in: ``tierguard.plan.acls.x_acl_entry__mutmut_3`` →
+    ``tierguard/plan/acls.py`` (mutmut drops ``__init__`` from a package's names)."""
+    module = mutant.rpartition(".")[0].replace(".", "/")
+    return module + ".py" if (PROJECT_DIR / f"{module}.py").is_file() else f"{module}/__init__.py"
+
+
+def owns(package: Package, mutant: str) -> bool:
+    source = source_of(mutant)
+    return any(fnmatch.fnmatchcase(source, pattern) for pattern in package.mutate)
+
+
+def run(packages: list[Package], workers: int, *, survivors: bool) -> Path:
+    """Mutate the packages afresh in one mutmut run; with ``survivors``, re-test only the
+    mutants the last run left alive, against the current tests (the packages' source must
+    be unchanged). Returns the run's directory."""
+    workdir = WORK_DIR / (
+        "all" if len(packages) == len(PACKAGES) else "+".join(p.name for p in packages)
+    )
     retest: list[str] = []
     if survivors and (workdir / "mutants").is_dir():
         retest = [m for m, s in results_of(workdir).items() if s not in ("killed", "timeout")]
         _copy([n for n in _project_files() if n.startswith(("tests/", "docs/"))], workdir)
-        configure(package, workdir)  # the package's test selection may have grown
+        configure(packages, workdir)  # the test selection may have grown
         # New tests are unknown to the recorded test-to-function map: collect it again.
         (workdir / "mutants" / "mutmut-stats.json").unlink(missing_ok=True)
     else:
-        workdir = prepare(package)
-    started = time.monotonic()
+        prepare(packages, workdir)
     if retest or not survivors:
         command = ["run", "--max-children", str(workers), *retest]
         mutmut(workdir, *command, log=workdir / "mutmut.log")
@@ -260,32 +284,42 @@ def run(package: Package, workers: int, equivalents: list[str], *, survivors: bo
             if "not checked" not in results_of(workdir).values():
                 break
             mutmut(workdir, "run", "--max-children", str(workers), log=workdir / "mutmut.log")
-    seconds = time.monotonic() - started
+    return workdir
+
+
+def scores(packages: list[Package], workdir: Path, equivalents: list[str]) -> list[Score]:
+    """Each package's score from the run's results; survivors' diffs to ``survivors.txt``."""
     results = results_of(workdir)
-    alive = sorted(
-        m
-        for m, s in results.items()
-        if s not in ("killed", "timeout") and not _listed(m, equivalents)
-    )
+    found: list[Score] = []
     with (workdir / "survivors.txt").open("w") as report:
-        for mutant in alive:
-            report.write(mutmut(workdir, "show", mutant) + "\n")
-    equivalent = sum(
-        1 for m, s in results.items() if _listed(m, equivalents) and s not in ("killed", "timeout")
-    )
-    return Score(package.name, Counter(results.values()), equivalent, seconds)
+        for package in packages:
+            mine = {m: s for m, s in results.items() if owns(package, m)}
+            alive = [m for m, s in sorted(mine.items()) if s not in ("killed", "timeout")]
+            report.write(f"# {package.name}\n\n")
+            for mutant in alive:
+                if not _listed(mutant, equivalents):
+                    report.write(mutmut(workdir, "show", mutant) + "\n")
+            equivalent = sum(1 for m in alive if _listed(m, equivalents))
+            found.append(Score(package.name, Counter(mine.values()), equivalent))
+    return found
 
 
 def table(scores: list[Score]) -> str:
     head = f"{'package':<16}{'mutants':>8}{'killed':>8}{'survived':>9}{'no tests':>9}"
-    head += f"{'equiv.':>8}{'score':>8}{'time':>8}"
+    head += f"{'equiv.':>8}{'score':>8}"
     lines = [head, "-" * len(head)]
     for s in scores:
         lines.append(
             f"{s.package:<16}{s.total:>8}{s.killed:>8}{s.statuses['survived']:>9}"
-            f"{s.statuses['no tests']:>9}{s.equivalent:>8}{s.value:>7.1f}%{s.seconds:>7.0f}s"
+            f"{s.statuses['no tests']:>9}{s.equivalent:>8}{s.value:>7.1f}%"
         )
     return "\n".join(lines)
+
+
+def _cpu_seconds() -> float:
+    """CPU time (user + system) of the finished child processes: mutmut and its workers."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def main() -> int:
@@ -305,16 +339,18 @@ def main() -> int:
     unknown = sorted(set(chosen) - set(names))
     if unknown:
         parser.error(f"--only: unknown package(s) {', '.join(unknown)}; use {', '.join(names)}")
-    equivalents = documented_equivalents()
-    scores: list[Score] = []
-    for package in (p for p in PACKAGES if p.name in chosen):
-        print(f"mutating {package.name} ({', '.join(package.mutate)}) …", flush=True)
-        scores.append(run(package, options.workers, equivalents, survivors=options.survivors))
-        print(table(scores[-1:]).splitlines()[-1], flush=True)
+    packages = [p for p in PACKAGES if p.name in chosen]
+    print(f"mutating {', '.join(glob for p in packages for glob in p.mutate)} …", flush=True)
+    started, cpu, load = time.monotonic(), _cpu_seconds(), os.getloadavg()[0]
+    workdir = run(packages, options.workers, survivors=options.survivors)
+    minutes, cpu_minutes = (time.monotonic() - started) / 60, (_cpu_seconds() - cpu) / 60
     print()
-    print(table(scores))
-    minutes = sum(s.seconds for s in scores) / 60
-    print(f"\ntotal {minutes:.1f} min; survivors' diffs in {WORK_DIR}/*/survivors.txt")
+    print(table(scores(packages, workdir, documented_equivalents())))
+    print(
+        f"\n{minutes:.1f} min wall, {cpu_minutes:.1f} min CPU (mutmut and its workers); "
+        f"load average {load:.1f} at the start, {os.getloadavg()[0]:.1f} at the end"
+    )
+    print(f"survivors' diffs in {workdir}/survivors.txt, the run's log in {workdir}/mutmut.log")
     return 0
 
 

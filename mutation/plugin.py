@@ -61,10 +61,26 @@ def recorded_durations() -> dict[str, float]:
     return _loaded[version]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+#: Tests that passed in this process's stats pass.
+_passed_in_stats: set[str] = set()
+
+
+def pytest_runtest_logreport(report: pytest.TestReport) -> None:
+    if os.environ.get("MUTANT_UNDER_TEST") == "stats" and report.when == "call" and report.passed:
+        _passed_in_stats.add(report.nodeid)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
     durations = recorded_durations()
     if durations:
         items.sort(key=lambda item: band(durations.get(item.nodeid)))
+    if os.environ.get("MUTANT_UNDER_TEST") == "" and _passed_in_stats:
+        passed = [item for item in items[1:] if item.nodeid in _passed_in_stats]
+        if passed:
+            config.hook.pytest_deselected(items=passed)
+            items[:] = items[:1] + [
+                item for item in items[1:] if item.nodeid not in _passed_in_stats
+            ]
 
 
 #: mutmut's names for its own passes, run in its main process before any fork.
