@@ -25,7 +25,7 @@ import hashlib
 import json
 import os
 import sys
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from pathlib import Path
 from typing import Any
 
@@ -33,6 +33,7 @@ import pytest
 
 from tierguard.config.stackfile import StackFile
 from tierguard.offline import runner
+from tierguard.offline.mocks import RecordedResource
 from tierguard.offline.runner import ProgramRun
 
 #: Upper bounds (seconds) of the bands; a test with no recorded duration goes last.
@@ -103,14 +104,25 @@ def _run_key(project_dir: Path, stack_file: StackFile, preview: bool) -> str:
     return digest.hexdigest()
 
 
-def run_program(project_dir: Path, stack_file: StackFile, *, preview: bool = True) -> ProgramRun:
-    """``runner.run_program``, remembered in the main process and replayed in workers."""
+def run_program(
+    project_dir: Path,
+    stack_file: StackFile,
+    *,
+    preview: bool = True,
+    on_record: Callable[[RecordedResource], None] | None = None,
+) -> ProgramRun:
+    """``runner.run_program``, remembered in the main process and replayed in workers
+    (``on_record`` then sees the recorded registrations, in their order)."""
     key = _run_key(project_dir, stack_file, preview)
     if _in_worker():
         if key not in _runs:
             pytest.skip(NO_PROGRAM)
-        return _runs[key]
-    run = _real_run_program(project_dir, stack_file, preview=preview)
+        run = _runs[key]
+        if on_record is not None:
+            for record in run.resources:
+                on_record(record)
+        return run
+    run = _real_run_program(project_dir, stack_file, preview=preview, on_record=on_record)
     _runs[key] = run
     return run
 
