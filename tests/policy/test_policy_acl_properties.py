@@ -95,3 +95,39 @@ class TestRepresentativeAddress:
         space = ipaddress.IPv4Network("10.0.0.0/8")
         halves: list[IPNetwork] = list(space.subnets(prefixlen_diff=1))
         assert representative_address(space, halves, public=False) is None
+
+
+@st.composite
+def blocks_near(draw: st.DrawFn, space: IPNetwork) -> list[IPNetwork]:
+    """Blocks inside, around and beside a small ``space`` (a /26 of 64 addresses)."""
+    found: list[IPNetwork] = []
+    base = int(space.network_address)
+    for _ in range(draw(st.integers(0, 6))):
+        prefix = draw(st.integers(space.prefixlen - 2, 32))
+        start = base + draw(st.integers(-128, 191))
+        found.append(ipaddress.ip_network((start >> (32 - prefix) << (32 - prefix), prefix)))
+    return found
+
+
+@settings(max_examples=300)
+@given(data=st.data(), v6=st.booleans())
+def test_representative_address_is_the_lowest_address_no_block_holds(
+    data: st.DataObject, v6: bool
+) -> None:
+    """Brute force over the 64 addresses of a /26: the address is the lowest one that no
+    avoided block other than the space itself contains, and ``None`` exactly when every address is held; an IPv6
+    space (the same blocks mapped into 2001:db8::/32) answers with an IPv6 address."""
+    space = ipaddress.ip_network("192.0.2.64/26")
+    avoid = data.draw(blocks_near(space))
+    # ``within`` itself is no cut: the entry whose CIDR it is covers the whole space.
+    free = [a for a in space if not any(a in block for block in avoid if block != space)]
+    expected: ipaddress.IPv4Address | ipaddress.IPv6Address | None = min(free, default=None)
+    if v6:
+        offset = int(ipaddress.ip_address("2001:db8::"))
+
+        def six(block: IPNetwork) -> IPNetwork:
+            return ipaddress.ip_network((offset + int(block.network_address), block.prefixlen + 96))
+
+        space, avoid = six(space), [six(b) for b in avoid]
+        expected = None if expected is None else ipaddress.ip_address(offset + int(expected))
+    assert representative_address(space, avoid, public=False) == expected

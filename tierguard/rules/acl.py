@@ -133,23 +133,25 @@ def exclude_block(space: list[IPNetwork], cut: IPNetwork) -> list[IPNetwork]:
 def representative_address(
     within: IPNetwork, avoid: Iterable[IPNetwork], *, public: bool = True
 ) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
-    """An address of ``within`` that no block of ``avoid`` contains (``None``: none left).
+    """The lowest address of ``within`` that no block of ``avoid`` other than ``within``
+    itself contains (``None``: none left).
 
     Used to ask an ACL about "the internet at large" (or "the rest of a block"): a packet
     from such an address meets only the entries whose CIDR covers all of ``within``.
     With ``public``, private and special-purpose ranges are avoided too.
     """
-    space: list[IPNetwork] = [within]
     cuts = [n for n in avoid if n.version == within.version and n != within]
     if public:
         cuts.extend(NOT_INTERNET[within.version])
-    # Collapsing first turns thousands of neighbouring blocks into a few cuts.
+    # The lowest address left: walk the disjoint cuts upwards from the first address,
+    # linear in the cuts (carving ``within`` into blocks grows with every cut).
+    lowest, last = int(within.network_address), int(within.broadcast_address)
     collapsed: list[IPNetwork] = list(ipaddress.collapse_addresses(cuts))  # type: ignore[type-var]
-    for cut in sorted(collapsed, key=lambda n: n.prefixlen):
-        space = exclude_block(space, cut)
-        if not space:
-            return None
-    return min(space, key=lambda n: n.network_address).network_address
+    for cut in sorted(collapsed, key=lambda n: int(n.network_address)):
+        if int(cut.network_address) > lowest:
+            break
+        lowest = max(lowest, int(cut.broadcast_address) + 1)
+    return within.network_address.__class__(lowest) if lowest <= last else None
 
 
 def allowed_ports(
@@ -165,7 +167,12 @@ def allowed_ports(
     Evaluated once per stretch of values between entry boundaries, so it is exact without
     trying all 65536 ports or messages.
     """
-    listed = [e for e in ordered(entries, egress=egress) if e.cidr.version == address.version]
+    # Only the entries that hold the address can decide; their edges are the only ones.
+    listed = [
+        e
+        for e in ordered(entries, egress=egress)
+        if e.cidr.version == address.version and address in e.cidr
+    ]
     whole = full_range(protocol)
     bounds = {whole.first, whole.last + 1}
     for entry in listed:
