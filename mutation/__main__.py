@@ -136,6 +136,9 @@ PACKAGES = (
             "tests/test_reach_state.py",
             "tests/test_documented_semantics.py",
             "tests/audit/test_audit_exposure.py",
+            "tests/test_driver_verify.py",
+            "tests/test_reach_output.py",
+            "tests/test_reach_resources.py",
         ),
     ),
 )
