@@ -139,6 +139,7 @@ PACKAGES = (
             "tests/test_driver_verify.py",
             "tests/test_reach_output.py",
             "tests/test_reach_resources.py",
+            "tests/test_reach_intents.py",
         ),
     ),
 )

@@ -18,11 +18,19 @@ from io import StringIO
 from rich.console import Console
 
 from tests.test_reach import dev_network, topology
-from tests.test_reach_render import EVERY_VERDICT, INTERNET, WEB
+from tests.test_reach_render import EVERY_VERDICT, HTTPS, INTERNET, PING, WEB
 from tierguard.reach import Topology, explain, source_named
 from tierguard.reach.analysis import OTHER, Explanation, Matrix, Reach, ReachFinding, Verdict
 from tierguard.reach.intents import check_intents, evaluate_intents, parse_intents
-from tierguard.reach.render import explanation_json, intents_json, matrix_json, print_explanation
+from tierguard.reach.render import (
+    dot,
+    explanation_json,
+    intents_json,
+    matrix_json,
+    mermaid,
+    print_explanation,
+    print_matrix,
+)
 from tierguard.rules import ALL, TCP, PortRange
 
 HTTPS_RULE = "allowed by dev-alb-in-tcp-443-internet-ipv4 (“HTTPS from the internet (IPv4)”)"
@@ -323,3 +331,22 @@ class TestIntentMessages:
         [(message, target)] = self.broken({**intent, "ports": "80-81"})
         assert message.startswith("tier alb reaches tier web on tcp 80 — path: ")
         assert target == "web"
+
+    def test_an_unknown_tier_lists_every_tier(self) -> None:
+        assert self.broken({"from": "internet", "to": "db", "must": "not-reach"}) == [
+            ("to: 'db' is not a tier; tiers: alb, web, app, database", None)
+        ]
+
+
+class TestTitlesAndEdges:
+    def test_the_table_is_titled_as_the_readme_section(self) -> None:
+        out = StringIO()
+        print_matrix(EVERY_VERDICT, Console(file=out, width=200, color_system=None))
+        assert out.getvalue().splitlines()[0].rstrip() == "Who can reach what"
+
+    def test_two_findings_of_one_verdict_share_an_edge_separated_by_commas(self) -> None:
+        """README, "Who can reach what": ``tcp 22, 6443`` — one edge, labels comma-separated."""
+        cell = Reach(WEB, "app", (HTTPS, PING))
+        m = Matrix((WEB,), ("app",), {("web", "app"): cell})
+        assert '  n_web -->|"tcp 443, icmp 8"| n_app' in mermaid(m).splitlines()
+        assert '  n_web -> n_app [label="tcp 443, icmp 8"];' in dot(m).splitlines()

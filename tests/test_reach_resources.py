@@ -137,6 +137,18 @@ class TestGroupRules:
         assert placed(topology)["db"] == [("an unknown subnet of 10.1.0.0/16", "10.1.0.0/16", None)]
         assert table(topology)[("app", "db")] == "tcp 5432"
 
+    def test_a_group_nothing_uses_in_a_vpc_outside_the_program_is_anywhere(self) -> None:
+        """The VPC is not in the program either: not even the addresses are known, so only
+        the group reference from app can match its members."""
+        docs = [
+            d
+            for d in resources("group-rules")
+            if not d["type"].startswith(("aws:rds/instance", "aws:ec2/vpc:"))
+        ]
+        topology = topology_from_resources(docs).topology
+        assert placed(topology)["db"] == [("anywhere", "None", None)]
+        assert table(topology)[("app", "db")] == "tcp 5432"
+
 
 class TestAclFromResources:
     """``examples/existing-acl-rule``: inline entries plus a ``NetworkAclRule`` (#90 deny
