@@ -15,7 +15,8 @@ from pulumi.runtime.proto import analyzer_pb2
 from tierguard.errors import ConfigError
 from tierguard.offline.analyzer import PolicyPackClient, PolicyPackError
 from tierguard.policies import ALL_POLICIES
-from tierguard.policies.pack_config import PolicySchema, reconcile
+from tierguard.policies.config import EXEMPTIONS_SCHEMA
+from tierguard.policies.pack_config import PolicySchema, property_problems, reconcile
 from tierguard.policies.serve import policy_schemas
 
 ADMIN = "aws-ec2-sg-no-admin-ports-from-internet"
@@ -183,3 +184,73 @@ class TestRealPack:
     def test_the_engines_all_entry_is_accepted(self, pack: PolicyPackClient) -> None:
         """The engine forwards its `all` entry to Configure (applyConfig keeps it)."""
         self.raw_configure(pack, "all", {})
+
+
+class TestWhatARefusalSaysIsValid:
+    """After the validator's own words, a refusal says in plain words what the field takes:
+    the user fixes the file from that sentence alone (``pack_config._describe``)."""
+
+    @staticmethod
+    def _valid(properties: dict[str, object], props: dict[str, object]) -> str:
+        [problem] = property_problems(PolicySchema("p", "advisory", properties), props, strict=True)
+        assert problem.path.startswith("p.")
+        return problem.message.rpartition("; valid: ")[2]
+
+    @pytest.mark.parametrize(
+        ("schema", "value", "valid"),
+        [
+            ({"type": "string", "enum": ["tcp", "udp"]}, "icmp", "one of 'tcp', 'udp'"),
+            ({"type": "integer", "minimum": 1.0, "maximum": 60.0}, 0, "an integer from 1 to 60"),
+            ({"type": "integer", "minimum": 1}, "x", "an integer"),
+            ({"type": "integer", "maximum": 9}, "x", "an integer"),
+            ({"type": "integer", "minimum": 0.5, "maximum": 9}, "x", "an integer from 0.5 to 9"),
+            ({"type": "array"}, "x", "a list"),
+            (
+                {"type": "array", "items": {"type": "integer", "minimum": 0, "maximum": 65535}},
+                "22",
+                "a list of integers from 0 to 65535",
+            ),
+            ({"type": "array", "items": {"type": "integer"}}, "22", "a list of integers"),
+            ({"type": "string"}, 5, "a string"),
+            ({"type": "string", "minLength": 1}, "", "a non-empty string"),
+            ({"type": "array", "items": {"type": "string"}}, "x", "a list of strings"),
+            (
+                {"type": "array", "items": {"type": "string", "minLength": 1}},
+                "x",
+                "a list of non-empty strings",
+            ),
+            ({"type": "string", "format": "date"}, 5, "a date YYYY-MM-DD that exists"),
+            (
+                {"type": "array", "items": {"type": "string", "format": "date"}},
+                "x",
+                "a list of dates YYYY-MM-DD",
+            ),
+            ({"type": "boolean"}, "x", "boolean"),
+            ({"not": {}}, "x", "any value"),
+        ],
+    )
+    def test_each_kind_of_field(self, schema: dict[str, object], value: object, valid: str) -> None:
+        assert self._valid({"f": schema}, {"f": value}) == valid
+
+    def test_an_exemption_list_names_its_keys_and_the_required_ones(self) -> None:
+        """The pack's exemptions: objects of resource, reason and an optional expiry."""
+        valid = self._valid({"exemptions": EXEMPTIONS_SCHEMA}, {"exemptions": "web"})
+        assert valid == (
+            "a list of objects with keys resource, reason, expires (resource, reason required)"
+        )
+        one = {"type": "object", "properties": {"a": {}, "b": {}}}
+        assert self._valid({"f": one}, {"f": 1}) == "an object with keys a, b"
+
+    def test_an_unknown_key_lists_the_keys_there_are(self) -> None:
+        [problem] = property_problems(
+            PolicySchema("p", "advisory", {"b": {}, "a": {}}), {"c": 1}, strict=True
+        )
+        assert problem.message.endswith("; valid keys: a, b")
+
+    def test_an_impossible_date_is_named(self) -> None:
+        [problem] = property_problems(
+            PolicySchema("p", "advisory", {"d": {"type": "string", "format": "date"}}),
+            {"d": "2023-02-29"},
+            strict=True,
+        )
+        assert problem.message == "'2023-02-29' is not a valid date (YYYY-MM-DD that exists)"

@@ -30,6 +30,7 @@ from tierguard.rules.normalize import (
     SECURITY_GROUP_RULE,
     SUBNET,
     VPC,
+    VPC_EGRESS_RULE,
     VPC_INGRESS_RULE,
 )
 
@@ -280,6 +281,146 @@ class TestSecurityGroupAclConsistency:
             property_dependencies={"computeResources": [stack["batch"]["urn"]]},
         )
         assert "could not determine" in _run(SG_ACL_CONSISTENCY, stack).text()
+
+
+class TestSecurityGroupAclConsistencyVerdicts:
+    """What the policy reports, exactly. AWS evaluates a subnet's inbound ACL entries in
+    rule-number order, first match wins, then the implicit deny (``*``); a security-group
+    rule is live only for the sources and ports the ACL lets in."""
+
+    DEAD = (
+        "One of the two is wrong: the rule is dead, or the ACL breaks a flow the tier needs. "
+        "Fix: Allow the flow in the ACL (with return traffic), or remove the security-group "
+        "rule."
+    )
+    DRIFT = (
+        "Harmless today, but it is drift: the ACL no longer documents what the subnet serves. "
+        "Fix: Remove the ACL entry, or add the security-group rule if the flow is intended."
+    )
+
+    @staticmethod
+    def _without_world_ephemeral(stack: Stack) -> None:
+        """Only 443 from the world and everything from the VPC come in."""
+        stack["public-acl"]["inputs"]["ingress"] = stack["public-acl"]["inputs"]["ingress"][:2]
+
+    def test_a_port_only_the_implicit_deny_stops(self, stack: Stack) -> None:
+        stack["web-8443"] = _ingress("web-8443", stack["web"], 8443, cidrIpv4=WORLD)
+        self._without_world_ephemeral(stack)
+        outcome = _run(SG_ACL_CONSISTENCY, stack)
+        assert outcome.violations == [
+            "security group web: ingress rule web-8443 (TCP 8443 from 0.0.0.0/0) opens port(s) "
+            "8443, but network ACL public-acl of subnet public blocks them from 0.0.0.0/0 (the "
+            f"implicit deny (*)). {self.DEAD}"
+        ]
+        assert outcome.urns == [stack["web-8443"]["urn"]]
+
+    def test_the_entry_that_denies_is_named(self, stack: Stack) -> None:
+        """Entry 90 denies 8443 before entry 120 (1024-65535) would allow it."""
+        stack["web-8443"] = _ingress("web-8443", stack["web"], 8443, cidrIpv4=WORLD)
+        stack["public-acl"]["inputs"]["ingress"].append(acl_block(90, "deny", WORLD, "tcp", 8443))
+        [message] = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert "blocks them from 0.0.0.0/0 (rule 90 (public-acl ingress[3]))." in message
+
+    def test_at_most_four_blocked_ranges_are_shown(self, stack: Stack) -> None:
+        """8000-8010 where the ACL lets only the odd ports in: six ports stay closed."""
+        stack["web-8k"] = _ingress("web-8k", stack["web"], 8000, cidrIpv4=WORLD)
+        stack["web-8k"]["inputs"]["toPort"] = 8010.0
+        self._without_world_ephemeral(stack)
+        stack["public-acl"]["inputs"]["ingress"] += [
+            acl_block(200 + port, "allow", WORLD, "tcp", port) for port in range(8001, 8010, 2)
+        ]
+        [message] = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert "opens port(s) 8000, 8002, 8004, 8006, but network ACL" in message
+        assert "(the implicit deny (*))" in message
+
+    def test_the_rest_of_a_source_block_is_judged(self, stack: Stack) -> None:
+        """The ACL lets only 10.0.0.0/24 of the VPC in: 8080 from 10.0.1.0 is dropped."""
+        stack["web-8080"] = _ingress("web-8080", stack["web"], 8080, cidrIpv4="10.0.0.0/16")
+        self._without_world_ephemeral(stack)
+        stack["public-acl"]["inputs"]["ingress"][1] = acl_block(110, "allow", "10.0.0.0/24", "-1")
+        [message] = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert "web-8080 (TCP 8080 from 10.0.0.0/16) opens port(s) 8080" in message
+        assert "blocks them from 10.0.0.0/16 (the implicit deny (*))" in message
+
+    def test_a_source_block_the_acl_admits_whole_is_clean(self, stack: Stack) -> None:
+        """An entry for the whole source block (10.0.0.0/16, all traffic) admits it."""
+        stack["web-8080"] = _ingress("web-8080", stack["web"], 8080, cidrIpv4="10.0.0.0/16")
+        assert _run(SG_ACL_CONSISTENCY, stack).clean
+
+    def test_only_the_dead_rule_is_reported_among_others(self, stack: Stack) -> None:
+        """Egress rules are not judged by the inbound entries (their replies come back on
+        ephemeral ports); a group reference is no CIDR source; a live rule is clean."""
+        web = stack["web"]
+        items = [
+            resource(
+                VPC_EGRESS_RULE,
+                "web-smtp-out",
+                {
+                    "securityGroupId": UNKNOWN,
+                    "ipProtocol": "tcp",
+                    "fromPort": 25.0,
+                    "toPort": 25.0,
+                    "cidrIpv4": WORLD,
+                    "description": "mail",
+                },
+                property_dependencies={"securityGroupId": [web["urn"]]},
+            ),
+            _ingress("web-from-app", web, 9000, source=stack["app"]),
+            _ingress("web-8443", web, 8443, cidrIpv4=WORLD),
+        ]
+        rest = {k: v for k, v in stack.items() if k != "web-https"}
+        stack.clear()
+        stack.update(rest)
+        stack.update({item["name"]: item for item in items})
+        stack["web-https"] = _ingress("web-https", web, 443, cidrIpv4=WORLD)
+        stack["web-9443"] = _ingress("web-9443", web, 9443, cidrIpv4=WORLD)
+        self._without_world_ephemeral(stack)
+        violations = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert [v.split(" opens")[0] for v in violations] == [
+            "security group web: ingress rule web-8443 (TCP 8443 from 0.0.0.0/0)",
+            "security group web: ingress rule web-9443 (TCP 9443 from 0.0.0.0/0)",
+        ]
+
+    def test_an_allow_no_group_opens_is_drift(self, stack: Stack) -> None:
+        stack["public-acl"]["inputs"]["ingress"].append(acl_block(130, "allow", WORLD, "tcp", 22))
+        outcome = _run(SG_ACL_CONSISTENCY, stack)
+        assert outcome.violations == [
+            "network ACL public-acl: rule 130 (public-acl ingress[3]) allows TCP 22 in from "
+            f"0.0.0.0/0 to subnet public, but no security group of the resources there opens "
+            f"it. {self.DRIFT}"
+        ]
+        assert outcome.urns == [stack["public-acl"]["urn"]]
+
+    @pytest.mark.parametrize(
+        "entry",
+        [
+            acl_block(130, "deny", WORLD, "tcp", 22),
+            acl_block(130, "allow", "192.168.0.0/16", "tcp", 443),
+        ],
+        ids=["a deny documents nothing", "a block inside the group's source"],
+    )
+    def test_entries_that_are_no_drift(self, stack: Stack, entry: dict[str, Any]) -> None:
+        stack["public-acl"]["inputs"]["ingress"].append(entry)
+        assert _run(SG_ACL_CONSISTENCY, stack).clean
+
+    def test_outbound_entries_are_not_judged(self, stack: Stack) -> None:
+        stack["public-acl"]["inputs"]["egress"].append(
+            acl_block(90, "allow", "10.0.0.0/16", "tcp", 5432)
+        )
+        assert _run(SG_ACL_CONSISTENCY, stack).clean
+
+    def test_a_group_source_inside_the_entry_is_no_drift(self, stack: Stack) -> None:
+        """web opens 8443 to one partner /24; the ACL admits 8443 from everywhere."""
+        stack["web-8443"] = _ingress("web-8443", stack["web"], 8443, cidrIpv4="203.0.113.0/24")
+        stack["public-acl"]["inputs"]["ingress"].append(acl_block(130, "allow", WORLD, "tcp", 8443))
+        assert _run(SG_ACL_CONSISTENCY, stack).clean
+
+    def test_another_address_family_is_drift(self, stack: Stack) -> None:
+        """web opens 443 to the IPv4 internet only; an IPv6 allow of 443 documents nothing."""
+        stack["public-acl"]["inputs"]["ingress"].append(acl_block(130, "allow", "::/0", "tcp", 443))
+        [message] = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert message.startswith("network ACL public-acl: rule 130 (public-acl ingress[3]) allows")
+        assert "TCP 443 in from ::/0 to subnet public" in message
 
 
 class TestRedundantRules:

@@ -134,7 +134,9 @@ def _describe(schema: Mapping[str, Any], *, plural: bool = False) -> str:
         noun = "strings" if plural else "a string"
         if schema.get("format") == "date":
             return "dates YYYY-MM-DD" if plural else "a date YYYY-MM-DD that exists"
-        return f"non-empty {noun}" if schema.get("minLength") else noun
+        if schema.get("minLength"):
+            return "non-empty strings" if plural else "a non-empty string"
+        return noun
     if kind == "object":
         keys = ", ".join(schema.get("properties") or {})
         required = ", ".join(schema.get("required") or ())
