@@ -3,7 +3,10 @@ Checkov's per-check example directories: ``fixtures/<policy>/{pass,fail}/<case>.
 
 A case is a small stack: resources in the offline preview's JSON shape, except that
 ``parent`` and ``propertyDependencies`` name resources instead of spelling URNs; an optional
-pack config (``--policy-pack-config``); and ``about``, what the case shows. Each runs
+pack config (``--policy-pack-config``); ``about``, what the case shows; and, for a failing
+case, ``messages``: what its policy must report, word for word (each checked against the
+case and AWS's behaviour when written), so that a finding with the wrong port, entry or
+advice fails the case too. Each runs
 through the pack's own analyzer servicer in this process, as ``tierguard check`` does:
 Configure, Analyze per resource, AnalyzeStack. A passing case has no diagnostic of its
 policy at all (no preview note either); a failing one has at least one, and its message
@@ -32,7 +35,7 @@ VERDICTS = ("pass", "fail")
 def load_case(path: Path) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """The case's resources (names resolved to URNs) and its pack config."""
     doc = json.loads(path.read_text())
-    assert set(doc) <= {"about", "resources", "config"}, f"{path}: unknown keys"
+    assert set(doc) <= {"about", "messages", "resources", "config"}, f"{path}: unknown keys"
     assert doc.get("about"), f"{path}: say what the case shows in 'about'"
     urns = {r["name"]: urn_for(r["type"], r["name"]) for r in doc["resources"]}
     resources = [
@@ -73,6 +76,9 @@ def test_case(path: Path, pack: InProcessPack) -> None:
         assert found == [], [d.message for d in found]
         return
     assert found, f"{policy} reported nothing"
+    expected = json.loads(path.read_text()).get("messages")
+    if expected is not None:
+        assert [d.message.partition("\n")[2] for d in found] == expected
     if policy not in EXEMPTION_POLICIES:
         for diagnostic in found:
             assert diagnostic.message.count("Fix:") == 1, diagnostic.message
