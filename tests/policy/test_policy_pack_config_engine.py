@@ -254,3 +254,36 @@ class TestWhatARefusalSaysIsValid:
             strict=True,
         )
         assert problem.message == "'2023-02-29' is not a valid date (YYYY-MM-DD that exists)"
+
+    def test_a_missing_key_is_named_alone(self) -> None:
+        """jsonschema's own words for a missing required key need no 'valid:' part."""
+        with pytest.raises(ConfigError) as info:
+            reconcile(policy_schemas(ALL_POLICIES), {ADMIN: {"exemptions": [{"resource": "x"}]}})
+        [problem] = info.value.problems
+        assert problem.message == "'reason' is a required property"
+
+
+class TestAnUnknownPolicyName:
+    def test_a_typo_is_answered_with_the_policy_meant(self) -> None:
+        with pytest.raises(ConfigError) as info:
+            reconcile(policy_schemas(ALL_POLICIES), {"aws-ec2-sg-too-many-rule": "disabled"})
+        [problem] = info.value.problems
+        # difflib.get_close_matches: the best match first
+        assert problem.message.startswith(f"is not a policy of this pack; did you mean {RULES}")
+
+    def test_at_most_three_near_names_are_offered(self) -> None:
+        schemas = [PolicySchema(f"policy-{c}", "advisory", {}) for c in "abcd"]
+        with pytest.raises(ConfigError) as info:
+            reconcile(schemas, {"policy-e": "disabled"})
+        [problem] = info.value.problems
+        hint = problem.message.removeprefix("is not a policy of this pack; did you mean ")
+        assert hint.endswith("?")
+        offered = hint.removesuffix("?").split(" or ")
+        assert len(offered) == 3
+        assert set(offered) < {"policy-a", "policy-b", "policy-c", "policy-d"}
+
+    def test_a_name_like_none_lists_them_all(self) -> None:
+        with pytest.raises(ConfigError) as info:
+            reconcile(SCHEMAS, {"zz": "disabled"})
+        [problem] = info.value.problems
+        assert problem.message == "is not a policy of this pack; valid names: all, p1, p2"

@@ -448,6 +448,50 @@ class TestGroupUsed:
         stack["orphan"] = _group("orphan")
         assert _run(SG_USED, stack).urns == [stack["orphan"]["urn"]]
 
+    @pytest.mark.parametrize(
+        "outputs",
+        [
+            {"spare": UNKNOWN},
+            {"ids": ["sg-0", UNKNOWN]},
+            {"network": {"groups": {"spare": UNKNOWN}}},
+            {"network": [{"id": UNKNOWN}]},
+        ],
+        ids=["top", "in a list", "nested", "object in a list"],
+    )
+    def test_a_new_group_may_be_among_unknown_outputs(
+        self, stack: Stack, outputs: dict[str, Any]
+    ) -> None:
+        """At preview a new group's id and the outputs holding it are unknown wherever they
+        sit in the outputs: the group may be exported, so it is not called unused."""
+        stack["spare"] = _group("spare")
+        stack["spare"]["id"] = UNKNOWN
+        stack["root"] = resource("pulumi:pulumi:Stack", "proj-dev", outputs)
+        assert _run(SG_USED, stack).clean
+
+    @pytest.mark.parametrize(
+        ("group_id", "outputs"),
+        [
+            (UNKNOWN, {"vpc": "vpc-1", "subnets": ["subnet-1"], "more": {"a": "b"}}),
+            ("sg-9", {"spare": UNKNOWN}),
+        ],
+        ids=["outputs known", "the group's own id known"],
+    )
+    def test_an_unexported_group_is_unused(
+        self, stack: Stack, group_id: str, outputs: dict[str, Any]
+    ) -> None:
+        """Known outputs that do not name it, or unknown outputs when the group's own id is
+        known (an unknown output is then not this group): unused."""
+        stack["spare"] = _group("spare")
+        stack["spare"]["id"] = group_id
+        stack["root"] = resource("pulumi:pulumi:Stack", "proj-dev", outputs)
+        assert _run(SG_USED, stack).urns == [stack["spare"]["urn"]]
+
+    def test_an_output_naming_the_groups_id_is_a_use(self, stack: Stack) -> None:
+        stack["spare"] = _group("spare")
+        stack["spare"]["id"] = "sg-9"
+        stack["root"] = resource("pulumi:pulumi:Stack", "proj-dev", {"ids": ["sg-9"]})
+        assert _run(SG_USED, stack).clean
+
     def test_a_lambda_counts_as_a_user(self, stack: Stack) -> None:
         """Any resource naming the group uses it, e.g. a Lambda's vpcConfig (prowler#2943)."""
         stack["fn-sg"] = _group("fn-sg")
