@@ -365,3 +365,32 @@ class TestShadowedEntries:
             )
         ]
         assert "redundant" in run_stack_policy(ACL_SHADOWED, stack).text()
+
+
+class TestAnAclOutsideTheStack:
+    """Entries added with NetworkAclRule to an ACL the stack does not declare (its literal
+    id): a finding belongs to the rule resource that declared the entry, since there is no
+    ACL resource to attach it to."""
+
+    @staticmethod
+    def _entry(name: str, number: int, action: str, port: int) -> dict[str, Any]:
+        return resource(
+            NETWORK_ACL_RULE,
+            name,
+            {
+                "networkAclId": "acl-0fedcba9876543210",
+                "ruleNumber": float(number),
+                "egress": False,
+                "ruleAction": action,
+                "protocol": "tcp",
+                "fromPort": float(port),
+                "toPort": float(port),
+                "cidrBlock": WORLD,
+            },
+        )
+
+    def test_the_finding_names_the_rule_resource_that_opens_the_port(self) -> None:
+        stack = [self._entry("no-rdp", 50, "deny", 3389), self._entry("ssh-in", 100, "allow", 22)]
+        outcome = run_stack_policy(ACL_ADMIN_PORTS, stack)
+        assert outcome.urns == [stack[1]["urn"]]
+        assert "22 (SSH)" in outcome.text()

@@ -89,3 +89,30 @@ class TestThePack:
         """The mapping lives in the metadata; the description says what is checked."""
         for name in ("aws-ec2-vpc-default-sg-closed", "aws-ec2-nacl-attached-to-subnet"):
             assert "EC2." not in _policy(name).description
+
+
+class TestForPeople:
+    def test_one_line_names_each_framework_with_its_version(self) -> None:
+        """What the offline preview prints after a violation: frameworks in primary order,
+        a version only where the framework has one."""
+        compliance = Compliance(
+            checkov=("CKV_AWS_24",),
+            cis=("5.3", "5.4"),
+            aws_config=("restricted-ssh",),
+        )
+        assert compliance.text() == (
+            "CIS AWS Foundations Benchmark 5.0.0: 5.3, 5.4; AWS Config managed rules: "
+            "restricted-ssh; Checkov: CKV_AWS_24"
+        )
+        assert Compliance().text() == ""
+
+    def test_the_json_mapping_leaves_out_frameworks_without_ids(self) -> None:
+        compliance = Compliance(security_hub=("EC2.13", "EC2.14"), prowler=("ec2_x_y",))
+        assert compliance.mappings() == {
+            "security-hub": ["EC2.13", "EC2.14"],
+            "prowler": ["ec2_x_y"],
+        }
+
+    def test_other_tags_and_empty_ids_are_not_read_as_mappings(self) -> None:
+        tags = ["tierguard", "compliance:cis:5.3", "compliance:cis:", "compliance:nist:AC-4"]
+        assert Compliance.from_tags(tags) == Compliance(cis=("5.3",))

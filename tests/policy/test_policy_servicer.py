@@ -17,6 +17,7 @@ from pulumi_policy import policy as sdk
 
 from bench.topologies import network_config
 from tests.conftest import PROJECT_DIR, stack_file
+from tests.policy.test_policy_fixtures import CASES, _case_id, load_case
 from tests.test_properties import _valid, networks
 from tierguard.cli._stack import load_program
 from tierguard.config.stackfile import StackFile
@@ -220,3 +221,20 @@ ACL_STACK_POLICIES = {
     "aws-ec2-sg-nacl-consistent",
     "aws-ec2-sg-no-rule-management-conflicts",
 }
+
+
+@pytest.mark.parametrize("path", CASES, ids=_case_id)
+def test_the_servicer_answers_as_the_sdks_on_every_fixture(path: Path) -> None:
+    """The policy fixtures hold a finding (or a clean case) of every policy, exemptions and
+    parameters in their configs: each resource's ``Analyze`` and the ``AnalyzeStack`` get
+    the SDK's answers, violations included (the examples above are mostly clean)."""
+    resources, config = load_case(path)
+    answers = []
+    for kind in (TierguardAnalyzer, sdk._PolicyAnalyzerServicer):
+        client = _Over(_servicer(kind))
+        client.configure(config)
+        responses = [*client.analyze_all(resources), *client.analyze_stack(resources)]
+        answers.append([json_format.MessageToDict(r) for r in responses])
+    assert answers[0] == answers[1]
+    reported = {d["policyName"] for a in answers[0] for d in a.get("diagnostics", ())}
+    assert (path.parent.parent.name in reported) is (path.parent.name == "fail")

@@ -381,6 +381,17 @@ class TestSecurityGroupAclConsistencyVerdicts:
             "security group web: ingress rule web-9443 (TCP 9443 from 0.0.0.0/0)",
         ]
 
+    def test_a_subnet_outside_the_stack_is_named_by_its_id(self, stack: Stack) -> None:
+        """The ACL and the instance name an existing subnet by its id."""
+        stack["public-acl"]["inputs"]["subnetIds"] = ["subnet-0abc"]
+        stack["public-acl"]["propertyDependencies"] = {}
+        stack["web-1"]["inputs"]["subnetId"] = "subnet-0abc"
+        del stack["web-1"]["propertyDependencies"]["subnetId"]
+        stack["web-8443"] = _ingress("web-8443", stack["web"], 8443, cidrIpv4=WORLD)
+        self._without_world_ephemeral(stack)
+        [message] = _run(SG_ACL_CONSISTENCY, stack).violations
+        assert "but network ACL public-acl of subnet subnet-0abc blocks them" in message
+
     def test_an_allow_no_group_opens_is_drift(self, stack: Stack) -> None:
         stack["public-acl"]["inputs"]["ingress"].append(acl_block(130, "allow", WORLD, "tcp", 22))
         outcome = _run(SG_ACL_CONSISTENCY, stack)
