@@ -48,7 +48,12 @@ NOT_FORKABLE = (
     "tests/test_bench.py",
     "tests/policy/test_policy_bundle.py",
 )
-NOT_FORKABLE_TESTS = ("tests/test_properties.py::TestProgramProperties",)
+NOT_FORKABLE_TESTS = (
+    "tests/test_properties.py::TestProgramProperties",
+    # A bound in wall-clock seconds: at a mutation run's load it fails whatever the code.
+    "tests/test_hostile_input.py::TestAuditEndpoints"
+    "::test_an_endpoint_that_never_answers_is_given_up_after_the_timeout",
+)
 #: What the tests read besides the package and ``tests/`` (the program, stacks, docs),
 #: and this package (its pytest plugin, ``mutation/plugin.py``).
 ALSO_COPY = (
@@ -99,6 +104,7 @@ PACKAGES = (
         "plan",
         ("tierguard/plan/*",),
         (
+            "tests/test_plan_semantics.py",
             "tests/test_plan_refusals.py",
             "tests/test_plan_peers.py",
             "tests/test_config_validation.py",
@@ -206,10 +212,12 @@ only_mutate = {_union(p.mutate for p in packages)!r}
 also_copy = {list(ALSO_COPY)!r}
 pytest_add_cli_args_test_selection = {_union(p.tests for p in packages)!r}
 pytest_add_cli_args = {pytest_args!r}
-timeout_multiplier = 5.0
+timeout_multiplier = 30.0
 """
-    # A mutant that loops forever is stopped; five times the tests' own time is ample
-    # for a mutant that merely slows.
+    # mutmut stops a mutant at this many times its tests' recorded duration, by the
+    # wall clock: at load 15 a test takes five to eight times as long as it did when
+    # recorded, and at five times (the old setting) slow survivors were stopped and
+    # counted as killed ("timeout").
     project = (PROJECT_DIR / "pyproject.toml").read_text()
     (target / "pyproject.toml").write_text(project + config.replace("'", '"'))
 
@@ -274,7 +282,8 @@ def run(packages: list[Package], workers: int, *, survivors: bool) -> Path:
     )
     retest: list[str] = []
     if survivors and (workdir / "mutants").is_dir():
-        retest = [m for m, s in results_of(workdir).items() if s not in ("killed", "timeout")]
+        # Timeouts too: a slow survivor stopped under load is not a kill.
+        retest = [m for m, s in results_of(workdir).items() if s != "killed"]
         _copy([n for n in _project_files() if n.startswith(("tests/", "docs/"))], workdir)
         configure(packages, workdir)  # the test selection may have grown
         # New tests are unknown to the recorded test-to-function map: collect it again.
@@ -336,7 +345,8 @@ def main() -> int:
     parser.add_argument(
         "--survivors",
         action="store_true",
-        help="after adding tests: re-test only the last run's survivors (same checkout otherwise)",
+        help="after adding tests: re-test only the last run's survivors and timeouts "
+        "(same checkout otherwise)",
     )
     options = parser.parse_args()
     chosen = [n.strip() for n in options.only.split(",") if n.strip()]

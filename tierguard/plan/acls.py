@@ -67,7 +67,7 @@ def return_entries(x: Expansion, acl: str, entries: list[PlannedAclEntry]) -> li
     ephemeral = x.config.ephemeral_ports
     current = [p.entry for p in entries]
     added: list[PlannedAclEntry] = []
-    numbers = {(e.egress, e.number) for e in current}
+    numbers = {(e.egress, e.number) for e in current}  # declared: added ones are above
     next_number = {False: base, True: base}
     for planned in sorted(entries, key=lambda p: (p.entry.egress, p.entry.number)):
         entry = planned.entry
@@ -90,7 +90,6 @@ def return_entries(x: Expansion, acl: str, entries: list[PlannedAclEntry]) -> li
                     f"return_rule_base={base}; lower it",
                 )
                 return added
-            numbers.add((want.egress, number))
             next_number[want.egress] = number + 1
             ret = replace(want, number=number)
             current.append(ret)

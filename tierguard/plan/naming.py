@@ -15,8 +15,9 @@ from tierguard.rules.addresses import canonical_cidr, is_internet
 
 
 def safe_name(text: str) -> str:
-    """Make a value usable inside a resource name (URNs forbid ``::``)."""
-    return text.replace("::", "..").replace(":", ".").replace("/", "_")
+    """Make a value usable inside a resource name (URNs separate their parts with ``::``:
+    every colon becomes a dot)."""
+    return text.replace(":", ".").replace("/", "_")
 
 
 def direction_key(direction: Direction) -> str:
