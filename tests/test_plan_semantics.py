@@ -19,6 +19,7 @@ scenarios run the Pulumi program, which a mutation run only replays.
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any, ClassVar
 
 import pytest
@@ -26,9 +27,19 @@ import pytest
 from tierguard.errors import ConfigError
 from tierguard.plan import NetworkPlan, PlannedAclEntry, planned_form
 from tierguard.plan.model import rule_text
-from tierguard.plan.naming import Naming, safe_name
+from tierguard.plan.naming import Naming, peer_key, safe_name
 from tierguard.program import plan_from_raw
-from tierguard.rules import TCP, Direction, PortRange, SecurityGroupPeer, SgRule, Traffic
+from tierguard.rules import (
+    TCP,
+    CidrPeer,
+    Direction,
+    IcmpMatch,
+    PortRange,
+    PrefixListPeer,
+    SecurityGroupPeer,
+    SgRule,
+    Traffic,
+)
 
 
 def network(**extra: Any) -> dict[str, Any]:
@@ -103,9 +114,9 @@ class TestReturnRules:
 
     def test_an_outbound_allow_gets_its_inbound_reply_path_over_ipv6(self) -> None:
         raw = with_acl([], [{"rule": 100, "service": "https", "internet": "ipv6"}])
-        assert [shape(e) for e in automatic(raw)] == [
-            ("ingress", 32000, "allow", "TCP 1024-65535", "::/0"),
-        ]
+        [reply] = automatic(raw)
+        assert shape(reply) == ("ingress", 32000, "allow", "TCP 1024-65535", "::/0")
+        assert reply.name == "t-edge-in-32000"
 
     def test_denies_and_icmp_need_no_return_rule(self) -> None:
         """A denied flow has no replies; ICMP replies are their own types, not ports."""
@@ -237,6 +248,57 @@ class TestReturnRules:
 
 def many_rules(count: int, **peer: Any) -> list[dict[str, Any]]:
     return [{"protocol": "tcp", "ports": port, **peer} for port in range(1, count + 1)]
+
+
+class TestDeclaredEntries:
+    def test_an_entry_is_planned_as_declared(self) -> None:
+        raw = with_acl([{"rule": 100, "service": "https", "cidr": "10.0.0.0/8"}])
+        [declared] = [e for e in plan(raw).acls["edge"].entries if not e.automatic]
+        assert (declared.name, declared.acl, declared.origin) == (
+            "t-edge-in-100",
+            "edge",
+            "network_acls.edge.ingress[0]",
+        )
+        assert shape(declared) == ("ingress", 100, "allow", "TCP 443", "10.0.0.0/8")
+
+    def test_every_mistake_is_reported_at_once(self) -> None:
+        """A repeated rule number does not hide the mistakes after it."""
+        raw = with_acl(
+            [
+                {"rule": 100, "service": "https", "cidr": "10.0.0.0/8"},
+                {"rule": 100, "service": "ssh", "cidr": "10.0.0.0/8"},
+                {"rule": 110, "service": "htps", "cidr": "10.0.0.0/8"},
+            ]
+        )
+        found = problems(raw)
+        assert found[0] == (
+            "network_acls.edge.ingress[1].rule: rule 100 is already used by "
+            "network_acls.edge.ingress[0]; rule numbers must be unique per direction"
+        )
+        assert found[1].startswith(
+            "network_acls.edge.ingress[2].service: unknown service 'htps' "
+            "(did you mean 'https'?); known services: "
+        )
+        assert len(found) == 2
+
+    def test_an_entry_has_one_protocol(self) -> None:
+        raw = with_acl([{"rule": 100, "service": "dns", "cidr": "10.0.0.0/8"}])
+        assert problems(raw) == [
+            "network_acls.edge.ingress[0].service: service 'dns' needs 2 protocols, but an "
+            "ACL entry has one; write one entry per protocol, each with its own rule number"
+        ]
+
+    def test_icmp_type_and_code_are_kept(self) -> None:
+        """Type 3 code 4 (fragmentation needed) is path-MTU discovery, not ping; a type
+        without a code means every code (-1)."""
+        raw = network()
+        raw["tiers"]["app"]["ingress"] = [
+            {"protocol": "icmp", "icmp_type": 3, "icmp_code": 4, "cidr": "10.0.0.0/8"},
+            {"protocol": "icmp", "icmp_type": 8, "cidr": "10.1.0.0/16"},
+            {"protocol": "icmpv6", "cidr": "2001:db8::/32"},
+        ]
+        icmp = [r.rule.traffic.icmp for r in plan(raw).tiers["app"].rules]
+        assert icmp == [IcmpMatch(3, 4), IcmpMatch(8, -1), IcmpMatch(-1, -1)]
 
 
 class TestSecurityGroupQuota:
@@ -389,6 +451,18 @@ class TestNames:
         assert n.acl_entry("public", Direction.INGRESS, 50) == "dev-public-in-50"
         assert n.acl_entry("public", Direction.EGRESS, 100) == "dev-public-out-100"
         assert n.acl_association("public", "public-us-east-1a") == "dev-public-public-us-east-1a"
+
+    def test_a_peer_as_a_name_part(self) -> None:
+        """A group is named by its id unless it is a tier's (``tier-…``, ``self``)."""
+        outside = SecurityGroupPeer("sg-0123456789abcdef0")
+        assert peer_key(outside, tier=False) == "sg-0123456789abcdef0"
+        assert peer_key(SecurityGroupPeer("web"), tier=True) == "tier-web"
+        assert peer_key(SecurityGroupPeer("app", is_self=True), tier=True) == "self"
+        assert (
+            peer_key(PrefixListPeer("pl-0123456789abcdef0"), tier=False) == "pl-0123456789abcdef0"
+        )
+        internet = CidrPeer(ipaddress.ip_network("::/0"))
+        assert peer_key(internet, tier=False) == "internet-ipv6"
 
     def test_ipv6_blocks_are_safe_in_a_urn(self) -> None:
         """A URN separates its parts with ``::``; a name must not contain it."""

@@ -55,7 +55,8 @@ def acl_entry(x: Expansion, rule: AclRuleConfig, egress: bool, path: str) -> Acl
     elif rule.cidr is not None:
         cidr = rule.cidr
     else:
-        cidr = x.named_cidr(rule.named_cidr or "", path)
+        assert rule.named_cidr is not None  # AclRuleConfig: exactly one peer
+        cidr = x.named_cidr(rule.named_cidr, path)
     if cidr is None:
         return None
     return AclEntry(rule.rule, egress, AclAction(rule.action), traffic[0][1], cidr)

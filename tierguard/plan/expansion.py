@@ -10,11 +10,16 @@ import difflib
 from collections.abc import Iterator, Sequence
 
 from tierguard.config.parse import CONFIG_KEY
-from tierguard.config.schema import AclRuleConfig, NetworkConfig, SecurityGroupRuleConfig
+from tierguard.config.schema import (
+    AclRuleConfig,
+    CustomServiceConfig,
+    NetworkConfig,
+    SecurityGroupRuleConfig,
+)
 from tierguard.config.zones import zone_names
 from tierguard.errors import Problem
 from tierguard.plan.naming import Naming
-from tierguard.rules import ALL, IcmpMatch, IPNetwork, PortRange, Traffic
+from tierguard.rules import IcmpMatch, IPNetwork, Traffic
 from tierguard.rules.protocols import is_icmp
 from tierguard.rules.services import BUILTIN_SERVICES, Service
 
@@ -82,16 +87,15 @@ def _proto_label(traffic: Traffic) -> str:
     return str(traffic).split(" ")[0]
 
 
-def _explicit_traffic(rule: SecurityGroupRuleConfig | AclRuleConfig | object) -> Iterator[Traffic]:
-    protocol = getattr(rule, "protocol", None)
-    if protocol is None:
+def _explicit_traffic(
+    rule: SecurityGroupRuleConfig | AclRuleConfig | CustomServiceConfig,
+) -> Iterator[Traffic]:
+    if rule.protocol is None:
         return
-    ports: PortRange | None = getattr(rule, "ports", None)
     icmp = None
-    if is_icmp(protocol):
-        icmp_type = getattr(rule, "icmp_type", None)
-        icmp_code = getattr(rule, "icmp_code", None)
+    if is_icmp(rule.protocol):
         icmp = IcmpMatch(
-            -1 if icmp_type is None else icmp_type, -1 if icmp_code is None else icmp_code
+            -1 if rule.icmp_type is None else rule.icmp_type,
+            -1 if rule.icmp_code is None else rule.icmp_code,
         )
-    yield Traffic.of(protocol, ports, icmp) if protocol != ALL else Traffic.of(ALL)
+    yield Traffic.of(rule.protocol, rule.ports, icmp)

@@ -89,7 +89,7 @@ class Naming:
         return f"{self.acl(acl)}-{subnet_key}"
 
 
-def peer_key(peer: Peer, *, tier: bool = False) -> str:
+def peer_key(peer: Peer, *, tier: bool) -> str:
     """A rule's peer as a name part; ``tier``: a ``SecurityGroupPeer`` names a tier."""
     match peer:
         case CidrPeer(network=network) if is_internet(network):
