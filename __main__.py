@@ -2,7 +2,7 @@
 
 import pulumi
 
-from components import Network, NetworkArgs
+from components.network import Network, NetworkArgs
 from tierguard.program import plan_from_stack_config
 
 plan = plan_from_stack_config()

@@ -4,20 +4,8 @@
 one ``SecurityTier`` per tier and one ``SubnetAcl`` per network ACL. Each takes a slice
 of the pure ``tierguard.plan.NetworkPlan``, so what is created is exactly what the plan,
 the quota checks and the offline preview describe.
+
+Import each from its module (``components.network`` for ``Network``): importing the
+package loads none of them, so ``components.args`` (what ``tierguard check`` needs) comes
+without the AWS provider SDK.
 """
-
-from components.acl import SubnetAcl, SubnetAclArgs
-from components.network import Network, NetworkArgs
-from components.tier import SecurityTier, SecurityTierArgs
-from components.vpc import ManagedVpc, ManagedVpcArgs
-
-__all__ = [
-    "ManagedVpc",
-    "ManagedVpcArgs",
-    "Network",
-    "NetworkArgs",
-    "SecurityTier",
-    "SecurityTierArgs",
-    "SubnetAcl",
-    "SubnetAclArgs",
-]

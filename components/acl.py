@@ -4,15 +4,14 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components._common import TOKEN_PREFIX
+from components.args import entry_args
 from tierguard.deployed.tags import tags_for
-from tierguard.plan import AclPlan, Naming, PlannedAclEntry
-from tierguard.rules import ALL
+from tierguard.plan import AclPlan, Naming
 
 
 @dataclass(frozen=True)
@@ -26,46 +25,6 @@ class SubnetAclArgs:
     network: str
     stack: str
     tags: Mapping[str, str] = field(default_factory=dict)
-
-
-class EntryArgs(TypedDict, total=False):
-    """The provider arguments an entry sets, typed as ``NetworkAclRule`` takes them."""
-
-    rule_number: Required[int]
-    egress: Required[bool]
-    rule_action: Required[str]
-    protocol: Required[str]
-    cidr_block: str
-    ipv6_cidr_block: str
-    from_port: int
-    to_port: int
-    icmp_type: int
-    icmp_code: int
-
-
-def entry_args(planned: PlannedAclEntry) -> EntryArgs:
-    """Provider arguments for one entry; protocols as numbers, as EC2 returns them."""
-    entry = planned.entry
-    traffic = entry.traffic
-    args: EntryArgs = {
-        "rule_number": entry.number,
-        "egress": entry.egress,
-        "rule_action": entry.action.value,
-        "protocol": str(traffic.protocol),
-    }
-    if entry.cidr.version == 4:
-        args["cidr_block"] = entry.cidr.compressed
-    else:
-        args["ipv6_cidr_block"] = entry.cidr.compressed
-    if traffic.protocol == ALL:
-        return args
-    if traffic.ports is not None:
-        args["from_port"] = traffic.ports.first
-        args["to_port"] = traffic.ports.last
-    elif traffic.icmp is not None:
-        args["icmp_type"] = traffic.icmp.type
-        args["icmp_code"] = traffic.icmp.code
-    return args
 
 
 class SubnetAcl(pulumi.ComponentResource):

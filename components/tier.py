@@ -4,16 +4,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Required, TypedDict
 
 import pulumi
 import pulumi_aws as aws
 
 from components._common import TOKEN_PREFIX
+from components.args import rule_args
 from tierguard.deployed.tags import tags_for
-from tierguard.plan import Naming, PlannedSgRule, TierPlan
-from tierguard.rules import ALL, CidrPeer, Direction, PrefixListPeer
-from tierguard.rules.protocols import is_icmp, protocol_name
+from tierguard.plan import Naming, TierPlan
+from tierguard.rules import Direction
 
 
 @dataclass(frozen=True)
@@ -25,50 +24,6 @@ class SecurityTierArgs:
     network: str
     stack: str
     tags: Mapping[str, str] = field(default_factory=dict)
-
-
-class RuleArgs(TypedDict, total=False):
-    """The provider arguments a rule sets, typed as ``SecurityGroupIngressRule`` and
-    ``SecurityGroupEgressRule`` take them (the two share every one)."""
-
-    ip_protocol: Required[str]
-    description: Required[str]
-    from_port: int
-    to_port: int
-    cidr_ipv4: str
-    cidr_ipv6: str
-    referenced_security_group_id: pulumi.Input[str]
-    prefix_list_id: str
-
-
-def rule_args(planned: PlannedSgRule, group_ids: Mapping[str, pulumi.Input[str]]) -> RuleArgs:
-    """Provider arguments for one rule: exactly one peer; ports only where AWS has them.
-
-    For ``-1`` the ports are omitted (setting them gives a perpetual diff and
-    ``InvalidParameterValue``); for ICMP, ``from_port``/``to_port`` carry type and code.
-    """
-    traffic = planned.rule.traffic
-    args: RuleArgs = {
-        "ip_protocol": "-1" if traffic.protocol == ALL else protocol_name(traffic.protocol),
-        "description": planned.description,
-    }
-    if traffic.ports is not None:
-        args["from_port"] = traffic.ports.first
-        args["to_port"] = traffic.ports.last
-    elif traffic.icmp is not None and is_icmp(traffic.protocol):
-        args["from_port"] = traffic.icmp.type
-        args["to_port"] = traffic.icmp.code
-    peer = planned.rule.peer
-    group = planned.referenced_group(group_ids)
-    if isinstance(peer, CidrPeer) and peer.network.version == 4:
-        args["cidr_ipv4"] = peer.network.compressed
-    elif isinstance(peer, CidrPeer):
-        args["cidr_ipv6"] = peer.network.compressed
-    elif group is not None:
-        args["referenced_security_group_id"] = group
-    elif isinstance(peer, PrefixListPeer):
-        args["prefix_list_id"] = peer.prefix_list
-    return args
 
 
 class SecurityTier(pulumi.ComponentResource):

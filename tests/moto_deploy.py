@@ -11,8 +11,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from components.acl import entry_args
-from components.tier import rule_args
+from components.args import entry_args, rule_args
 from tierguard.deployed.tags import tags_for
 from tierguard.plan import NetworkPlan
 from tierguard.rules import Direction

@@ -10,12 +10,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
+import click
 import pytest
 from hypothesis import HealthCheck, given, settings
 
 from bench.topologies import network_config
 from tests.conftest import PROJECT_DIR, invoke, stack_file
 from tests.test_properties import _valid, networks
+from tierguard.cli import VERBS, cli
 from tierguard.cli._stack import load_program
 from tierguard.cli.reach import program_topology, registered
 from tierguard.config.stackfile import StackFile
@@ -154,21 +156,50 @@ def test_check_refuses_a_stack_without_tierguard_config(
     assert "preview --offline" in err
 
 
-def test_check_and_the_offline_preview_load_neither_the_driver_nor_aws_sdks() -> None:
-    """Start-up is part of what a user waits for: the offline verbs never import the
-    Automation API driver, moto, boto3 or the audit (a fresh interpreter tells)."""
+def _loaded_after(code: str, modules: tuple[str, ...]) -> list[str]:
+    """Which of ``modules`` a fresh interpreter has loaded after running ``code`` (its
+    output discarded)."""
+    body = "".join(f"    {line}\n" for line in code.splitlines())
     probe = (
-        "import sys\n"
-        "from tierguard.cli import cli\n"
-        "for verb in ('check', 'preview', 'reach'):\n"
-        "    cli.get_command(None, verb)\n"
-        "heavy = ('tierguard.driver', 'tierguard.audit', 'moto', 'boto3', 'botocore')\n"
-        "print(sorted(m for m in heavy if m in sys.modules))\n"
+        "import contextlib, io, json, sys\n"
+        f"with contextlib.redirect_stdout(io.StringIO()):\n{body}"
+        f"print(json.dumps(sorted(m for m in {modules!r} if m in sys.modules)))\n"
     )
     loaded = subprocess.run(
         [sys.executable, "-c", probe], capture_output=True, text=True, check=True, cwd=PROJECT_DIR
-    ).stdout.strip()
-    assert loaded == "[]"
+    ).stdout
+    return list(json.loads(loaded))
+
+
+def test_check_and_the_offline_preview_load_neither_the_driver_nor_aws_sdks() -> None:
+    """Start-up is part of what a user waits for: the offline verbs never import the
+    Automation API driver, moto, boto3 or the audit, and check not the AWS provider SDK
+    (the program imports it when the preview runs it)."""
+    heavy = ("tierguard.driver", "tierguard.audit", "moto", "boto3", "botocore")
+    verbs = "from tierguard.cli import cli\nfor verb in ('check', 'preview', 'reach'):\n"
+    assert _loaded_after(verbs + "    cli.get_command(None, verb)", heavy) == []
+    check = (
+        "from tierguard.cli import main\n"
+        f"sys.argv = ['tierguard', 'check', '--json', {str(STACK_FILES[1])!r}]\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    assert _loaded_after(check, (*heavy, "pulumi_aws")) == []
+
+
+def test_help_lists_every_verb_without_importing_one() -> None:
+    """``tierguard --help`` loads no verb's module (they bring boto3, moto, the Automation
+    API), yet lists each verb with the help the command itself gives."""
+    help_run = (
+        "from tierguard.cli import main\n"
+        "sys.argv = ['tierguard', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass"
+    )
+    modules = tuple(verb.target.split(":")[0] for verb in VERBS.values())
+    assert _loaded_after(help_run, (*modules, "boto3", "moto", "pulumi")) == []
+    for name, verb in VERBS.items():
+        command = cli.get_command(click.Context(cli), name)
+        assert command is not None
+        assert verb.summary == command.get_short_help_str(10_000), name
 
 
 @pytest.mark.parametrize("path", STACK_FILES, ids=lambda p: p.name if p else "Pulumi.dev.yaml")

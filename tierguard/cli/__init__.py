@@ -8,7 +8,7 @@ update, 130 interrupted. Errors, tierguard's and click's alike, are printed by
 ``_errors.Reported``: ``error: …`` per problem, never a traceback.
 Each verb lives in its own module and is registered here by name; a verb's module is
 imported only when that verb runs (an offline preview never loads boto3, moto or the
-audit; ``--help`` loads them all to list them).
+audit; ``--help`` loads none of them).
 """
 
 from __future__ import annotations
@@ -17,27 +17,94 @@ import atexit
 import gc
 import importlib
 import sys
+from typing import NamedTuple
 
 import click
 
 from tierguard.cli._errors import Reported
 from tierguard.errors import TierguardError
 
-#: Verb → ``module:attribute`` of its click command, in the order ``--help`` lists them.
+
+class Verb(NamedTuple):
+    target: str
+    """``module:attribute`` of the click command."""
+    summary: str
+    """Its one-line help, as ``--help`` lists it."""
+
+
+#: The verbs. Each one's help is written here too, so that ``--help`` imports none of them
+#: (they load boto3, moto, the Automation API); a test holds it equal to the command's own.
 VERBS = {
-    "audit": "tierguard.cli.audit:audit",
-    "check": "tierguard.cli.check:check",
-    "usage": "tierguard.cli.usage:usage",
-    "generate-flow-logs": "tierguard.cli.flowgen:generate_flow_logs",
-    "preview": "tierguard.cli.preview:preview",
-    "reach": "tierguard.cli.reach:reach",
-    "up": "tierguard.cli.deploy:up",
-    "refresh": "tierguard.cli.deploy:refresh",
-    "destroy": "tierguard.cli.deploy:destroy",
-    "outputs": "tierguard.cli.deploy:outputs",
-    "stacks": "tierguard.cli.deploy:stacks",
-    "cancel": "tierguard.cli.deploy:cancel",
-    "demo": "tierguard.cli.deploy:demo",
+    "audit": Verb(
+        "tierguard.cli.audit:audit",
+        (
+            "Audit security groups and network ACLs as they are: unused groups, real "
+            "internet exposure, hygiene, (with --stack) drift from the stack, and (with "
+            "--flow-logs) which rules and ACL entries traffic used."
+        ),
+    ),
+    "check": Verb(
+        "tierguard.cli.check:check",
+        (
+            "The fast path: judge stack files with the policy pack and reachability in this"
+            " process — for editors, pre-commit and tight loops."
+        ),
+    ),
+    "usage": Verb(
+        "tierguard.cli.usage:usage",
+        (
+            "Attribute VPC Flow Logs to security-group rules and ACL entries: rules no flow"
+            " used, rules wider than their traffic (with the narrowest replacement), and "
+            "rejected traffic worth a look."
+        ),
+    ),
+    "generate-flow-logs": Verb(
+        "tierguard.cli.flowgen:generate_flow_logs",
+        "Write generated flow logs for the stack (a directory, S3 or CloudWatch Logs).",
+    ),
+    "preview": Verb(
+        "tierguard.cli.preview:preview",
+        (
+            "Show what the stack would change: offline on the mock engine, or live via the "
+            "engine with the policy pack attached (the stack is created if missing)."
+        ),
+    ),
+    "reach": Verb(
+        "tierguard.cli.reach:reach",
+        (
+            "Who can reach which tier on which ports, through security groups and network "
+            "ACLs, computed from the resources of the project's program (or of a state "
+            "file)."
+        ),
+    ),
+    "up": Verb(
+        "tierguard.cli.deploy:up",
+        "Create or update a stack's resources (the stack is created if missing).",
+    ),
+    "refresh": Verb(
+        "tierguard.cli.deploy:refresh",
+        "Read the stack's resources from AWS into its state.",
+    ),
+    "destroy": Verb(
+        "tierguard.cli.deploy:destroy",
+        "Delete every resource of the stack.",
+    ),
+    "outputs": Verb(
+        "tierguard.cli.deploy:outputs",
+        "Print the stack's outputs (secrets masked).",
+    ),
+    "stacks": Verb(
+        "tierguard.cli.deploy:stacks",
+        "List the project's stacks in the backend.",
+    ),
+    "cancel": Verb(
+        "tierguard.cli.deploy:cancel",
+        "Clear a stack's update lock (after a crashed or killed run).",
+    ),
+    "demo": Verb(
+        "tierguard.cli.deploy:demo",
+        ("up --emulator --yes, outputs and verification, destroy (offline preview without a CLI)."),
+    ),
 }
 
 
@@ -48,13 +115,25 @@ class LazyGroup(click.Group):
         return sorted(VERBS)
 
     def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
-        target = VERBS.get(cmd_name)
-        if target is None:
+        verb = VERBS.get(cmd_name)
+        if verb is None:
             return None
-        module, attribute = target.split(":")
+        module, attribute = verb.target.split(":")
         command = getattr(importlib.import_module(module), attribute)
         assert isinstance(command, click.Command)
         return command
+
+    def format_commands(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        """The verbs and their help as click lists them, without importing any."""
+        names = self.list_commands(ctx)
+        limit = formatter.width - 6 - max(len(name) for name in names)
+        with formatter.section("Commands"):
+            formatter.write_dl(
+                [
+                    (name, click.Command(name, help=VERBS[name].summary).get_short_help_str(limit))
+                    for name in names
+                ]
+            )
 
 
 @click.group(cls=LazyGroup, context_settings={"help_option_names": ["-h", "--help"]})

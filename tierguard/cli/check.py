@@ -37,13 +37,15 @@ def check(
     sarif: Path | None,
 ) -> None:
     """The fast path: judge stack files with the policy pack and reachability in this
-    process, in well under a second — for editors, pre-commit and tight loops.
+    process — for editors, pre-commit and tight loops.
 
-    The program's resources are derived from the plan (the same registrations the program
-    makes, held equal by the test suite) and the pack's own analyzer is called without
-    starting it, so the verdicts are those of `tierguard preview --offline`, which stays the
-    engine-faithful gate: it runs the real program on the SDK's mock engine and the pack as
-    its own process over gRPC, as `pulumi preview --policy-pack` does.
+    It prints the verdicts, the resource counts and who could reach what (--json: the
+    offline preview's document). The program's resources are derived from the plan (the
+    same registrations the program makes, held equal by the test suite) and the pack's own
+    analyzer is called without starting it, so the verdicts are those of `tierguard preview
+    --offline`, which stays the engine-faithful gate: it runs the real program on the SDK's
+    mock engine and the pack as its own process over gRPC, as `pulumi preview
+    --policy-pack` does.
 
     STACK_FILES: stack files to check (what pre-commit passes); none checks --stack.
     Exit 1 when any mandatory policy fails, 2 for invalid config.

@@ -29,7 +29,7 @@ from tierguard.offline.policies import (
     report_json,
     sarif_parts,
 )
-from tierguard.offline.render import print_tree, to_document
+from tierguard.offline.render import print_counts, print_tree, to_document
 from tierguard.offline.runner import ProgramRun, run_program
 from tierguard.offline.stream import AnalyzeStream
 from tierguard.reach import analyze
@@ -87,7 +87,7 @@ def offline_preview(
             )
         run = registered(loaded)
         report = judge(run, loaded.stack.config, pack_config, pack=InProcessPack())
-        document = to_document(run)
+        document = to_document(run) if as_json else {}
         found = program_topology(loaded, run)
         matrix = analyze(found.topology)
     else:
@@ -114,7 +114,8 @@ def offline_preview(
         click.echo(json.dumps(document, indent=2))
     else:
         out = console()
-        print_tree(run, out)
+        # check's readers (an editor, a hook) want verdicts: the counts, not the tree.
+        (print_counts if fast else print_tree)(run, out)
         out.print()
         print_report(report, out)
         out.print()

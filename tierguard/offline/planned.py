@@ -19,8 +19,7 @@ from typing import Any
 from pulumi.runtime.mocks import MockResourceArgs
 
 from components._common import TOKEN_PREFIX
-from components.acl import entry_args
-from components.tier import rule_args
+from components.args import entry_args, rule_args
 from tierguard.deployed.tags import SUBNET_GROUP, tags_for
 from tierguard.offline.mocks import PlanMocks, RecordedResource
 from tierguard.offline.runner import ProgramRun

@@ -156,6 +156,12 @@ def print_tree(run: ProgramRun, console: Console) -> None:
     for parent in [p for p in children if p is None or p not in urns]:
         add(root, parent)
     console.print(root)
+    console.print()
+    print_counts(run, console)
+
+
+def print_counts(run: ProgramRun, console: Console) -> None:
+    """One line: how many resources of each type the stack would create."""
     counts = Counter(
         SHORT_TYPES.get(r.type, r.type.split(":")[-1]) for r in run.resources if r.custom
     )
@@ -164,4 +170,4 @@ def print_tree(run: ProgramRun, console: Console) -> None:
     detail = ", ".join(
         f"{n} {t}" for t, n in sorted(counts.items(), key=lambda kv: (-kv[1], kv[0]))
     )
-    console.print(f"\n{total} resources to create ({detail}); nothing was sent to AWS.")
+    console.print(f"{total} resources to create ({detail}); nothing was sent to AWS.")
