@@ -126,11 +126,17 @@ class RecordingMonitor(MockMonitor):
     """The SDK's mock monitor, keeping every registration and the stack's outputs."""
 
     def __init__(
-        self, mocks: Mocks, on_record: Callable[[RecordedResource], None] | None = None
+        self,
+        mocks: Mocks,
+        on_record: Callable[[RecordedResource], None] | None = None,
+        *,
+        on_answer: Callable[[], None] | None = None,
     ) -> None:
-        """``on_record`` is called with each registration, in registration order."""
+        """``on_record`` is called with each registration, in registration order;
+        ``on_answer`` once each registration or read is answered (``InFlight``)."""
         super().__init__(mocks)
         self._on_record = on_record
+        self._on_answer = on_answer
         self._lock = threading.Lock()
         self.recorded: list[RecordedResource] = []
         self.stack_urn: str | None = None
@@ -138,6 +144,20 @@ class RecordingMonitor(MockMonitor):
         self._by_urn: dict[str, RecordedResource] = {}
 
     def RegisterResource(self, request: Any) -> Any:
+        try:
+            return self._register(request)
+        finally:
+            if self._on_answer is not None and request.type != "pulumi:pulumi:Stack":
+                self._on_answer()
+
+    def ReadResource(self, request: Any) -> Any:
+        try:
+            return super().ReadResource(request)  # type: ignore[no-untyped-call]
+        finally:
+            if self._on_answer is not None:
+                self._on_answer()
+
+    def _register(self, request: Any) -> Any:
         response = super().RegisterResource(request)  # type: ignore[no-untyped-call]
         if request.type == "pulumi:pulumi:Stack":
             self.stack_urn = response.urn

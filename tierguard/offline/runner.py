@@ -2,8 +2,9 @@
 
 The program (``__main__.py``) runs exactly as the Python language host runs it — inside a
 stack resource, with the stack's config set as the engine sets it — and every
-registration is recorded. Mocks are process-global in the SDK, so each run installs its
-own fresh settings and monitor; runs never see each other's resources.
+registration is recorded; they are answered while the program runs, a bounded number in
+flight (``tierguard.offline.inflight``). Mocks are process-global in the SDK, so each run
+installs its own fresh settings and monitor; runs never see each other's resources.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from pulumi.runtime.sync_await import _sync_await
 
 from tierguard.config.stackfile import PROJECT_FILE, StackFile, load_yaml
 from tierguard.errors import ConfigError, Problem, ProgramError
+from tierguard.offline.inflight import InFlight
 from tierguard.offline.mocks import PlanMocks, RecordedResource, RecordingMonitor
 from tierguard.program import region_of_stack
 
@@ -95,7 +97,8 @@ def run_program(
     """Run ``project_dir/__main__.py`` for ``stack_file`` under mocks and record it;
     ``on_record`` sees each registration as it happens."""
     mocks = PlanMocks(region=region_of_stack(stack_file))
-    monitor = RecordingMonitor(mocks, on_record)
+    in_flight = InFlight()
+    monitor = RecordingMonitor(mocks, on_record, on_answer=in_flight.answered)
     runtime_config.set_all_config(stack_file.engine_config(), [])
     set_mocks(
         mocks,
@@ -110,6 +113,7 @@ def run_program(
     program = program_path(project_dir)
 
     def main() -> None:
+        in_flight.start()
         runpy.run_path(str(program), run_name="__main__")
 
     try:
