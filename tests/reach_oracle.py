@@ -12,8 +12,8 @@ answered by trying one concrete packet (and each concrete reply) at a time:
   entry matching protocol, port/type, and CIDR decides; no match means deny;
 * an ACL is crossed only when a packet leaves or enters its subnet: two members of one
   subnet meet no ACL;
-* replies exist for TCP and UDP (to one of the client's ephemeral ports; the connection
-  works when at least one client port gets its replies) and for the ICMP queries
+* replies exist for TCP and UDP (to the one port the client picked from its ephemeral
+  range: ``verdicts`` answers for each client port) and for the ICMP queries
   (echo 8 → 0, timestamp 13 → 14, information 15 → 16, address mask 17 → 18; ICMPv6
   echo 128 → 129); nothing else has a reply;
 * ICMP (1) exists only over IPv4 and ICMPv6 (58) only over IPv6;
@@ -156,7 +156,7 @@ def exists(protocol: int, version: int) -> bool:
     return not ((protocol == ICMP and version == 6) or (protocol == ICMPV6 and version == 4))
 
 
-def verdict(
+def verdicts(
     network: Network,
     source: Place,
     source_tier: Tier | None,
@@ -164,12 +164,14 @@ def verdict(
     target_tier: Tier,
     protocol: int,
     value: object,
-) -> Verdict:
-    """One packet from ``source`` to ``target`` (and its replies), by hand."""
+) -> set[Verdict]:
+    """One packet from ``source`` to ``target`` (and its replies), by hand: the verdicts
+    from each client port (a TCP/UDP connection's replies go to the port its client
+    picked from the ephemeral range), one verdict for the other protocols."""
     if not sg_allows(target_tier.ingress, protocol, value, source):
-        return None
+        return {None}
     if source_tier is not None and not sg_allows(source_tier.egress, protocol, value, target):
-        return None
+        return {None}
     same = (
         source.subnet is not None
         and target.subnet is not None
@@ -193,17 +195,16 @@ def verdict(
         )
 
     if not through(value, reply=False):
-        return "blocked"
+        return {"blocked"}
     if protocol in (TCP, UDP):
         low, high = network.ephemeral
-        answered = any(through(port, reply=True) for port in range(low, high + 1))
-        return "open" if answered else "one-way"
+        return {"open" if through(p, reply=True) else "one-way" for p in range(low, high + 1)}
     if protocol in (ICMP, ICMPV6):
         assert isinstance(value, tuple)
         reply = REPLY_TYPE[protocol].get(value[0])
         if reply is not None and not through((reply, 0), reply=True):
-            return "one-way"
-    return "open"
+            return {"one-way"}
+    return {"open"}
 
 
 def is_internet(address: Addr) -> bool:

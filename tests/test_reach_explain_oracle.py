@@ -2,12 +2,13 @@
 oracle (``tests/reach_oracle.py``, written from AWS's documentation without tierguard).
 
 An explanation says a connection is *reachable* when every check on the way passes for
-every part of the source and every subnet the target's members may be in, *reachable only
-in part* when that holds somewhere but not everywhere. Its checks are the oracle's: the
-target's ingress and the source tier's egress (stateful), the ACLs crossed when the ends
-are in different subnets (request out and in), and the replies where the protocol has
-them — for TCP and UDP the replies to *every* client port of the ephemeral range (the
-step says "replies to client ports … pass"), for the ICMP queries their reply message.
+every part of the source, every subnet the target's members may be in and every client
+port, *reachable only in part* when that holds somewhere but not everywhere. Its checks
+are the oracle's: the target's ingress and the source tier's egress (stateful), the ACLs
+crossed when the ends are in different subnets (request out and in), and the replies
+where the protocol has them — for TCP and UDP the replies to the client's port (the step
+says "replies to client ports … pass" for the ports of its case), for the ICMP queries
+their reply message.
 """
 
 from __future__ import annotations
@@ -47,22 +48,11 @@ def connection_works(
     target_tier: oracle.Tier,
     protocol: int,
     value: object,
-) -> bool:
-    """Every check passes for this pair of ends: the oracle's request and replies, with
-    the replies of TCP/UDP tried on each client port of the ephemeral range."""
-    if protocol not in (oracle.TCP, oracle.UDP):
-        found = oracle.verdict(network, source, source_tier, target, target_tier, protocol, value)
-        return found == "open"
-    if oracle.verdict(network, source, source_tier, target, target_tier, protocol, value) is None:
-        return False  # a security group refuses it
-    low, high = network.ephemeral
-    narrowed = oracle.Network(network.vpc, network.tiers, network.acls, (low, low))
-    for port in range(low, high + 1):
-        narrowed.ephemeral = (port, port)
-        answer = oracle.verdict(narrowed, source, source_tier, target, target_tier, protocol, value)
-        if answer != "open":
-            return False
-    return True
+) -> list[bool]:
+    """Whether every check passes for this pair of ends, from each client port (TCP/UDP
+    replies go to the port the client picked; other protocols have one answer)."""
+    found = oracle.verdicts(network, source, source_tier, target, target_tier, protocol, value)
+    return [answer == "open" for answer in found]
 
 
 def disagreements(network: oracle.Network) -> list[str]:
@@ -88,10 +78,13 @@ def disagreements(network: oracle.Network) -> list[str]:
                 )
                 for value in values:
                     works = [
-                        connection_works(network, o, tier, e, target_tier, protocol, value)
+                        works
                         for o in origins
                         if oracle.exists(protocol, o.address.version)
                         for e in ends
+                        for works in connection_works(
+                            network, o, tier, e, target_tier, protocol, value
+                        )
                     ]
                     number = (
                         value[0] * 256 + value[1]

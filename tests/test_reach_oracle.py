@@ -4,10 +4,10 @@ Random networks (tiers in one or two subnets or none, shared and separate ACLs, 
 by CIDR, by group and ``self``, every protocol kind, ICMP types and codes, IPv4 and IPv6)
 are evaluated twice: by ``tierguard.reach`` and by ``tests.reach_oracle``, which tries
 every concrete source address, member address, subnet, protocol, port / ICMP message and
-reply port one packet at a time. For every (source, tier, protocol, value) the verdicts
+client port one packet at a time. For every (source, tier, protocol, value) the verdicts
 the analysis reports must be exactly those the oracle finds somewhere, and a finding is
-marked partial exactly when the oracle finds other verdicts elsewhere in the range or in
-other subnets.
+marked partial exactly when the oracle finds other verdicts elsewhere in the range, in
+other subnets or from other client ports.
 """
 
 from __future__ import annotations
@@ -253,10 +253,13 @@ def compare(network: oracle.Network, tally: Tally | None = None) -> list[str]:
                 )
                 for value in values:
                     seen = {
-                        oracle.verdict(network, origin, tier, end, target, protocol, value)
+                        found
                         for origin in origins
                         if oracle.exists(protocol, origin.address.version)
                         for end in ends
+                        for found in oracle.verdicts(
+                            network, origin, tier, end, target, protocol, value
+                        )
                     }
                     tally.points += 1
                     tally.packets += len(origins) * len(ends)

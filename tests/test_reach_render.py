@@ -96,7 +96,7 @@ class TestTheTable:
         assert lines[legend] == (
             "✗ blocked by a network ACL although a security group allows it; "
             "⇥ gets in but the replies are dropped (stateless ACL); "
-            "* only from part of the source range or in some subnets"
+            "* only from part of the source range or of the client ports, or in some subnets"
         )
         assert lines[legend + 1 :] == [
             "  internet (IPv4) → web tcp 443: except from 198.51.100.0/24",

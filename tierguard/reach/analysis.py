@@ -93,7 +93,8 @@ class ReachFinding:
     verdict: Verdict
     detail: str = ""
     partial: bool = False
-    """Holds only for part of the source range or some subnets (``detail`` says which)."""
+    """Holds only for part of the source range, of the clients' ephemeral ports (their
+    replies are dropped) or some subnets (``detail`` says which)."""
     sources: int | None = None
     """How many source addresses it holds for (``None``: the source's addresses are
     unknown), so a caller can tell "part of the internet" from "one admin block"."""
@@ -341,6 +342,8 @@ class _Piece:
     values: PortRange
     verdict: Verdict
     detail: str
+    part: bool = False
+    """Holds only for some client ports: a value can then have two pieces, one per verdict."""
 
 
 class _Evaluation:
@@ -392,6 +395,20 @@ class _Evaluation:
                 return _who_decides(acl, egress=egress, protocol=protocol, far=far, value=value)
         return ""
 
+    def client_parts(self, protocol: int, value: int) -> list[tuple[PortRange, ...]]:
+        """The client ports whose replies come back and those whose replies are dropped,
+        when a request carrying ``value`` gets in and only some replies come back (the
+        explanation then has a case for each); else the whole ephemeral range."""
+        ephemeral = self.topology.ephemeral
+        if not protocol_has_ports(protocol):
+            return [(ephemeral,)]
+        passing = intersect_ranges(self.sg(protocol), self._through(protocol, reply=False))
+        if not any(value in r for r in passing):
+            return [(ephemeral,)]
+        replies = intersect_ranges(self._through(protocol, reply=True), (ephemeral,))
+        missing = tuple(uncovered(ephemeral, replies))
+        return [replies, missing] if replies and missing else [(ephemeral,)]
+
     def pieces(self, probe: int) -> list[_Piece]:
         """The verdict for every value of protocol ``probe`` the groups allow."""
         allowed = self.sg(probe)
@@ -418,12 +435,18 @@ class _Evaluation:
                 detail = f"replies to client ports {ephemeral.key} are dropped: {why}"
                 yield _Piece(block, Verdict.ONE_WAY, detail)
             elif missing:
+                # Each client's replies go to the one port it picked: some clients connect,
+                # the others time out — two answers for the same request.
                 why = self._why(protocol, missing[0].first, reply=True)
-                detail = (
-                    f"replies only reach client ports {spell_values(protocol, replies)}; "
-                    f"clients using {spell_values(protocol, tuple(missing))} time out ({why})"
+                lost = spell_values(protocol, tuple(missing))
+                yield _Piece(block, Verdict.OPEN, _clients_words(protocol, replies), part=True)
+                yield _Piece(
+                    block,
+                    Verdict.ONE_WAY,
+                    f"{_clients_words(protocol, tuple(missing))}: replies to client ports "
+                    f"{lost} are dropped: {why}",
+                    part=True,
                 )
-                yield _Piece(block, Verdict.OPEN, detail)
             else:
                 yield _Piece(block, Verdict.OPEN, "")
             return
@@ -545,13 +568,13 @@ def _combine(
     edges = sorted(
         {e for pieces in results for p in pieces for e in (p.values.first, p.values.last + 1)}
     )
-    segments: list[tuple[PortRange, tuple[tuple[Verdict, str] | None, ...]]] = []
+    segments: list[tuple[PortRange, tuple[tuple[tuple[Verdict, str, bool], ...], ...]]] = []
     for a, b in itertools.pairwise(edges):
         key = tuple(
-            next(((p.verdict, p.detail) for p in pieces if a in p.values), None)
+            tuple((p.verdict, p.detail, p.part) for p in pieces if a in p.values)
             for pieces in results
         )
-        if all(k is None for k in key):
+        if not any(key):
             continue
         if segments and segments[-1][1] == key and segments[-1][0].last == a - 1:
             segments[-1] = (PortRange(segments[-1][0].first, b - 1), key)
@@ -560,16 +583,19 @@ def _combine(
     findings: list[ReachFinding] = []
     for values, key in segments:
         for verdict in Verdict:
-            chosen = [situations[i] for i, k in enumerate(key) if k is not None and k[0] is verdict]
-            if not chosen:
+            mine = [(i, e) for i, k in enumerate(key) for e in k if e[0] is verdict]
+            if not mine:
                 continue
-            detail = next(k[1] for k in key if k is not None and k[0] is verdict)
+            chosen = [situations[i] for i, _ in mine]
+            _, detail, part = mine[0][1]
             where = (
                 "" if len(chosen) == len(situations) else _where(chosen, situations, source, target)
             )
             text = "; ".join(filter(None, [where, detail]))
             findings.append(
-                ReachFinding(protocol, (values,), verdict, text, bool(where), _source_count(chosen))
+                ReachFinding(
+                    protocol, (values,), verdict, text, bool(where) or part, _source_count(chosen)
+                )
             )
     merged: dict[tuple[Verdict, str, bool, int | None], list[PortRange]] = {}
     for f in findings:
@@ -581,6 +607,10 @@ def _combine(
         )
         for (verdict, detail, partial, sources), ports in merged.items()
     ]
+
+
+def _clients_words(protocol: int, ports: tuple[PortRange, ...]) -> str:
+    return f"only from client ports {spell_values(protocol, ports)}"
 
 
 def _source_count(chosen: list[_Situation]) -> int | None:
@@ -743,8 +773,15 @@ def _rule_text(rules: Iterable[LabeledRule]) -> str:
 
 
 def _walk(
-    evaluation: _Evaluation, source: Source, target: TierNode, protocol: int, value: int, what: str
+    evaluation: _Evaluation,
+    source: Source,
+    target: TierNode,
+    protocol: int,
+    value: int,
+    what: str,
+    clients: tuple[PortRange, ...],
 ) -> tuple[Step, ...]:
+    """The checks of one situation, TCP/UDP replies judged for the ``clients`` ports."""
     at = evaluation.at
     src_address, tgt_address = at.source.address, at.target.address
     probe_from = packet_at(protocol, src_address or ipaddress.IPv4Address(0), value)
@@ -798,11 +835,11 @@ def _walk(
             steps.append(Step(label, True, "not evaluated: the far address is unknown"))
             continue
         if is_reply and protocol_has_ports(protocol):
-            ephemeral = evaluation.topology.ephemeral
             ports = _acl_values(acl, egress=egress_way, protocol=protocol, far=far)
-            missing = uncovered(ephemeral, ports)
+            missing = [gap for block in clients for gap in uncovered(block, ports)]
             if not missing:
-                steps.append(Step(label, True, f"replies to client ports {ephemeral.key} pass"))
+                spelled = spell_values(protocol, clients)
+                steps.append(Step(label, True, f"replies to client ports {spelled} pass"))
             else:
                 why = _who_decides(
                     acl, egress=egress_way, protocol=protocol, far=far, value=missing[0].first
@@ -848,17 +885,30 @@ def explain(
         for at in _situations(topology, source, target)
         if has_family(protocol, at.source.version)
     ]
-    walks: dict[tuple[Step, ...], list[_Situation]] = {}
+    walks: dict[tuple[str, tuple[Step, ...]], list[_Situation]] = {}
     for at in situations:
         evaluation = _Evaluation(topology, source, target, at)
-        steps = _walk(evaluation, source, target, protocol, carried, explanation.what)
-        walks.setdefault(steps, []).append(at)
+        parts = evaluation.client_parts(protocol, carried)
+        for clients in parts:
+            steps = _walk(evaluation, source, target, protocol, carried, explanation.what, clients)
+            words = _clients_words(protocol, clients) if len(parts) > 1 else ""
+            walks.setdefault((words, steps), []).append(at)
     cases = tuple(
         Case(
-            "" if len(chosen) == len(situations) else _where(chosen, situations, source, target),
+            "; ".join(
+                filter(
+                    None,
+                    [
+                        ""
+                        if len(chosen) == len(situations)
+                        else _where(chosen, situations, source, target),
+                        words,
+                    ],
+                )
+            ),
             all(s.passed for s in steps),
             steps,
         )
-        for steps, chosen in walks.items()
+        for (words, steps), chosen in walks.items()
     )
     return Explanation(source, target.name, protocol, carried, cases)

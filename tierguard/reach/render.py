@@ -8,8 +8,8 @@ JSON shape (documented in the README)::
                 "oneWay": [{"protocol", "ports", "partial", "why"}], "notes": [str]}]}
 
 ``ports`` spells TCP/UDP ports (``443, 8000-8080``) or ICMP types (``8``, ``3:4`` for type 3
-code 4); ``partial`` says the finding holds only for part of the source range or in some
-subnets, and its ``why`` / note says which.
+code 4); ``partial`` says the finding holds only for part of the source range or of the
+clients' ephemeral ports, or in some subnets, and its ``why`` / note says which.
 """
 
 from __future__ import annotations
@@ -107,7 +107,7 @@ def print_matrix(matrix: Matrix, console: Console, *, title: str = "Who can reac
         console.print(
             "✗ blocked by a network ACL although a security group allows it; "
             "⇥ gets in but the replies are dropped (stateless ACL); "
-            "* only from part of the source range or in some subnets"
+            "* only from part of the source range or of the client ports, or in some subnets"
         )
         for cell, finding in problems:
             console.print(f"  {cell.source} → {cell.target} {finding.label}: {finding.detail}")
@@ -174,7 +174,8 @@ def _edge_label(findings: list[ReachFinding]) -> str:
 def mermaid(matrix: Matrix) -> str:
     """A Mermaid flowchart that renders on GitHub: solid edges are open, dotted edges
     ending in ✗ are blocked by an ACL, dotted arrows marked one-way lose their replies;
-    ``*`` marks what holds only for part of the source range or in some subnets."""
+    ``*`` marks what holds only for part of the source range or of the client ports, or in
+    some subnets."""
     lines = ["flowchart LR"]
     for source in matrix.sources:
         if source.tier is None:
