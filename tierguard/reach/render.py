@@ -163,12 +163,42 @@ def explanation_json(explanation: Explanation) -> dict[str, Any]:
 # -- diagrams ---------------------------------------------------------------------------
 
 
-def _node_id(name: str) -> str:
-    return "n_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+def _node_ids(matrix: Matrix) -> dict[str, str]:
+    """A distinct identifier for every node (a tier source is its tier's node): the name
+    reduced to letters, digits and underscores, numbered when two names reduce alike
+    (``a-b`` and ``a_b``) so that two tiers never collapse into one node."""
+    names = [s.name for s in matrix.sources if s.tier is None] + [
+        *matrix.targets,
+        *(s.tier for s in matrix.sources if s.tier is not None),
+    ]
+    ids: dict[str, str] = {}
+    for name in dict.fromkeys(names):
+        base = "n_" + re.sub(r"[^A-Za-z0-9_]", "_", name)
+        chosen, number = base, 1
+        while chosen in ids.values():
+            number += 1
+            chosen = f"{base}_{number}"
+        ids[name] = chosen
+    return ids
+
+
+def _mermaid_text(text: str) -> str:
+    """Text for a quoted Mermaid label: ``"`` would end it, ``#`` starts an entity code and
+    ``<``/``>``/``&`` are HTML in labels, so each is written as its entity code."""
+    return re.sub(r'["#<>&]', lambda m: f"#{ord(m.group())};", text)
+
+
+def _dot_text(text: str) -> str:
+    """Text for a quoted DOT string: ``"`` would end it and ``\\`` starts an escape
+    (``\\n``, ``\\N``…); a line break is written ``\\n``."""
+    return text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
 
 
 def _edge_label(findings: list[ReachFinding]) -> str:
-    return ", ".join(_mark(f) for f in findings).replace('"', "'")
+    return ", ".join(_mark(f) for f in findings)
+
+
+_PREFIXES = {Verdict.OPEN: "", Verdict.ONE_WAY: "one-way: ", Verdict.BLOCKED: "blocked: "}
 
 
 def mermaid(matrix: Matrix) -> str:
@@ -177,48 +207,49 @@ def mermaid(matrix: Matrix) -> str:
     ``*`` marks what holds only for part of the source range or of the client ports, or in
     some subnets."""
     lines = ["flowchart LR"]
+    ids = _node_ids(matrix)
     for source in matrix.sources:
         if source.tier is None:
             shape = ('(("', '"))') if source.name.startswith("internet") else ('[/"', '"/]')
-            lines.append(f"  {_node_id(source.name)}{shape[0]}{source}{shape[1]}")
+            label = _mermaid_text(str(source))
+            lines.append(f"  {ids[source.name]}{shape[0]}{label}{shape[1]}")
     for target in matrix.targets:
-        lines.append(f'  {_node_id(target)}["tier {target}"]')
+        lines.append(f'  {ids[target]}["{_mermaid_text(f"tier {target}")}"]')
+    arrows = {Verdict.OPEN: "-->", Verdict.ONE_WAY: "-.->", Verdict.BLOCKED: "-.-x"}
     for source in matrix.sources:
         for target in matrix.targets:
             cell = matrix.reach(source.name, target)
-            a, b = _node_id(source.name), _node_id(target)
-            by = {v: [f for f in cell.findings if f.verdict is v] for v in Verdict}
-            if by[Verdict.OPEN]:
-                lines.append(f'  {a} -->|"{_edge_label(by[Verdict.OPEN])}"| {b}')
-            if by[Verdict.ONE_WAY]:
-                lines.append(f'  {a} -.->|"one-way: {_edge_label(by[Verdict.ONE_WAY])}"| {b}')
-            if by[Verdict.BLOCKED]:
-                lines.append(f'  {a} -.-x|"blocked: {_edge_label(by[Verdict.BLOCKED])}"| {b}')
+            a, b = ids[source.name], ids[target]
+            for verdict in (Verdict.OPEN, Verdict.ONE_WAY, Verdict.BLOCKED):
+                found = [f for f in cell.findings if f.verdict is verdict]
+                if found:
+                    label = _mermaid_text(_PREFIXES[verdict] + _edge_label(found))
+                    lines.append(f'  {a} {arrows[verdict]}|"{label}"| {b}')
     return "\n".join(lines) + "\n"
 
 
 def dot(matrix: Matrix) -> str:
     """The same graph in Graphviz DOT: red dashed edges are blocked, orange one-way."""
     lines = ["digraph reachability {", "  rankdir=LR;", "  node [fontname=Helvetica];"]
+    ids = _node_ids(matrix)
     for source in matrix.sources:
         if source.tier is None:
-            lines.append(f'  {_node_id(source.name)} [label="{source}", shape=ellipse];')
+            lines.append(f'  {ids[source.name]} [label="{_dot_text(str(source))}", shape=ellipse];')
     for target in matrix.targets:
-        lines.append(f'  {_node_id(target)} [label="tier {target}", shape=box];')
+        lines.append(f'  {ids[target]} [label="{_dot_text(f"tier {target}")}", shape=box];')
     styles = {
         Verdict.OPEN: "",
         Verdict.ONE_WAY: ", style=dashed, color=orange, fontcolor=orange",
         Verdict.BLOCKED: ", style=dashed, color=red, fontcolor=red, arrowhead=tee",
     }
-    prefixes = {Verdict.OPEN: "", Verdict.ONE_WAY: "one-way: ", Verdict.BLOCKED: "blocked: "}
     for source in matrix.sources:
         for target in matrix.targets:
             cell = matrix.reach(source.name, target)
             for verdict in Verdict:
                 found = [f for f in cell.findings if f.verdict is verdict]
                 if found:
-                    label = prefixes[verdict] + _edge_label(found)
-                    edge = f"{_node_id(source.name)} -> {_node_id(target)}"
+                    label = _dot_text(_PREFIXES[verdict] + _edge_label(found))
+                    edge = f"{ids[source.name]} -> {ids[target]}"
                     lines.append(f'  {edge} [label="{label}"{styles[verdict]}];')
     lines.append("}")
     return "\n".join(lines) + "\n"
