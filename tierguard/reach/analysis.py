@@ -352,6 +352,9 @@ class _Evaluation:
     def __init__(self, topology: Topology, source: Source, target: TierNode, at: _Situation):
         self.topology = topology
         self.at = at
+        placement = at.target.placement
+        self.no_ipv6 = at.source.version == 6 and placement is not None and placement.ipv6 is False
+        """IPv6 towards members known to have no IPv6 address: nothing arrives (AWS)."""
         self.ingress = [
             r
             for r in _rules(target, Direction.INGRESS)
@@ -411,7 +414,7 @@ class _Evaluation:
 
     def pieces(self, probe: int) -> list[_Piece]:
         """The verdict for every value of protocol ``probe`` the groups allow."""
-        allowed = self.sg(probe)
+        allowed = self.sg(probe) if not self.no_ipv6 else ()
         if not allowed:
             return []
         passing = intersect_ranges(allowed, self._through(probe, reply=False))
@@ -783,6 +786,16 @@ def _walk(
 ) -> tuple[Step, ...]:
     """The checks of one situation, TCP/UDP replies judged for the ``clients`` ports."""
     at = evaluation.at
+    if evaluation.no_ipv6:
+        assert at.target.placement is not None
+        return (
+            Step(
+                f"addresses of tier {target.name}",
+                False,
+                f"{at.target.placement.label} has no IPv6 CIDR block: its members have no "
+                "IPv6 address, so no IPv6 traffic reaches them",
+            ),
+        )
     src_address, tgt_address = at.source.address, at.target.address
     probe_from = packet_at(protocol, src_address or ipaddress.IPv4Address(0), value)
     ingress = [r for r in evaluation.ingress if r.rule.traffic.matches(probe_from)]

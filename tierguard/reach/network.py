@@ -38,6 +38,8 @@ class Site:
     acl: str | None = None
     address: Address | None = None
     """A member's exact address when known (a live interface)."""
+    ipv6: bool | None = None
+    """Whether members have IPv6 (``Placement.ipv6``): ``False`` only when known not to."""
 
 
 @dataclass(frozen=True)
@@ -73,7 +75,7 @@ def placement_of(site: Site) -> Placement:
     """Where a member at ``site`` may be: its own address when known, else anywhere in the
     block (the analysis skips the addresses AWS reserves in a subnet)."""
     block = ipaddress.ip_network(site.address) if site.address is not None else site.block
-    return Placement(site.subnet, block, site.acl)
+    return Placement(site.subnet, block, site.acl, site.ipv6)
 
 
 def build_topology(facts: NetworkFacts) -> Topology:

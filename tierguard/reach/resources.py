@@ -34,7 +34,8 @@ from typing import Any
 from pulumi_policy import PolicyResource
 
 from tierguard.deployed import tags as tag
-from tierguard.policies.graph import GroupView, StackResources, StackView, known
+from tierguard.policies.base import ENGINE_READER
+from tierguard.policies.graph import GroupView, StackResources, StackView, known, read
 from tierguard.policies.testing import policy_resources
 from tierguard.reach.network import GroupFacts, NetworkFacts, Site, build_topology, unique_names
 from tierguard.reach.topology import AclNode, LabeledRule, Topology
@@ -65,6 +66,15 @@ def _block(resource: PolicyResource) -> IPNetwork | None:
         return None
 
 
+def _has_ipv6(subnet: PolicyResource) -> bool | None:
+    """Whether a subnet has an IPv6 CIDR block: one is given (``ipv6CidrBlock``, which an
+    IPv6-only subnet needs too) or none is; ``None`` while the value is not known."""
+    try:
+        return bool(read(subnet.props, "ipv6CidrBlock"))
+    except ENGINE_READER.unknown_errors:
+        return None
+
+
 class _Reader:
     """One pass over a stack view: subnets, placements, tiers."""
 
@@ -83,8 +93,14 @@ class _Reader:
             )
             if note not in self.notes:
                 self.notes.append(note)
-        block = _block(resource) if resource is not None else None
-        return Site(subnet=subnet, block=block, acl=self.acl_of.get(subnet))
+        if resource is None:
+            return Site(subnet=subnet, block=None, acl=self.acl_of.get(subnet))
+        return Site(
+            subnet=subnet,
+            block=_block(resource),
+            acl=self.acl_of.get(subnet),
+            ipv6=_has_ipv6(resource),
+        )
 
     def subnets_of(self, resource: PolicyResource) -> set[str]:
         """Where a resource is placed, through a subnet group it names too (RDS, caches)."""

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 
 from tierguard.plan import NetworkPlan
@@ -51,6 +51,10 @@ class Placement:
     subnet: str | None
     block: IPNetwork | None
     acl: str | None = None
+    ipv6: bool | None = None
+    """Whether the subnet has an IPv6 CIDR block. ``False`` only when known to have none:
+    its members then have no IPv6 address and neither send nor receive IPv6 (AWS);
+    ``None`` (not known) is judged as if it had one, never hiding a path."""
 
     @property
     def label(self) -> str:
@@ -213,12 +217,14 @@ def source_named(topology: Topology, text: str) -> Source:
 
 
 def _placements(plan: NetworkPlan, group: str | None) -> tuple[Placement, ...]:
-    """One placement per subnet of the group; a tier without one is somewhere in the VPC."""
+    """One placement per subnet of the group; a tier without one is somewhere in the VPC.
+    The VPC and subnets tierguard creates get no IPv6 block; an existing VPC's may have."""
+    ipv6 = None if not plan.create_vpc else False
     if group is None:
-        return (Placement(None, plan.vpc_cidr),)
+        return (Placement(None, plan.vpc_cidr, ipv6=ipv6),)
     acl = next((a.name for a in plan.acls.values() if group in a.subnet_groups), None)
     return tuple(
-        Placement(plan.names.subnet(subnet.key), subnet.cidr, acl)
+        Placement(plan.names.subnet(subnet.key), subnet.cidr, acl, ipv6)
         for subnet in plan.subnets_in(group)
     )
 
@@ -259,8 +265,14 @@ def topology_from_deployed(
         if tier in by_tier:
             label = f"{rule.group} {rule.direction.value} {rule.traffic.key} {rule.peer}"
             by_tier[tier].append(LabeledRule(label, rule))
+    # An IPv6 block associated by hand is not read back: not known to be absent.
     tiers = {
-        name: TierNode(name, groups.get(name, name), node.placements, tuple(by_tier[name]))
+        name: TierNode(
+            name,
+            groups.get(name, name),
+            tuple(replace(p, ipv6=None) for p in node.placements),
+            tuple(by_tier[name]),
+        )
         for name, node in planned.tiers.items()
     }
     acls = {
