@@ -23,6 +23,7 @@ from tierguard.errors import ConfigError, IntentsBroken, Problem, UsageError
 from tierguard.offline.engine import engine_calls
 from tierguard.offline.runner import ProgramRun, run_program
 from tierguard.offline.state import read_state
+from tierguard.program import region_of_stack
 from tierguard.reach import Topology, analyze, explain, source_named
 from tierguard.reach.intents import (
     INTENTS_KEY,
@@ -69,7 +70,7 @@ def registered(loaded: LoadedProgram) -> ProgramRun:
         loaded.plan,
         project=loaded.stack.project,
         stack=loaded.stack.stack,
-        region=str(loaded.stack.config.get("aws:region", "us-east-1")),
+        region=region_of_stack(loaded.stack),
     )
 
 
