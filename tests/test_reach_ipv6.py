@@ -10,6 +10,7 @@ judged as if it had one: a wrong "not reachable" is worse than a cautious "reach
 
 from __future__ import annotations
 
+import ipaddress
 import json
 from pathlib import Path
 from typing import Any
@@ -17,13 +18,21 @@ from typing import Any
 import yaml
 
 from tests.conftest import PROJECT_DIR
+from tierguard.audit.topology import topology_from_inventory
 from tierguard.cli._stack import load_program
 from tierguard.cli.reach import program_topology, registered
+from tierguard.deployed.inventory import (
+    GroupRule,
+    NetworkInterface,
+    RegionInventory,
+    SecurityGroup,
+    Subnet,
+)
 from tierguard.offline.state import read_state
 from tierguard.program import plan_from_raw
 from tierguard.reach import Topology, analyze, explain, source_named, topology_from_plan
 from tierguard.reach.resources import topology_from_resources
-from tierguard.rules import TCP
+from tierguard.rules import TCP, CidrPeer, Direction, PortRange, SgRule, Traffic, parse_cidr
 
 DUAL_STACK_WEB: dict[str, Any] = {
     "name": "t",
@@ -108,3 +117,36 @@ def test_a_state_files_subnet_without_an_ipv6_block_is_not_reached_over_ipv6(
 def test_a_state_files_subnet_with_an_ipv6_block_is_reached_over_ipv6(tmp_path: Path) -> None:
     topo = topology_from_resources(state(tmp_path, "2600:1f18:1234:5600::/64")).topology
     assert labels(topo, "internet-ipv6", "k8s-node") == {"open tcp 22"}
+
+
+def live_region(*ipv6: str) -> RegionInventory:
+    """A live group admitting SSH from ``::/0``, carried by one interface with ``ipv6``
+    addresses (``DescribeNetworkInterfaces`` lists every one an interface has)."""
+    rule = SgRule(
+        "sg-1",
+        Direction.INGRESS,
+        Traffic.of(TCP, PortRange.single(22)),
+        CidrPeer(parse_cidr("::/0")),
+        "ssh",
+    )
+    group = SecurityGroup("sg-1", "ssh", "ssh", "vpc-1", (GroupRule("sgr-1", rule),))
+    eni = NetworkInterface(
+        "eni-1",
+        "subnet-1",
+        "vpc-1",
+        ("sg-1",),
+        private_address=ipaddress.ip_address("10.0.1.5"),
+        ipv6_addresses=tuple(ipaddress.ip_address(a) for a in ipv6),
+    )
+    return RegionInventory(
+        "r", (group,), (eni,), (), (Subnet("subnet-1", "vpc-1", parse_cidr("10.0.1.0/24")),)
+    )
+
+
+def test_a_live_group_whose_interfaces_have_no_ipv6_address_is_not_reached_over_ipv6() -> None:
+    assert labels(topology_from_inventory(live_region()), "internet-ipv6", "ssh") == set()
+
+
+def test_a_live_group_with_an_ipv6_address_is_reached_over_ipv6() -> None:
+    topo = topology_from_inventory(live_region("2001:db8::5"))
+    assert labels(topo, "internet-ipv6", "ssh") == {"open tcp 22"}

@@ -4,7 +4,8 @@ Groups are keyed by their ``sg-…`` id (rules' ``SecurityGroupPeer`` name ids).
 named by its ``tierguard:tier`` tag for tierguard-managed groups, otherwise by the group
 name, with the id added whenever a name would repeat. A tier's members are represented by
 the first interface carrying the group (its subnet decides the ACL, its private address
-the CIDR rules); a group nothing carries has no address, which the analysis reports.
+the CIDR rules; IPv6 reaches it only if some interface of the group has an IPv6 address);
+a group nothing carries has no address, which the analysis reports.
 ACLs are keyed by subnet id.
 """
 
@@ -39,9 +40,12 @@ def topology_from_inventory(
     """Every group of the region (or of one VPC) as a tier, with the ACLs of its subnets."""
     groups = [g for g in inventory.groups if vpc_id is None or g.vpc_id == vpc_id]
     first: dict[str, NetworkInterface] = {}
+    ipv6: set[str] = set()
     for interface in sorted(inventory.interfaces, key=lambda e: e.id):
         for group_id in interface.groups:
             first.setdefault(group_id, interface)
+            if interface.ipv6_addresses:
+                ipv6.add(group_id)
     if not include_unused:
         groups = [g for g in groups if g.id in first]
     blocks = {s.id: s.cidr for s in inventory.subnets}
@@ -59,6 +63,9 @@ def topology_from_inventory(
                     block=blocks.get(subnet) if subnet else None,
                     acl=acl_of.get(subnet) if subnet else None,
                     address=eni.private_address,
+                    # AWS lists every IPv6 address an interface has: none on any of the
+                    # group's interfaces, and no IPv6 reaches its members.
+                    ipv6=group.id in ipv6,
                 ),
             )
         facts.append(_facts(group, sites))
