@@ -257,9 +257,10 @@ class TestClass4EveryIpProtocol:
 
 class TestClass5IcmpOfTheRightFamily:
     def test_icmpv6_is_never_listed_for_ipv4_and_icmp_never_for_ipv6(self) -> None:
+        """An existing VPC (it may have an IPv6 block: tierguard's own get none)."""
         network = {
             "name": "t",
-            "vpc": {"cidr": "10.0.0.0/16", "az_count": 1},
+            "vpc": {"id": "vpc-0a1b2c3d4e5f60718", "cidr": "10.0.0.0/16"},
             "tiers": {
                 "a": {},
                 "b": {
