@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from tierguard.audit.topology import tier_names
 from tierguard.deployed.inventory import NetworkAcl, NetworkInterface, RegionInventory
@@ -300,9 +300,27 @@ def attribute(network: Network, flows: Iterable[Flow]) -> Attribution:
             result.counts["unknown_interface"] += flow.records
             continue
         result.counts["accepted" if flow.action is Action.ACCEPT else "rejected"] += flow.records
+        share = _share(flow, len(points))
         for point in points:
-            _attribute_at(network, result, point, flow, accepted.get(flow.reverse_key))
+            _attribute_at(network, result, point, share, accepted.get(flow.reverse_key))
     return result
+
+
+def _share(flow: Flow, points: int) -> Flow:
+    """What one of ``points`` interfaces logged of a flow placed at each of them.
+
+    Without ``interface-id`` the copies each end logs of a conversation inside the account
+    carry the same 5-tuple and sum into one flow: each end gets its share, rounded up so
+    that a rule that admitted traffic never counts none.
+    """
+    if flow.interface_id is not None or points < 2:
+        return flow
+    return replace(
+        flow,
+        records=-(-flow.records // points),
+        packets=-(-flow.packets // points),
+        bytes=-(-flow.bytes // points),
+    )
 
 
 def _attribute_at(
