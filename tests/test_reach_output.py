@@ -82,10 +82,13 @@ class TestPrintedExplanation:
         ]
 
     def test_every_failing_check_is_marked_and_the_answer_is_not_reachable(self) -> None:
-        """Over IPv6 nothing admits HTTPS: neither the group (IPv4 only) nor the ACL, whose
-        entries are all IPv4, so the implicit deny drops the request and the replies."""
+        """Over IPv6 nothing admits HTTPS: the subnets have no IPv6 block, the group admits
+        IPv4 only, and the ACL's entries are all IPv4, so the implicit deny drops the
+        request and the replies."""
         assert printed(explained("internet-ipv6", "alb", 443)) == [
             "internet (IPv6) → tier alb on tcp 443: NOT reachable",
+            "  ✗ addresses of tier alb: its subnet has no IPv6 CIDR block: its members have no "
+            "IPv6 address, so no IPv6 traffic reaches them",
             "  ✗ security group of tier alb, ingress: no ingress rule allows tcp 443 from "
             "internet (IPv6)",
             "  ✗ network ACL public, ingress: network ACL public ingress: no rule matches, "

@@ -786,20 +786,20 @@ def _walk(
 ) -> tuple[Step, ...]:
     """The checks of one situation, TCP/UDP replies judged for the ``clients`` ports."""
     at = evaluation.at
+    steps: list[Step] = []
     if evaluation.no_ipv6:
-        assert at.target.placement is not None
-        return (
+        steps.append(
             Step(
                 f"addresses of tier {target.name}",
                 False,
-                f"{at.target.placement.label} has no IPv6 CIDR block: its members have no "
-                "IPv6 address, so no IPv6 traffic reaches them",
-            ),
+                "its subnet has no IPv6 CIDR block: its members have no IPv6 address, so no "
+                "IPv6 traffic reaches them",
+            )
         )
     src_address, tgt_address = at.source.address, at.target.address
     probe_from = packet_at(protocol, src_address or ipaddress.IPv4Address(0), value)
     ingress = [r for r in evaluation.ingress if r.rule.traffic.matches(probe_from)]
-    steps = [
+    steps.append(
         Step(
             f"security group of tier {target.name}, ingress",
             bool(ingress),
@@ -807,7 +807,7 @@ def _walk(
             if ingress
             else f"no ingress rule allows {what} from {source}",
         )
-    ]
+    )
     if evaluation.egress is not None:
         egress = [r for r in evaluation.egress if r.rule.traffic.matches(probe_from)]
         steps.append(
