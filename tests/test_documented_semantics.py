@@ -250,18 +250,26 @@ class TestPingReplies:
         assert not reachable(ask, raw, "internet-ipv4", "icmp", ECHO_REQUEST)
 
 
+def dual_stack(raw: dict[str, Any]) -> dict[str, Any]:
+    """``raw`` in an existing VPC and subnets, which may have IPv6 blocks (the VPC and
+    subnets tierguard creates have none, and nothing reaches them over IPv6)."""
+    raw["vpc"] = {"id": "vpc-0a1b2c3d4e5f60718", "cidr": "10.20.0.0/16"}
+    raw["subnet_groups"] = {"public": {"subnet_ids": ["subnet-0a1b2c3d4e5f60701"]}}
+    return raw
+
+
 class TestAddressFamilies:
     """A CIDR rule matches only addresses of its own family: ``::/0`` is not IPv4."""
 
     def test_https_from_ipv6_only_is_not_reachable_over_ipv4(self, ask: Any) -> None:
         """An SG allowing 443 from ::/0 only admits the IPv6 internet."""
-        raw = network([{"service": "https", "internet": "ipv6"}])
+        raw = dual_stack(network([{"service": "https", "internet": "ipv6"}]))
         assert not reachable(ask, raw, "internet-ipv4", "tcp", 443)
         assert reachable(ask, raw, "internet-ipv6", "tcp", 443)
 
     def test_the_matrix_agrees_with_the_explanation(self, ask: Any) -> None:
         """The matrix shows tcp 443 open from internet-ipv6 and nothing from internet-ipv4."""
-        raw = network([{"service": "https", "internet": "ipv6"}])
+        raw = dual_stack(network([{"service": "https", "internet": "ipv6"}]))
         cells = {
             cell["from"]: cell
             for cell in ask(raw, "--to", "web")["reach"]
