@@ -146,6 +146,7 @@ PACKAGES = (
             "tests/test_reach_output.py",
             "tests/test_reach_resources.py",
             "tests/test_reach_intents.py",
+            "tests/test_reach_deployed.py",
         ),
     ),
 )

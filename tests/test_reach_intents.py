@@ -17,7 +17,7 @@ from typing import Any
 from tests import reach_oracle as oracle
 from tests.test_reach_oracle import topology_of
 from tierguard.reach import Topology
-from tierguard.reach.intents import check_intents, parse_intents
+from tierguard.reach.intents import check_intents, parse_intents, with_stack_intents
 
 WORLD = ipaddress.ip_network("0.0.0.0/0")
 
@@ -93,3 +93,58 @@ class TestIcmpTypes:
         topology = web(oracle.Rule(oracle.ICMP, 3, -1, WORLD))
         intent = {"from": "198.51.100.0/24", "must": "reach", "protocol": "icmp", "ports": 3}
         assert broken(topology, **intent) == []
+
+
+class TestTheInternetsFamilies:
+    """``from: internet`` is the internet over IPv4 and over IPv6; ICMP exists only over
+    IPv4 and ICMPv6 only over IPv6 (RFC 792, RFC 4443), so an intent over one of them is
+    about that family's internet alone."""
+
+    def test_must_reach_over_icmp_holds_when_the_ipv4_internet_pings(self) -> None:
+        topology = web(oracle.Rule(oracle.ICMP, 8, -1, WORLD))
+        intent = {"from": "internet", "must": "reach", "protocol": "icmp", "ports": 8}
+        assert broken(topology, **intent) == []
+
+    def test_must_reach_over_icmpv6_is_judged_over_ipv6(self) -> None:
+        world6 = ipaddress.ip_network("::/0")
+        topology = web(oracle.Rule(oracle.ICMPV6, 128, -1, world6))
+        intent = {"from": "internet", "must": "reach", "protocol": "icmpv6", "ports": 128}
+        assert broken(topology, **intent) == []
+        assert broken(web(), **intent) == [
+            "internet (IPv6) does not reach tier web on icmpv6 128 (no security group rule "
+            "allows it)"
+        ]
+
+    def test_must_reach_on_any_other_protocol_needs_both_families(self) -> None:
+        topology = web(oracle.Rule(oracle.TCP, 443, 443, WORLD))
+        intent = {"from": "internet", "must": "reach", "protocol": "tcp", "ports": 443}
+        assert broken(topology, **intent) == [
+            "internet (IPv6) does not reach tier web on tcp 443 (no security group rule allows it)"
+        ]
+
+
+def test_must_reach_over_a_range_says_which_part_is_open() -> None:
+    """A rule for 22 alone: "tcp 20-22" is not reached, but not for want of any rule."""
+    topology = web(oracle.Rule(oracle.TCP, 22, 22, WORLD))
+    intent = {"from": "198.51.100.0/24", "must": "reach", "protocol": "tcp", "ports": "20-22"}
+    assert broken(topology, **intent) == [
+        "198.51.100.0/24 does not reach tier web on tcp 20-22 (only tcp 22 is open)"
+    ]
+
+
+class TestStackIntentsForThePack:
+    """``with_stack_intents``: a stack's ``tierguard:intents`` become the intents policy's
+    config unless the pack config already configures it."""
+
+    def test_no_intents_and_no_pack_config_leave_the_packs_defaults(self) -> None:
+        assert with_stack_intents(None, {}) is None
+
+    def test_a_pack_config_without_stack_intents_is_kept_as_given(self) -> None:
+        config = {"aws-ec2-sg-no-admin-ports-from-internet": {"enforcementLevel": "advisory"}}
+        assert with_stack_intents(config, {}) == config
+
+    def test_a_program_without_a_tierguard_network_gives_no_named_cidrs(self) -> None:
+        raw = [{"from": "internet", "to": "web", "must": "not-reach"}]
+        assert with_stack_intents(None, {"tierguard:intents": raw}) == {
+            "tierguard-reachability-intents": {"intents": raw, "namedCidrs": {}}
+        }

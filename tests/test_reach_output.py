@@ -15,6 +15,7 @@ import ipaddress
 from collections.abc import Mapping
 from io import StringIO
 
+import pytest
 from rich.console import Console
 
 from tests.test_reach import dev_network, topology
@@ -270,16 +271,6 @@ class TestIntentsJson:
         assert violation.message.startswith("admins (203.0.113.0/24) reaches tier web on tcp 22")
 
 
-def test_an_address_source_is_named_by_its_block() -> None:
-    """``--from 198.51.100.7`` is the /32 of that address."""
-    topo = dev()
-    source = source_named(topo, "198.51.100.7")
-    assert source.blocks == (ipaddress.ip_network("198.51.100.7/32"),)
-    assert explanation_json(explain(topo, source, topo.tiers["alb"], TCP, 443))["from"] == (
-        "198.51.100.7/32"
-    )
-
-
 class TestIntentMessages:
     """What ``reach --check`` says breaks an intent over the dev stack: the source as the
     matrix labels it, the tier, the traffic, and why (or the path that gets in)."""
@@ -353,3 +344,34 @@ class TestTitlesAndEdges:
         m = Matrix((WEB,), ("app",), {("web", "app"): cell})
         assert '  n_web -->|"tcp 443, icmp 8"| n_app' in mermaid(m).splitlines()
         assert '  n_web -> n_app [label="tcp 443, icmp 8"];' in dot(m).splitlines()
+
+
+class TestSourcesByName:
+    """``--from`` takes a source's name, an address (one host: /32 or /128) or a block."""
+
+    def test_an_ipv6_address_is_its_own_128_block(self) -> None:
+        source = source_named(dev(), "2001:db8::1")
+        assert (source.name, source.blocks) == (
+            "2001:db8::1/128",
+            (ipaddress.ip_network("2001:db8::1/128"),),
+        )
+
+    def test_an_ipv4_address_is_its_own_32_block(self) -> None:
+        source = source_named(dev(), "198.51.100.7")
+        assert (source.name, source.blocks) == (
+            "198.51.100.7/32",
+            (ipaddress.ip_network("198.51.100.7/32"),),
+        )
+
+    def test_an_unknown_name_lists_every_source(self) -> None:
+        with pytest.raises(ValueError, match="is not a source") as raised:
+            source_named(dev(), "nowhere")
+        assert str(raised.value) == (
+            "'nowhere' is not a source; use one of internet-ipv4, internet-ipv6, admins, "
+            "blocked, alb, web, app, database, or an address or CIDR block"
+        )
+
+
+def test_a_cells_summary_lists_what_opens_or_a_dash() -> None:
+    assert Reach(WEB, "app", (HTTPS, PING)).summary() == "tcp 443, icmp 8"
+    assert Reach(WEB, "app", ()).summary() == "—"

@@ -149,6 +149,19 @@ class TestGroupRules:
         assert placed(topology)["db"] == [("anywhere", "None", None)]
         assert table(topology)[("app", "db")] == "tcp 5432"
 
+    def test_a_member_without_a_subnet_is_somewhere_in_its_vpc(self) -> None:
+        """The interface names no subnet (and no instance says where it is attached): app's
+        members are in the VPC, subnet unknown."""
+        docs = [d for d in resources("group-rules") if not d["type"].startswith("aws:ec2/instance")]
+        eni = by_type(docs, "NetworkInterface", "app-eni")
+        del eni["inputs"]["subnetId"]
+        eni["propertyDependencies"].pop("subnetId")
+        eni["dependencies"] = [d for d in eni["dependencies"] if "subnet" not in d.lower()]
+        topology = topology_from_resources(docs).topology
+        assert placed(topology)["app"] == [
+            ("an unknown subnet of 10.1.0.0/16", "10.1.0.0/16", None)
+        ]
+
 
 class TestAclFromResources:
     """``examples/existing-acl-rule``: inline entries plus a ``NetworkAclRule`` (#90 deny

@@ -25,7 +25,7 @@ from tierguard.reach.analysis import ReachFinding, Verdict, explain, reach
 from tierguard.reach.topology import Source, Topology, source_named
 from tierguard.rules import ALL, TCP, PortRange, parse_ports, parse_protocol
 from tierguard.rules.protocols import VALID_SPELLINGS, is_icmp, protocol_has_ports, protocol_name
-from tierguard.rules.values import CODES, full_range
+from tierguard.rules.values import CODES, full_range, has_family
 
 Must = Literal["reach", "not-reach"]
 _FIELDS = {"from", "to", "must", "protocol", "ports", "description"}
@@ -161,10 +161,16 @@ class Violation:
     """The tier the broken path leads to (``None``: the intent itself is unusable)."""
 
 
-def _sources(topology: Topology, name: str) -> list[Source]:
-    if name == "internet":
-        return [source_named(topology, "internet-ipv4"), source_named(topology, "internet-ipv6")]
-    return [source_named(topology, name)]
+def _sources(topology: Topology, intent: Intent) -> list[Source]:
+    """``internet`` is both families, each judged over the protocols it carries: an
+    intent over ICMP concerns the IPv4 internet, one over ICMPv6 the IPv6 internet."""
+    if intent.source == "internet":
+        return [
+            source_named(topology, f"internet-ipv{version}")
+            for version in (4, 6)
+            if has_family(intent.protocol, version)
+        ]
+    return [source_named(topology, intent.source)]
 
 
 def _values(intent: Intent, protocol: int) -> PortRange:
@@ -205,7 +211,7 @@ def check_intents(topology: Topology, intents: Sequence[Intent]) -> list[Violati
     found: list[Violation] = []
     for intent in intents:
         try:
-            sources = _sources(topology, intent.source)
+            sources = _sources(topology, intent)
         except ValueError as exc:
             found.append(Violation(intent, f"from: {exc}"))
             continue
@@ -244,8 +250,10 @@ def _judge(topology: Topology, intent: Intent, source: Source, target: str) -> s
     if whole:
         return ""
     others = [f for f in touching if f.verdict is not Verdict.OPEN or f.partial]
+    # Open everywhere but not on every wanted port: say which part is, not "no rule".
+    part = ", ".join(f.label for f in touching if f not in others)
     why = "; ".join(f"{f.label} {f.verdict.value}: {f.detail}" for f in others) or (
-        "no security group rule allows it"
+        f"only {part} is open" if part else "no security group rule allows it"
     )
     what = protocol_name(intent.protocol) + (f" {intent.ports.key}" if intent.ports else "")
     return f"{source} does not reach tier {target} on {what} ({why})"

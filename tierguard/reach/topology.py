@@ -255,7 +255,8 @@ def topology_from_deployed(
 
     ``groups`` maps tier names to deployed ``sg-…`` ids; ``rules`` are the rules read back
     (groups and references by id); ``acl_entries`` the entries read back, by ACL name.
-    A rule added by hand shows up in the matrix; one deleted by hand disappears.
+    A rule added by hand shows up in the matrix; one deleted by hand disappears. An ACL
+    not read back at all guards nothing: its subnets are on the VPC's default ACL.
     """
     planned = topology_from_plan(plan)
     tier_of = {group: tier for tier, group in groups.items()}
@@ -275,10 +276,7 @@ def topology_from_deployed(
         )
         for name, node in planned.tiers.items()
     }
-    acls = {
-        acl.name: AclNode(acl.name, tuple(acl_entries.get(acl.name, ())))
-        for acl in plan.acls.values()
-    }
+    acls = {name: AclNode(name, tuple(entries)) for name, entries in acl_entries.items()}
     return Topology(
         tiers=tiers, acls=acls, named_cidrs=planned.named_cidrs, ephemeral=planned.ephemeral
     )
