@@ -277,8 +277,9 @@ class TestWhatTheAclDecides:
         report = audit(acl_region(ingress(port(22), world(6)), public_host(), v6_deny, *everything))
         assert not report.of_rule(EXPOSURE_REACHABLE.id)
         (finding,) = report.of_rule(EXPOSURE_LATENT.id)
-        assert "for tcp 22, network ACL edge (acl-1) ingress rule #90 (deny TCP 22 ::/0)" in (
-            finding.what
+        assert finding.what.endswith(
+            "not reachable today: for tcp 22, network ACL edge (acl-1) ingress rule #90 "
+            "(deny TCP 22 ::/0) drops it"
         )
 
     def test_an_entry_stopping_part_of_the_internet_leaves_the_rest_exposed(self) -> None:
@@ -324,7 +325,7 @@ class TestWhatTheAclDecides:
         report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
         assert not report.of_rule(EXPOSURE_REACHABLE.id)
         (finding,) = report.of_rule(EXPOSURE_LATENT.id)
-        assert "it lets in only from 203.0.113.0/24" in finding.what
+        assert finding.what.endswith("(it lets in only from 203.0.113.0/24)")
 
     def test_an_allow_list_wider_than_one_party_is_part_of_the_internet(self) -> None:
         """SSH allowed from 198.51.0.0/16: 65,536 public addresses connect, which is the
@@ -336,6 +337,32 @@ class TestWhatTheAclDecides:
         report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
         (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
         assert "from part of the internet" in finding.what
+
+    @pytest.mark.parametrize(
+        ("block", "everyone", "exposed"),
+        [
+            ("203.0.113.0/24", "0.0.0.0/0", False),
+            ("203.0.112.0/23", "0.0.0.0/0", True),
+            ("2001:db8:1234::/48", "::/0", False),
+            ("2001:db8:1234::/47", "::/0", True),
+        ],
+        ids=["ipv4-/24", "ipv4-/23", "ipv6-/48", "ipv6-/47"],
+    )
+    def test_one_partys_block_ends_at_a_24_or_a_48(
+        self, block: str, everyone: str, exposed: bool
+    ) -> None:
+        """One party's range is at most a /24 (IPv4, Prowler's line for a wide public
+        block) or a /48 (IPv6, the usual end-site assignment, RFC 6177): an ACL allowing SSH only
+        from such a block is the ACL narrowing the rule (latent); one prefix bit wider,
+        twice the addresses connect and it is part of the internet (reachable)."""
+        entries = [
+            entry(90, False, ALLOW, port(22), block),
+            entry(100, True, ALLOW, Traffic.of(ALL), everyone),
+        ]
+        version = ipaddress.ip_network(block).version
+        report = audit(acl_region(ingress(port(22), world(version)), public_host(), *entries))
+        assert bool(report.of_rule(EXPOSURE_REACHABLE.id)) is exposed
+        assert bool(report.of_rule(EXPOSURE_LATENT.id)) is not exposed
 
     def test_an_entry_stopping_the_whole_internet_is_latent(self) -> None:
         """Deny from both halves: nothing on the internet connects, so the rule is latent."""
@@ -405,7 +432,10 @@ class TestWhatAFindingPointsAt:
         everything = [entry(100, e, ALLOW, Traffic.of(ALL), "0.0.0.0/0") for e in (False, True)]
         report = audit(acl_region(ingress(port(22), world()), public_host(), *everything))
         (finding,) = report.of_rule(EXPOSURE_REACHABLE.id)
-        assert "; network ACL edge (acl-1) lets tcp 22 in and the replies out" in finding.what
+        assert (
+            "; network ACL edge (acl-1) lets tcp 22 in and the replies out, and the interface "
+            "has the public address 54.1.2.3"
+        ) in finding.what
 
 
 def routed_region(rule: GroupRule, eni: NetworkInterface, *versions: int) -> Inventory:
