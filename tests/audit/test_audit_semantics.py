@@ -544,6 +544,19 @@ class TestAGroupNothingVisibleCarries:
             "was listed, so the network ACL and public address could not be checked"
         )
 
+    def test_every_user_of_the_group_is_named(self) -> None:
+        """A load balancer and a database both using the group: both named, in order."""
+        alb = Consumer("ELBv2 load balancer", "web-alb", ("sg-1",))
+        rds = Consumer("RDS instance", "orders-db", ("sg-1",))
+        (first, _) = [
+            f
+            for f in audit(self.region(alb, rds)).of_rule(EXPOSURE_LATENT.id)
+            if f.resource.id == "sg-1"
+        ]
+        assert "; it is used by ELBv2 load balancer web-alb; RDS instance orders-db, but " in (
+            first.what
+        )
+
 
 def test_every_port_is_said_with_the_admin_and_high_risk_ports_it_opens() -> None:
     """All traffic: every port; the admin ports; eight high-risk ports named, the rest
