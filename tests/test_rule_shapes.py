@@ -54,7 +54,7 @@ from tierguard.rules.normalize import (
     normalize_security_group,
     sg_traffic,
 )
-from tierguard.rules.ports import merge_ranges, spell_ranges
+from tierguard.rules.ports import merge_ranges
 
 
 def sg_rule(**props: object) -> tuple[list[tuple[Direction, object]], list[str]]:
@@ -315,6 +315,32 @@ class TestWhereEachProblemIs:
             Unresolved("", "type 'sideways' is neither ingress nor egress", unknown=False),
         )
 
+    def test_a_rule_resource_belongs_to_its_group_and_keeps_its_description(self) -> None:
+        """``aws.ec2.SecurityGroupRule``: the group resolved from ``securityGroupId``, the
+        rule's ``description`` (an SG rule's own, EC2 keeps it per rule), at the resource
+        itself (the empty path: it has no blocks)."""
+        read = normalize_security_group(
+            SECURITY_GROUP_RULE,
+            {
+                "type": "ingress",
+                "protocol": "tcp",
+                "fromPort": 443,
+                "toPort": 443,
+                "cidrBlocks": ["10.0.0.0/8"],
+                "description": "HTTPS from the office",
+            },
+            group="sg-web",
+        )
+        [sourced] = read.items
+        assert sourced.path == ""
+        assert sourced.rule == SgRule(
+            "sg-web",
+            Direction.INGRESS,
+            Traffic.of(TCP, PortRange.single(443)),
+            CidrPeer(ipaddress.ip_network("10.0.0.0/8")),
+            "HTTPS from the office",
+        )
+
     def test_a_vpc_rule_belongs_to_the_group_resolved_for_it(self) -> None:
         """``aws.vpc.SecurityGroupIngressRule``: the caller's group, the ipv6 CIDR."""
         read = normalize_security_group(
@@ -379,7 +405,7 @@ class TestHowRulesAreSpelled:
         )
         assert peer_text(narrow) == "10.0.0.0/8"
 
-    def test_port_sets_are_merged_before_they_are_spelled(self) -> None:
+    def test_port_sets_are_merged(self) -> None:
         """Adjacent ranges join; ranges one port apart stay two."""
         assert merge_ranges([PortRange(90, 99), PortRange(80, 89)]) == (PortRange(80, 99),)
         assert merge_ranges([PortRange(80, 88), PortRange(90, 99)]) == (
@@ -387,8 +413,6 @@ class TestHowRulesAreSpelled:
             PortRange(90, 99),
         )
         assert merge_ranges([PortRange(80, 99), PortRange(85, 90)]) == (PortRange(80, 99),)
-        assert spell_ranges([PortRange(22, 22), PortRange(80, 90)]) == "22, 80-90"
-        assert spell_ranges([PortRange(0, 100), PortRange(101, 65535)]) == "all ports"
 
 
 class TestContainment:

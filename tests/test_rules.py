@@ -25,6 +25,7 @@ from tierguard.rules import (
     parse_ports,
     parse_protocol,
 )
+from tierguard.rules.values import message_range, spell_values
 
 
 class TestProtocols:
@@ -186,3 +187,43 @@ class TestAclEvaluation:
         """Ingress entries never decide egress packets."""
         packet = Packet(TCP, ipaddress.ip_address("192.0.2.1"), port=443)
         assert not evaluate_acl(self.ENTRIES, egress=True, packet=packet).allowed
+
+
+class TestIcmpMessagesAsValues:
+    """ICMP messages on one number line, ``type * 256 + code`` (``rules.values``), spelled
+    ``type`` or ``type:code`` in reach's explanations; ports spelled as in the config."""
+
+    @pytest.mark.parametrize(
+        ("match", "first", "last"),
+        [
+            (IcmpMatch(), 0, 256 * 256 - 1),
+            (IcmpMatch(8), 8 * 256, 8 * 256 + 255),
+            (IcmpMatch(3, 4), 3 * 256 + 4, 3 * 256 + 4),
+        ],
+        ids=["any-type", "echo-any-code", "frag-needed"],
+    )
+    def test_a_match_covers_its_messages(self, match: IcmpMatch, first: int, last: int) -> None:
+        """Any type: every message; type 8: its 256 codes; type 3 code 4: that message."""
+        assert message_range(match) == PortRange(first, last)
+
+    @pytest.mark.parametrize(
+        ("protocol", "ranges", "spelled"),
+        [
+            (TCP, (PortRange(0, 65535),), "all ports"),
+            (TCP, (PortRange(443, 443), PortRange(8000, 8080)), "443, 8000-8080"),
+            (UDP, (PortRange(0, 1023), PortRange(1024, 1024)), "0-1023, 1024"),
+            (ICMP, (PortRange(0, 256 * 256 - 1),), "all types"),
+            (ICMP, (PortRange(8 * 256, 8 * 256 + 255),), "8"),
+            (ICMPV6, (PortRange(128 * 256, 129 * 256 + 255),), "128-129"),
+            (ICMP, (PortRange(3 * 256 + 4, 3 * 256 + 4), PortRange(0, 255)), "3:4, 0"),
+            (ICMP, (PortRange(3 * 256 + 4, 5 * 256 + 1),), "3:4-255, 4, 5:0-1"),
+            (ICMP, (PortRange(3 * 256 + 4, 4 * 256 + 255),), "3:4-255, 4"),
+            (50, (PortRange(0, 0),), ""),
+        ],
+        ids=["all-ports", "ports", "udp", "all-types", "echo", "v6-types", "type-code",
+             "across-types", "to-a-type-end", "esp"],
+    )  # fmt: skip
+    def test_values_are_spelled_by_protocol(
+        self, protocol: int, ranges: tuple[PortRange, ...], spelled: str
+    ) -> None:
+        assert spell_values(protocol, ranges) == spelled

@@ -156,11 +156,3 @@ def intersect_ranges(
     return merge_ranges(
         part for a in left for b in right_list if (part := a.intersection(b)) is not None
     )
-
-
-def spell_ranges(ranges: Iterable[PortRange]) -> str:
-    """``22, 80-90`` (or ``all ports``) for messages and tables."""
-    merged = merge_ranges(ranges)
-    if len(merged) == 1 and merged[0].is_all:
-        return "all ports"
-    return ", ".join(r.key for r in merged)
