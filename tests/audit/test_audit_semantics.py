@@ -327,6 +327,19 @@ class TestWhatTheAclDecides:
         (finding,) = report.of_rule(EXPOSURE_LATENT.id)
         assert finding.what.endswith("(it lets in only from 203.0.113.0/24)")
 
+    def test_who_the_acl_lets_in_is_said_without_how_their_replies_fare(self) -> None:
+        """The same admin block, with replies allowed only to client ports 1024-32767 (AWS
+        recommends 1024-65535 for ephemeral ports): still latent, and the finding says who
+        gets in, not the detail of which clients time out."""
+        entries = [
+            entry(90, False, ALLOW, port(22), "203.0.113.0/24"),
+            entry(100, True, ALLOW, Traffic.of(TCP, PortRange(1024, 32767)), "0.0.0.0/0"),
+        ]
+        report = audit(acl_region(ingress(port(22), world()), public_host(), *entries))
+        assert not report.of_rule(EXPOSURE_REACHABLE.id)
+        (finding,) = report.of_rule(EXPOSURE_LATENT.id)
+        assert finding.what.endswith("(it lets in only from 203.0.113.0/24)")
+
     def test_an_allow_list_wider_than_one_party_is_part_of_the_internet(self) -> None:
         """SSH allowed from 198.51.0.0/16: 65,536 public addresses connect, which is the
         internet at large, not an admin range."""
